@@ -1,0 +1,122 @@
+"""Core benchmarks: baseline run time in-process, CLI wall time, per-step cost vs actors.
+
+    python benchmarks/bench_core.py [--repeat 5]
+
+Prints figures only; nothing here asserts. Targets (issue 2): the baseline well
+under 1 s in-process; per-step cost growing no faster than actors^2.2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mesa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.api import load, simulate  # noqa: E402
+from sim.core.model import MultiVectorModel  # noqa: E402
+from sim.synthetic import synthetic_world  # noqa: E402
+
+
+def bench_baseline(repeat: int) -> None:
+    t0 = time.perf_counter()
+    _, world = load(ROOT / "scenarios" / "baseline.yaml")
+    load_s = time.perf_counter() - t0
+    simulate(world, seed=1)  # warm-up (imports, caches)
+    times = []
+    for k in range(repeat):
+        t = time.perf_counter()
+        simulate(world, seed=1 + k)
+        times.append(time.perf_counter() - t)
+    print(
+        f"baseline: load+validate {load_s * 1000:.0f} ms; run ({len(world.months)} months, "
+        f"{world.n} actors) median {statistics.median(times) * 1000:.0f} ms, min {min(times) * 1000:.0f} ms "
+        f"over {repeat} runs"
+    )
+
+
+def bench_cli() -> None:
+    with tempfile.TemporaryDirectory() as out:
+        t = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sim",
+                "run",
+                str(ROOT / "scenarios" / "baseline.yaml"),
+                "--seed",
+                "1",
+                "--out",
+                out,
+            ],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        wall = time.perf_counter() - t
+        t = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sim",
+                "run",
+                str(ROOT / "scenarios" / "baseline.yaml"),
+                "--seed",
+                "1",
+                "--out",
+                out,
+                "--no-plots",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        wall_np = time.perf_counter() - t
+    print(f"CLI wall time (mvsim run baseline, with plots): {wall:.2f} s; without plots: {wall_np:.2f} s")
+
+
+def bench_scaling(sizes: list[int], months: int) -> None:
+    per_step = {}
+    for n in sizes:
+        world = synthetic_world(n, months=months)
+        model = MultiVectorModel(world, rng=1, record_flows=False)
+        t = time.perf_counter()
+        while model.running:
+            model.step()
+        per_step[n] = (time.perf_counter() - t) / months
+        mesa.Agent._ids.pop(model, None)
+        print(
+            f"synthetic {n:4d} actors: {per_step[n] * 1000:8.2f} ms per step (mean of {months} months, "
+            f"decisions every 3)"
+        )
+    for a, b in itertools.pairwise(sizes):
+        k = math.log(per_step[b] / per_step[a]) / math.log(b / a)
+        print(f"  growth {a}->{b}: per-step cost ~ actors^{k:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--months", type=int, default=12)
+    ap.add_argument("--skip-cli", action="store_true")
+    args = ap.parse_args()
+    bench_baseline(args.repeat)
+    if not args.skip_cli:
+        bench_cli()
+    bench_scaling([16, 64, 256], args.months)
+
+
+if __name__ == "__main__":
+    main()

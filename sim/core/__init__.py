@@ -1,0 +1,1 @@
+"""Model core: pure mechanism modules and the Mesa model (no I/O)."""

@@ -1,0 +1,202 @@
+"""In-memory recording of a run into preallocated numpy arrays (no I/O).
+
+Dimension order: months T, actors N, goods G, poles P, routes R, shipments S.
+Money in USD bn per year (monthly values are annualised rates), volumes in the
+route unit per year. The results layer (sim.results) turns a RunOutput into
+tidy tables.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.core.agents import Decision
+from sim.core.decisions import TERMS, multivector_index
+from sim.core.economy import VALUE_SCALE, WELFARE_TERMS, Outcome
+from sim.core.policy import Policy, actor_of, target_of
+from sim.core.world import World
+from sim.scenario import schema as S
+
+ACTOR_METRICS = (
+    "exports_usd_bn",
+    "imports_usd_bn",
+    *(f"welfare_{t}_usd_bn" for t in WELFARE_TERMS),
+    "reexports_usd_bn",
+    "reexports_intercepted_usd_bn",
+    "lost_exports_usd_bn",
+    "penalty_realised_usd_bn",
+    "enforcement",
+    "multivector_index",
+)
+ALIGNMENT_FORCES = ("gain", "security", "pressure", "signal", "anchor")
+
+
+@dataclass
+class RunOutput:
+    """Everything a run recorded, as arrays plus the action and decision logs."""
+
+    months: list[str]
+    actors: list[str]
+    goods: list[str]
+    poles: list[str]
+    routes: list[str]
+    route_units: list[str]
+    shipments: list[str]
+    metrics: dict[str, np.ndarray]  # ACTOR_METRICS -> (T, N)
+    alignment: np.ndarray  # (T, N, P), end of month
+    dependence: np.ndarray  # (T, N, P)
+    forces: dict[str, np.ndarray]  # ALIGNMENT_FORCES -> (T, N, P)
+    route_capacity: np.ndarray  # (T, R) unit/yr
+    route_tariff: np.ndarray  # (T, R) USD/unit
+    route_volume: np.ndarray  # (T, R) unit/yr
+    shipment_offered: np.ndarray  # (T, S)
+    shipment_lost: np.ndarray  # (T, S)
+    shipment_routes: np.ndarray  # (T, S, R) shipped per shipment and route
+    leakage_share: np.ndarray  # (T,) diverted / blocked (nan when nothing is blocked)
+    flows: np.ndarray | None  # (T, N, N, G) USD bn/yr, or None when not recorded
+    actions: list[dict] = field(default_factory=list)
+    decisions: list[dict] = field(default_factory=list)
+
+
+def _describe(action: S.Action) -> str:
+    return json.dumps(action.model_dump(exclude={"note", "source"}, exclude_none=True), sort_keys=True)
+
+
+class Recorder:
+    """Collects a run month by month."""
+
+    def __init__(self, world: World, record_flows: bool):
+        self.w = world
+        t, n, p, r, s = len(world.months), world.n, len(world.poles), len(world.routes), len(world.shipments)
+        self.metrics = {k: np.zeros((t, n)) for k in ACTOR_METRICS}
+        self.alignment = np.zeros((t, n, p))
+        self.dependence = np.zeros((t, n, p))
+        self.forces = {k: np.zeros((t, n, p)) for k in ALIGNMENT_FORCES}
+        self.route_capacity = np.zeros((t, r))
+        self.route_tariff = np.zeros((t, r))
+        self.route_volume = np.zeros((t, r))
+        self.ship_offered = np.zeros((t, s))
+        self.ship_lost = np.zeros((t, s))
+        self.ship_routes = np.zeros((t, s, r))
+        self.leakage = np.full(t, np.nan)
+        self.flows = np.zeros((t, *world.shape)) if record_flows else None
+        self.actions: list[dict] = []
+        self.decisions: list[dict] = []
+
+    def record(
+        self,
+        month: int,
+        out: Outcome,
+        dep: np.ndarray,
+        alignment: np.ndarray,
+        policy: Policy,
+        forces: dict[str, np.ndarray],
+    ) -> None:
+        w, m = self.w, self.metrics
+        m["exports_usd_bn"][month] = out.flows.sum(axis=(1, 2))
+        m["imports_usd_bn"][month] = out.flows.sum(axis=(0, 2))
+        for k in WELFARE_TERMS:
+            m[f"welfare_{k}_usd_bn"][month] = out.welfare[k]
+        div = out.diversion
+        by_int = div.diverted.sum(axis=0) if len(div.cells) else np.zeros(w.n)
+        m["reexports_usd_bn"][month] = by_int * (1.0 + w.params.reexport_markup)
+        m["reexports_intercepted_usd_bn"][month] = (
+            (div.attempted - div.diverted).sum(axis=0) if len(div.cells) else 0.0
+        )
+        value = w.extra["ship_value_finite"]
+        lost_v = out.routes.allocation.lost * value * VALUE_SCALE
+        m["lost_exports_usd_bn"][month] = np.bincount(w.ship_shipper, weights=lost_v, minlength=w.n)
+        m["penalty_realised_usd_bn"][month] = policy.penalties.sum(axis=1)
+        m["enforcement"][month] = policy.enforcement
+        m["multivector_index"][month] = multivector_index(dep)
+        self.alignment[month] = alignment
+        self.dependence[month] = dep
+        for k in ALIGNMENT_FORCES:
+            self.forces[k][month] = forces[k]
+        rs = out.routes
+        self.route_capacity[month] = rs.capacity
+        self.route_tariff[month] = rs.tariff
+        self.route_volume[month] = rs.allocation.route_volume
+        self.ship_offered[month] = rs.offered
+        self.ship_lost[month] = rs.allocation.lost
+        self.ship_routes[month] = rs.allocation.shipped
+        blocked = out.blocked.sum()
+        if blocked > 0:
+            self.leakage[month] = div.diverted.sum() / blocked
+        if self.flows is not None:
+            self.flows[month] = out.flows
+
+    def log_action(self, month: int, kind: str, name: str, action: S.Action, detail: dict) -> None:
+        targets = target_of(self.w, action)
+        self.actions.append(
+            {
+                "month": self.w.months[month],
+                "kind": kind,
+                "name": name,
+                "type": action.type,
+                "actor": detail.get("decided_by") or actor_of(action) or "",
+                "target": ", ".join(self.w.actors[t] for t in targets),
+                "parameters": _describe(action),
+                "note": action.note or "",
+                "source": action.source or "",
+            }
+        )
+
+    def log_penalty(self, month: int, sender: str, target: str, penalty: float) -> None:
+        self.actions.append(
+            {
+                "month": self.w.months[month],
+                "kind": "penalty",
+                "name": "secondary_sanction_detected",
+                "type": "secondary_sanction",
+                "actor": sender,
+                "target": target,
+                "parameters": json.dumps({"penalty_usd_bn": penalty}),
+                "note": f"re-exports via {target} detected; penalty {penalty:g} USD bn",
+                "source": "",
+            }
+        )
+
+    def log_decision(self, month: int, d: Decision) -> None:
+        for c in d.candidates:
+            row = {
+                "month": self.w.months[month],
+                "actor": d.actor,
+                "candidate": c.name,
+                "chosen": c is d.chosen,
+                "probability": c.probability,
+                "utility": c.utility,
+            }
+            row.update({t: c.terms[t] for t in TERMS})
+            row["support"] = c.support
+            row["action"] = _describe(c.action) if c.action is not None else ""
+            self.decisions.append(row)
+
+    def output(self) -> RunOutput:
+        w = self.w
+        return RunOutput(
+            months=list(w.months),
+            actors=list(w.actors),
+            goods=list(w.goods),
+            poles=list(w.poles),
+            routes=list(w.routes),
+            route_units=list(w.route_unit),
+            shipments=list(w.shipments),
+            metrics=self.metrics,
+            alignment=self.alignment,
+            dependence=self.dependence,
+            forces=self.forces,
+            route_capacity=self.route_capacity,
+            route_tariff=self.route_tariff,
+            route_volume=self.route_volume,
+            shipment_offered=self.ship_offered,
+            shipment_lost=self.ship_lost,
+            shipment_routes=self.ship_routes,
+            leakage_share=self.leakage,
+            flows=self.flows,
+            actions=self.actions,
+            decisions=self.decisions,
+        )

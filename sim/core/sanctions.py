@@ -1,0 +1,193 @@
+"""Sanctions: trade-cost wedges, secondary sanctions and diversion through intermediaries.
+
+Measures become a cost-factor array t[i, j, g] (1 + ad valorem wedge, +inf for a
+ban) that the gravity layer prices. Flows the measures block can be re-routed
+through intermediaries (re-exports): traders holding blocked volume B choose,
+by a multinomial logit with an outside option ("do not ship"), among the
+intermediaries m that do not themselves sanction the target:
+
+    V_m = c0 + theta_p * premium + theta_cu * customs_union(m, target)
+          + beta * ln(min(1, size_m / size_target))
+          - theta_e * enforcement_m - theta_s * expected_penalty_m
+    attempted_m = B * exp(V_m) / (1 + sum_k exp(V_k))
+    diverted_m  = attempted_m * (1 - enforcement_m)     (the rest is intercepted)
+
+premium = the target's import price-index rise for the good (from gravity);
+size = baseline imports of the good, so a small economy cannot channel more than
+its trade infrastructure allows (the "size variable" of destination-choice logit
+models, Ben-Akiva & Lerman 1985, ch. 9);
+expected_penalty_m = sum over secondary sanctions on m of detection probability
+(per month) x penalty (USD bn). The logit-with-outside-option form follows the
+discrete-choice treatment of evasion in the sanctions literature (e.g. the EBRD
+"Eurasian roundabout" reading of re-export shares); its constants are
+calibrated to the published leakage of 5-10 % of the fall in direct exports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A sanction measure resolved to indices.
+
+    senders: actor indices applying it (a bloc's members); target: actor index;
+    goods: good indices; direction: 'exports' (senders -> target) or 'imports'
+    (target -> senders) or 'both'; rate: ad valorem wedge; ban: prohibition.
+    """
+
+    label: str
+    senders: tuple[int, ...]
+    target: int
+    goods: tuple[int, ...]
+    direction: str
+    ban: bool
+    rate: float
+
+
+@dataclass(frozen=True)
+class SecondaryMeasure:
+    """Secondary sanction: sender threatens intermediary `target` for re-exports of `goods`."""
+
+    sender: int
+    target: int
+    goods: tuple[int, ...]
+    detection_probability: float  # per month
+    penalty_usd_bn: float
+
+
+def cost_factors(measures: list[Measure], shape: tuple[int, int, int]) -> np.ndarray:
+    """Trade-cost factor t[i, j, g] >= 1 from the active measures (inf = banned).
+
+    Ad valorem wedges on the same cell compound multiplicatively.
+    """
+    t = np.ones(shape)
+    for m in measures:
+        s = np.asarray(m.senders, dtype=np.intp)
+        g = np.asarray(m.goods, dtype=np.intp)
+        cells = []
+        if m.direction in ("exports", "both"):
+            cells.append((s[:, None], m.target, g[None, :]))
+        if m.direction in ("imports", "both"):
+            cells.append((m.target, s[:, None], g[None, :]))
+        for idx in cells:
+            t[idx] = np.inf if m.ban else t[idx] * (1.0 + m.rate)
+    return t
+
+
+def expected_penalty(secondary: list[SecondaryMeasure], n_actors: int, n_goods: int) -> np.ndarray:
+    """Expected secondary-sanction penalty per intermediary and good, USD bn per month.
+
+    E[m, g] = sum of detection probability x penalty over measures on m covering g.
+    """
+    out = np.zeros((n_actors, n_goods))
+    for s in secondary:
+        out[s.target, list(s.goods)] += s.detection_probability * s.penalty_usd_bn
+    return out
+
+
+@dataclass(frozen=True)
+class DiversionParams:
+    """Re-export logit constants (see module docstring)."""
+
+    base_utility: float
+    premium_sensitivity: float
+    enforcement_sensitivity: float
+    penalty_sensitivity: float
+    customs_union_bonus: float
+    size_elasticity: float
+    markup: float
+
+
+@dataclass(frozen=True)
+class Diversion:
+    """Re-exports per blocked cell.
+
+    cells: (C, 3) int array of blocked (sender s, target t, good g);
+    attempted, diverted: (C, N) USD bn/yr routed via each intermediary m at the
+    sender's prices (diverted = attempted x (1 - enforcement_m)).
+    """
+
+    cells: np.ndarray
+    attempted: np.ndarray
+    diverted: np.ndarray
+
+    def by_intermediary(self, n_goods: int) -> np.ndarray:
+        """Diverted value per intermediary and good, USD bn/yr, shape (N, G)."""
+        out = np.zeros((self.diverted.shape[1], n_goods))
+        if len(self.cells):
+            np.add.at(out.T, self.cells[:, 2], self.diverted)
+        return out
+
+
+def reexport_diversion(
+    blocked: np.ndarray,
+    premium: np.ndarray,
+    sanctioners: np.ndarray,
+    enforcement: np.ndarray,
+    penalty: np.ndarray,
+    customs_union: np.ndarray,
+    eligible: np.ndarray,
+    size: np.ndarray,
+    p: DiversionParams,
+    cells: np.ndarray | None = None,
+) -> Diversion:
+    """Re-exported volume through each intermediary, for every blocked cell.
+
+    Args:
+        blocked: B[s, t, g] fall in direct flows caused by measures, USD bn/yr (>= 0).
+        premium: price-index rise of importer t for good g, fraction, shape (N, G);
+            capped at 1 (100 %) in the utility.
+        sanctioners: bool [m, t, g], True where m itself restricts exports of g to t
+            (m cannot serve as an intermediary for that cell).
+        enforcement: enforcement level per actor, 0-1, shape (N,).
+        penalty: expected secondary penalty E[m, g], USD bn per month.
+        customs_union: bool [m, t], True when m and t share a customs union.
+        eligible: bool (N,), actors that can act as intermediaries (states).
+        size: baseline imports per actor and good, USD bn/yr (N, G).
+        p: logit constants.
+        cells: optional precomputed np.argwhere(blocked > 0), to skip the scan.
+    """
+    n = blocked.shape[0]
+    if cells is None:
+        cells = np.argwhere(blocked > 0)
+    if cells.size == 0:
+        empty = np.zeros((0, n))
+        return Diversion(np.zeros((0, 3), dtype=np.intp), empty, empty.copy())
+    s, t, g = cells.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.minimum(size[:, g] / size[t, g], 1.0).T  # (C, N)
+        size_term = np.where(ratio > 0, p.size_elasticity * np.log(ratio), -np.inf)
+    util = size_term + (
+        p.base_utility
+        + p.premium_sensitivity * np.minimum(premium[t, g], 1.0)[:, None]
+        + p.customs_union_bonus * customs_union[:, t].T
+        - p.enforcement_sensitivity * enforcement[None, :]
+        - p.penalty_sensitivity * penalty[:, g].T
+    )  # (C, N)
+    ok = np.broadcast_to(eligible, util.shape).copy()
+    rows = np.arange(len(cells))
+    ok[rows, s] = False
+    ok[rows, t] = False
+    ok &= ~sanctioners[:, t, g].T
+    expu = np.where(ok, np.exp(util), 0.0)
+    attempted = blocked[s, t, g][:, None] * expu / (1.0 + expu.sum(axis=1, keepdims=True))
+    diverted = attempted * (1.0 - enforcement)[None, :]
+    return Diversion(cells, attempted, diverted)
+
+
+def apply_diversion(flows: np.ndarray, div: Diversion, markup: float) -> np.ndarray:
+    """Add re-export legs to flows: s -> m at cost, m -> t with the intermediary's markup."""
+    out = flows.copy()
+    if len(div.cells) == 0:
+        return out
+    s, t, g = div.cells.T
+    n = flows.shape[0]
+    m = np.arange(n)
+    c = np.arange(len(div.cells))[:, None]
+    np.add.at(out, (s[c], m[None, :], g[c]), div.diverted)
+    np.add.at(out, (m[None, :], t[c], g[c]), (1.0 + markup) * div.diverted)
+    return out

@@ -1,0 +1,549 @@
+"""Tidy (long) tables from a `RunOutput`, with a documented schema.
+
+`to_tables(out)` turns the arrays of one run into pandas DataFrames, one row per
+observation, in a deterministic order (month, then scenario order of actors,
+routes, shipments, goods, poles). Column dtypes follow the unit in
+`TABLE_SCHEMAS`: text units ('YYYY-MM', name, text, JSON) are `str`, 'bool' is
+bool, every other unit is float64. Money is USD bn per year (monthly values are
+annualised rates), volumes are the route unit per year, shares are fractions 0-1.
+
+`docs/tables.md` is generated from `TABLE_SCHEMAS` by `schema_markdown()`:
+
+    python -c "from sim.results.tables import schema_markdown as m; print(m(), end='')" > docs/tables.md
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.core.decisions import TERMS
+from sim.core.economy import WELFARE_TERMS
+from sim.core.recorder import ACTOR_METRICS, ALIGNMENT_FORCES, RunOutput
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import ScenarioSpec
+
+Column = tuple[str, str, str]
+"""(column name, unit, meaning). A name containing ``<pole>`` stands for one column per pole."""
+
+POLE = "<pole>"
+TEXT_UNITS = frozenset({"YYYY-MM", "name", "text", "JSON"})
+STATUS_QUO = "status_quo"
+
+_MONTH: Column = ("month", "YYYY-MM", "Calendar month of the observation (end-of-month state).")
+
+_WELFARE_MEANING = {
+    "exports": "Export revenue from goods not carried by routes",
+    "route_revenue": "Netback revenue of route-carried shipments (value minus tariff)",
+    "transit_fees": "Transit fees earned on routes crossing the actor",
+    "reexport_margin": "Margin earned on re-exports of sanctioned goods",
+    "import_cost": "Extra cost of imports due to sanctions and diversion (subtracts)",
+    "transfers": "Aid and investment received (inducements)",
+    "expected_penalty": "Expected secondary-sanction penalty (subtracts)",
+}
+
+_METRIC_DOCS: dict[str, tuple[str, str]] = {
+    "exports_usd_bn": ("USD bn/yr", "Total exports (all goods and partners)."),
+    "imports_usd_bn": ("USD bn/yr", "Total imports (all goods and partners)."),
+    **{
+        f"welfare_{t}_usd_bn": ("USD bn/yr", f"Welfare component: {_WELFARE_MEANING.get(t, t)}.")
+        for t in WELFARE_TERMS
+    },
+    "reexports_usd_bn": ("USD bn/yr", "Re-exports of sanctioned goods through this actor, at resale value."),
+    "reexports_intercepted_usd_bn": ("USD bn/yr", "Attempted re-exports stopped by this actor's customs."),
+    "lost_exports_usd_bn": ("USD bn/yr", "Value of offered route shipments that found no route capacity."),
+    "penalty_realised_usd_bn": ("USD bn", "Secondary-sanction penalties realised this month (one-off)."),
+    "enforcement": ("0-1", "Enforcement level against re-exports of sanctioned goods."),
+    "multivector_index": ("0-1", "Evenness of dependence across poles: (1 - HHI) / (1 - 1/P); 1 = even."),
+}
+
+
+def _metric_column(name: str) -> Column:
+    unit, meaning = _METRIC_DOCS.get(name, ("see sim.core.recorder", f"Actor metric {name}."))
+    return (name, unit, meaning)
+
+
+_TERM_MEANING = {
+    "econ": "100 x change in economic welfare x months it lasts / 12 / GDP",
+    "security": "security term: stance against poles the decider depends on for security",
+    "alignment": "alignment/identity term: stance and dependence shift toward the poles it is aligned with",
+    "influence": "influence over middle states' alignment toward the decider's pole (poles only)",
+    "punishment": "punishment of an actor the decider holds a grievance against",
+    "rivalry": "harm to the welfare of actors the decider sanctions (100 x loss / their GDP)",
+    "sovereignty": "loss of diversification (HHI of dependence); subtracts from utility",
+    "cost": "100 x direct cost / GDP; subtracts from utility",
+}
+
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "actor_month": "One row per month and actor: trade, welfare terms, alignment and dependence.",
+    "alignment_forces": "One row per month, actor, pole and force: the alignment update decomposed.",
+    "flows": "Bilateral trade flows, one row per month, exporter, importer and good; nonzero rows only. "
+    "Absent when the run did not record flows.",
+    "routes": "One row per month and route: capacity, volume, utilisation and tariff.",
+    "shipments": "Volume shipped per month, shipment and route, for every (shipment, route) pair "
+    "used in at least one month of the run.",
+    "shipment_totals": "One row per month and shipment: offered = shipped + lost.",
+    "events": "Every action that took effect, in the order it did: scripted events, hazards, "
+    "decisions and detected secondary-sanction penalties.",
+    "decisions": "Every candidate scored in every decision round (status quo included), "
+    "with its utility terms in utility points (1 point = 1 % of the decider's GDP per year).",
+    "run_month": "One row per month: run-wide quantities.",
+    "actor_info": "Static actor attributes from the scenario (only when the scenario spec is given).",
+    "shipment_info": "Static shipment attributes from the scenario (only when the scenario spec is given).",
+}
+
+TABLE_SCHEMAS: dict[str, list[Column]] = {
+    "actor_month": [
+        _MONTH,
+        ("actor", "name", "Actor (state or rest of world)."),
+        *(_metric_column(m) for m in ACTOR_METRICS),
+        ("alignment_<pole>", "0-1", "Alignment with the pole at the end of the month; sums to 1 over poles."),
+        (
+            "dependence_<pole>",
+            "0-1",
+            "Dependence on the pole: share of trade with its actors plus route exports it controls; "
+            "sums to 1 over poles (all 0 without any pole exposure).",
+        ),
+    ],
+    "alignment_forces": [
+        _MONTH,
+        ("actor", "name", "Actor whose alignment moves."),
+        ("pole", "name", "Pole the force pushes toward (positive) or away from (negative)."),
+        ("term", "name", f"Force: one of {', '.join(ALIGNMENT_FORCES)}."),
+        ("value", "1/month", "Force on the alignment log-weight this month (exponentiated update)."),
+    ],
+    "flows": [
+        _MONTH,
+        ("exporter", "name", "Exporting actor."),
+        ("importer", "name", "Importing actor."),
+        ("good", "name", "Traded good (sector)."),
+        ("value_usd_bn", "USD bn/yr", "Flow value, annualised monthly rate; always > 0."),
+    ],
+    "routes": [
+        _MONTH,
+        ("route", "name", "Transport route."),
+        ("unit", "name", "Physical unit the route carries (e.g. Mt, bcm)."),
+        ("capacity_per_year", "unit/yr", "Usable capacity after disruptions and investments."),
+        ("volume_per_year", "unit/yr", "Volume carried."),
+        ("utilisation", "0-1", "volume / capacity; NaN when capacity is 0."),
+        ("tariff_usd_per_unit", "USD/unit", "Transport tariff in force."),
+    ],
+    "shipments": [
+        _MONTH,
+        ("shipment", "name", "Shipment (a shipper's offered volume)."),
+        ("route", "name", "Route carrying it."),
+        ("unit", "name", "Physical unit of the route."),
+        ("shipped_per_year", "unit/yr", "Volume of the shipment carried by the route."),
+    ],
+    "shipment_totals": [
+        _MONTH,
+        ("shipment", "name", "Shipment."),
+        ("offered_per_year", "unit/yr", "Volume offered to the route network."),
+        ("shipped_per_year", "unit/yr", "Volume shipped over all routes."),
+        ("lost_per_year", "unit/yr", "Volume that found no route (offered - shipped)."),
+    ],
+    "events": [
+        _MONTH,
+        ("kind", "text", "event (scripted), hazard (stochastic), decision or penalty (secondary sanction)."),
+        ("name", "text", "Hazard or menu item name; the action type for scripted events."),
+        ("type", "text", "Action type (sanction, route_disruption, demand, ...)."),
+        ("actor", "name", "Acting actor or bloc (the decider for decisions); empty for accidents."),
+        ("target", "text", "Actors the action is aimed at, comma-separated; empty if none."),
+        ("parameters", "JSON", "The action's fields as JSON."),
+        ("note", "text", "Note from the scenario file."),
+        ("source", "text", "Source reference from the scenario file."),
+    ],
+    "decisions": [
+        _MONTH,
+        ("actor", "name", "Deciding actor or bloc."),
+        ("candidate", "text", "Candidate menu item; status_quo is doing nothing."),
+        ("chosen", "bool", "True for the candidate drawn."),
+        ("probability", "0-1", "Logit choice probability (0 for bloc items that failed the vote)."),
+        ("utility", "points", "Total utility: sum of the terms, sovereignty and cost subtracting."),
+        *((t, "points", f"Utility term: {_TERM_MEANING.get(t, t)}.") for t in TERMS),
+        ("support", "0-1", "Blocs: vote-weighted share of members in favour; NaN for single actors."),
+        ("action", "JSON", "The candidate action as JSON; empty for the status quo."),
+    ],
+    "run_month": [
+        _MONTH,
+        ("leakage_share", "0-1", "Re-exported (diverted) / blocked trade; NaN when nothing is blocked."),
+    ],
+    "actor_info": [
+        ("actor", "name", "Actor, in scenario order."),
+        ("kind", "text", "state or rest_of_world."),
+        ("pole", "name", "Pole the actor embodies; empty if none."),
+        ("gdp_usd_bn", "USD bn", "Nominal GDP (scenario base year)."),
+    ],
+    "shipment_info": [
+        ("shipment", "name", "Shipment, in scenario order."),
+        ("shipper", "name", "Actor offering the volume."),
+        ("good", "name", "Good whose trade the shipped value enters; empty if none."),
+        ("unit", "name", "Physical unit (that of its first allowed route)."),
+        ("routes", "text", "Allowed routes, comma-separated."),
+    ],
+}
+
+NULLABLE_COLUMNS: dict[str, frozenset[str]] = {
+    "routes": frozenset({"utilisation"}),
+    "decisions": frozenset({"support"}),
+    "run_month": frozenset({"leakage_share"}),
+}
+"""Float columns that may hold NaN (with the meaning given in the schema); all others never do."""
+
+
+# ----------------------------------------------------------------------------- schema helpers
+def column_dtype(unit: str) -> str:
+    """pandas dtype of a column with this unit: 'str', 'bool' or 'float64'."""
+    if unit in TEXT_UNITS:
+        return "str"
+    return "bool" if unit == "bool" else "float64"
+
+
+def table_columns(table: str, poles: list[str]) -> list[str]:
+    """Column names of `table` in order, with ``<pole>`` columns expanded for `poles`."""
+    out: list[str] = []
+    for name, _, _ in TABLE_SCHEMAS[table]:
+        out.extend(name.replace(POLE, p) for p in poles) if POLE in name else out.append(name)
+    return out
+
+
+def _dtypes(table: str, poles: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, unit, _ in TABLE_SCHEMAS[table]:
+        for col in [name.replace(POLE, p) for p in poles] if POLE in name else [name]:
+            out[col] = column_dtype(unit)
+    return out
+
+
+def _frame(table: str, data: Mapping[str, object], poles: list[str]) -> pd.DataFrame:
+    """Build `table` from column data, in schema order with schema dtypes."""
+    dtypes = _dtypes(table, poles)
+    if set(data) != set(dtypes):
+        raise RuntimeError(f"{table}: columns {sorted(set(data) ^ set(dtypes))} disagree with TABLE_SCHEMAS")
+    cols = {c: pd.Series(np.asarray(data[c]), dtype=dtypes[c]) for c in dtypes}
+    return pd.DataFrame(cols, columns=list(dtypes))
+
+
+def schema_markdown() -> str:
+    """The table reference (`docs/tables.md`) rendered from `TABLE_SCHEMAS`."""
+    lines = [
+        "# Result tables",
+        "",
+        "<!-- Generated by sim.results.tables.schema_markdown(); do not edit by hand. Refresh with:",
+        "     python -c \"from sim.results.tables import schema_markdown as m; print(m(), end='')\" \\",
+        "       > docs/tables.md -->",
+        "",
+        "Each run directory holds one Parquet file per table (`<table>.parquet`) plus",
+        "`manifest.json`, `summary.txt` and PNG plots; `sim.results.read_run(run_dir)` loads the tables.",
+        "",
+        "Conventions: tables are long (tidy) and sorted by month, then scenario order.",
+        "Months are `YYYY-MM` strings. Money is USD bn per year (monthly values are",
+        "annualised rates) unless the unit says otherwise; volumes are in the route's",
+        "physical unit per year; shares are fractions 0-1. Utility points: 1 point =",
+        "1 % of the deciding actor's GDP per year. Text columns (units `YYYY-MM`, `name`,",
+        "`text`, `JSON`) are strings, `bool` columns are booleans, all others are float64.",
+        f"A column written `{POLE}` stands for one column per pole of the scenario,",
+        "in the scenario's pole order (e.g. `alignment_Russia`).",
+        "",
+    ]
+    for table, columns in TABLE_SCHEMAS.items():
+        lines += [f"## `{table}`", "", TABLE_DESCRIPTIONS[table], ""]
+        nullable = NULLABLE_COLUMNS.get(table, frozenset())
+        if nullable:
+            lines += ["May contain NaN: " + ", ".join(f"`{c}`" for c in sorted(nullable)) + ".", ""]
+        lines += ["| column | unit | meaning |", "|---|---|---|"]
+        lines += [f"| `{name}` | {unit} | {meaning} |" for name, unit, meaning in columns]
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- tables
+def _long(months: list[str], *names: list[str]) -> list[np.ndarray]:
+    """Label columns for a C-ordered (T, *dims) array flattened: month first, last dim fastest."""
+    shape = (len(months), *(len(n) for n in names))
+    grids = np.indices(shape).reshape(len(shape), -1)
+    labels = [np.asarray(months, dtype=object), *(np.asarray(n, dtype=object) for n in names)]
+    return [lab[g] if len(lab) else np.array([], dtype=object) for lab, g in zip(labels, grids, strict=True)]
+
+
+def actor_month_table(out: RunOutput) -> pd.DataFrame:
+    """One row per (month, actor): metrics, alignment_<pole> and dependence_<pole>."""
+    month, actor = _long(out.months, out.actors)
+    data: dict[str, object] = {"month": month, "actor": actor}
+    for m in ACTOR_METRICS:
+        data[m] = out.metrics[m].reshape(-1)
+    n_p = len(out.poles)
+    for k, p in enumerate(out.poles):
+        data[f"alignment_{p}"] = out.alignment.reshape(-1, n_p)[:, k]
+    for k, p in enumerate(out.poles):
+        data[f"dependence_{p}"] = out.dependence.reshape(-1, n_p)[:, k]
+    return _frame("actor_month", data, out.poles)
+
+
+def alignment_forces_table(out: RunOutput) -> pd.DataFrame:
+    """One row per (month, actor, pole, term), terms in ALIGNMENT_FORCES order."""
+    stacked = np.stack([out.forces[t] for t in ALIGNMENT_FORCES], axis=-1)  # (T, N, P, F)
+    month, actor, pole, term = _long(out.months, out.actors, out.poles, list(ALIGNMENT_FORCES))
+    data = {"month": month, "actor": actor, "pole": pole, "term": term, "value": stacked.reshape(-1)}
+    return _frame("alignment_forces", data, out.poles)
+
+
+def flows_table(out: RunOutput) -> pd.DataFrame | None:
+    """Nonzero bilateral flows (USD bn/yr), or None when the run did not record flows."""
+    if out.flows is None:
+        return None
+    t, e, i, g = np.nonzero(out.flows)
+    data = {
+        "month": np.asarray(out.months, dtype=object)[t],
+        "exporter": np.asarray(out.actors, dtype=object)[e],
+        "importer": np.asarray(out.actors, dtype=object)[i],
+        "good": np.asarray(out.goods, dtype=object)[g],
+        "value_usd_bn": out.flows[t, e, i, g],
+    }
+    return _frame("flows", data, out.poles)
+
+
+def routes_table(out: RunOutput) -> pd.DataFrame:
+    """One row per (month, route): capacity, volume, utilisation, tariff."""
+    month, route = _long(out.months, out.routes)
+    unit = _long(out.months, out.route_units)[1]
+    cap, vol = out.route_capacity.reshape(-1), out.route_volume.reshape(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(cap > 0, vol / np.where(cap > 0, cap, 1.0), np.nan)
+    data = {
+        "month": month,
+        "route": route,
+        "unit": unit,
+        "capacity_per_year": cap,
+        "volume_per_year": vol,
+        "utilisation": util,
+        "tariff_usd_per_unit": out.route_tariff.reshape(-1),
+    }
+    return _frame("routes", data, out.poles)
+
+
+def shipments_table(out: RunOutput) -> pd.DataFrame:
+    """Shipped volume per (month, shipment, route) for the pairs used in any month."""
+    used = np.argwhere((out.shipment_routes > 0).any(axis=0))  # (k, 2) rows of (s, r), sorted
+    n_t, n_pairs = len(out.months), len(used)
+    s_idx = np.tile(used[:, 0], n_t) if n_pairs else np.array([], dtype=np.intp)
+    r_idx = np.tile(used[:, 1], n_t) if n_pairs else np.array([], dtype=np.intp)
+    t_idx = np.repeat(np.arange(n_t), n_pairs)
+    data = {
+        "month": np.asarray(out.months, dtype=object)[t_idx],
+        "shipment": np.asarray(out.shipments, dtype=object)[s_idx],
+        "route": np.asarray(out.routes, dtype=object)[r_idx],
+        "unit": np.asarray(out.route_units, dtype=object)[r_idx],
+        "shipped_per_year": out.shipment_routes[t_idx, s_idx, r_idx],
+    }
+    return _frame("shipments", data, out.poles)
+
+
+def shipment_totals_table(out: RunOutput, rtol: float = 1e-9) -> pd.DataFrame:
+    """One row per (month, shipment): offered, shipped, lost; raises if shipped + lost != offered."""
+    month, ship = _long(out.months, out.shipments)
+    offered = out.shipment_offered.reshape(-1)
+    shipped = out.shipment_routes.sum(axis=-1).reshape(-1)
+    lost = out.shipment_lost.reshape(-1)
+    bad = ~np.isclose(shipped + lost, offered, rtol=rtol, atol=rtol)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"shipment {ship[k]} in {month[k]}: shipped {shipped[k]:g} + lost {lost[k]:g} "
+            f"!= offered {offered[k]:g} (model invariant violated)"
+        )
+    data = {
+        "month": month,
+        "shipment": ship,
+        "offered_per_year": offered,
+        "shipped_per_year": shipped,
+        "lost_per_year": lost,
+    }
+    return _frame("shipment_totals", data, out.poles)
+
+
+def _records(table: str, rows: list[dict], poles: list[str]) -> pd.DataFrame:
+    cols = table_columns(table, poles)
+    dtypes = _dtypes(table, poles)
+    data: dict[str, object] = {}
+    for c in cols:
+        values = [r.get(c) for r in rows]
+        if dtypes[c] == "str":
+            data[c] = np.array(["" if v is None else str(v) for v in values], dtype=object)
+        elif dtypes[c] == "bool":
+            data[c] = np.array([bool(v) for v in values], dtype=bool)
+        else:
+            data[c] = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+    return _frame(table, data, poles)
+
+
+def events_table(out: RunOutput) -> pd.DataFrame:
+    """Actions that took effect (out.actions), in log order."""
+    return _records("events", out.actions, out.poles)
+
+
+def decisions_table(out: RunOutput) -> pd.DataFrame:
+    """Every scored candidate of every decision round (out.decisions), in log order."""
+    return _records("decisions", out.decisions, out.poles)
+
+
+def run_month_table(out: RunOutput) -> pd.DataFrame:
+    """One row per month: leakage share."""
+    data = {"month": np.asarray(out.months, dtype=object), "leakage_share": out.leakage_share}
+    return _frame("run_month", data, out.poles)
+
+
+def actor_info_table(spec: ScenarioSpec) -> pd.DataFrame:
+    """Static actor attributes (kind, pole, GDP) from the scenario."""
+    rows = [
+        {"actor": a.name, "kind": a.kind, "pole": a.pole or "", "gdp_usd_bn": a.gdp_usd_bn}
+        for a in spec.actors
+    ]
+    return _records("actor_info", rows, list(spec.poles))
+
+
+def shipment_info_table(spec: ScenarioSpec) -> pd.DataFrame:
+    """Static shipment attributes (shipper, good, unit, allowed routes) from the scenario."""
+    units = {r.name: r.unit for r in spec.routes}
+    rows = [
+        {
+            "shipment": s.name,
+            "shipper": s.shipper,
+            "good": s.good or "",
+            "unit": units.get(s.routes[0], "") if s.routes else "",
+            "routes": ", ".join(s.routes),
+        }
+        for s in spec.shipments
+    ]
+    return _records("shipment_info", rows, list(spec.poles))
+
+
+def to_tables(out: RunOutput, spec: ScenarioSpec | None = None) -> dict[str, pd.DataFrame]:
+    """All tables of a run, keyed by name in `TABLE_SCHEMAS` order.
+
+    `flows` is absent when the run did not record flows; `actor_info` and
+    `shipment_info` are present only when the scenario `spec` is given.
+    """
+    tables: dict[str, pd.DataFrame | None] = {
+        "actor_month": actor_month_table(out),
+        "alignment_forces": alignment_forces_table(out),
+        "flows": flows_table(out),
+        "routes": routes_table(out),
+        "shipments": shipments_table(out),
+        "shipment_totals": shipment_totals_table(out),
+        "events": events_table(out),
+        "decisions": decisions_table(out),
+        "run_month": run_month_table(out),
+    }
+    if spec is not None:
+        tables["actor_info"] = actor_info_table(spec)
+        tables["shipment_info"] = shipment_info_table(spec)
+    return {k: v for k, v in tables.items() if v is not None}
+
+
+# ----------------------------------------------------------------------------- helpers
+def poles_of(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Pole names, in scenario order, from the alignment_<pole> columns of actor_month."""
+    return [c.removeprefix("alignment_") for c in tables["actor_month"].columns if c.startswith("alignment_")]
+
+
+def actors_of(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Actor names in scenario order."""
+    if "actor_info" in tables:
+        return tables["actor_info"]["actor"].tolist()
+    return list(dict.fromkeys(tables["actor_month"]["actor"].tolist()))
+
+
+DEFAULT_FOCUS = "Kazakhstan"
+NO_POLE = "no pole"
+
+
+def resolve_focus(tables: Mapping[str, pd.DataFrame], focus: str | None = DEFAULT_FOCUS) -> str:
+    """The focus actor: `focus` if it is an actor; for None or an absent DEFAULT_FOCUS, the
+    first state actor (the first actor if kinds are unknown). Raises ValueError otherwise."""
+    actors = actors_of(tables)
+    if focus in actors:
+        return str(focus)
+    if focus is not None and focus != DEFAULT_FOCUS:
+        raise ValueError(f"focus actor {focus!r} is not an actor of the run; actors: {', '.join(actors)}")
+    if "actor_info" in tables:
+        info = tables["actor_info"]
+        states = info.loc[info["kind"] == "state", "actor"].tolist()
+        if states:
+            return str(states[0])
+    if not actors:
+        raise ValueError("the run has no actors")
+    return actors[0]
+
+
+def partner_trade(source: RunOutput | Mapping[str, pd.DataFrame], actor: str) -> pd.DataFrame:
+    """Month x partner trade of `actor` (exports + imports, USD bn/yr), partners in scenario order.
+
+    `source` is a RunOutput or a dict of tables with `flows`. Raises ValueError when
+    flows were not recorded.
+    """
+    tables = to_tables(source) if isinstance(source, RunOutput) else source
+    if "flows" not in tables:
+        raise ValueError("the run did not record bilateral flows (record_flows=False)")
+    flows = tables["flows"]
+    months = list(dict.fromkeys(tables["actor_month"]["month"].tolist()))
+    partners = [a for a in actors_of(tables) if a != actor]
+    mine = flows[(flows["exporter"] == actor) ^ (flows["importer"] == actor)]
+    partner = mine["importer"].where(mine["exporter"] == actor, mine["exporter"])
+    wide = (
+        mine.assign(partner=partner)
+        .pivot_table(index="month", columns="partner", values="value_usd_bn", aggfunc="sum", fill_value=0.0)
+        .reindex(index=months, columns=partners, fill_value=0.0)
+        .astype("float64")
+    )
+    wide.index.name, wide.columns.name = "month", "partner"
+    return wide
+
+
+def partner_shares(source: RunOutput | Mapping[str, pd.DataFrame], actor: str) -> pd.DataFrame:
+    """Month x partner share (0-1) of `actor`'s total trade (exports + imports); rows sum to 1
+    (all zero in months without trade)."""
+    trade = partner_trade(source, actor)
+    total = trade.sum(axis=1)
+    return trade.div(total.where(total > 0, 1.0), axis=0)
+
+
+def partner_poles_from_spec(spec: ScenarioSpec) -> dict[str, str | None]:
+    """Actor name -> the pole it embodies (None if none), for grouping trade by pole."""
+    return {a.name: a.pole for a in spec.actors}
+
+
+def partner_poles_from_tables(tables: Mapping[str, pd.DataFrame]) -> dict[str, str | None]:
+    """Actor -> pole from the `actor_info` table (empty mapping if the table is absent)."""
+    if "actor_info" not in tables:
+        return {}
+    info = tables["actor_info"]
+    return {a: (p or None) for a, p in zip(info["actor"], info["pole"], strict=True)}
+
+
+def trade_by_pole(
+    tables: Mapping[str, pd.DataFrame], actor: str, partner_poles: Mapping[str, str | None]
+) -> pd.DataFrame:
+    """Month x pole trade of `actor` (exports + imports, USD bn/yr); partners without a pole
+    (or missing from `partner_poles`) are grouped under NO_POLE."""
+    trade = partner_trade(tables, actor)
+    groups = [partner_poles.get(p) or NO_POLE for p in trade.columns]
+    order = [p for p in [*poles_of(tables), NO_POLE] if p in groups]
+    return trade.T.groupby(groups).sum().T.reindex(columns=order).astype("float64")
+
+
+def focus_shipments(tables: Mapping[str, pd.DataFrame], actor: str) -> list[str]:
+    """Shipments offered by `actor` (all shipments if `shipment_info` is absent)."""
+    if "shipment_info" not in tables:
+        return list(dict.fromkeys(tables["shipment_totals"]["shipment"].tolist()))
+    info = tables["shipment_info"]
+    return info.loc[info["shipper"] == actor, "shipment"].tolist()
+
+
+def month_dates(months: pd.Series | list[str]) -> pd.DatetimeIndex:
+    """'YYYY-MM' strings -> first-of-month timestamps."""
+    return pd.DatetimeIndex(pd.to_datetime(pd.Series(list(months), dtype="str"), format="%Y-%m"))

@@ -1,0 +1,220 @@
+"""Write one run to a directory atomically: manifest, Parquet tables, summary and PNG plots.
+
+Layout of `<out_dir>/<scenario>_seed<seed>_<YYYYmmddTHHMMSS>[_<k>]/`:
+
+    manifest.json        provenance: scenario, hashes, parameters, seed, versions, times, contents
+    <table>.parquet      one file per table of sim.results.tables (see docs/tables.md)
+    summary.txt          the plain-text summary (sim.results.summary)
+    <plot>.png           plots (sim.results.plots), unless plots=False
+
+Everything is written into a hidden sibling `<out_dir>/.tmp-<random>/` that is renamed
+to the final name only when complete; on any error (or interrupt) it is removed, so no
+directory under a final name is ever half-written.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import subprocess
+from collections.abc import Mapping
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import sim
+from sim.core.recorder import RunOutput
+from sim.results import plots as plotting
+from sim.results.summary import summary_text
+from sim.results.tables import resolve_focus, to_tables
+from sim.scenario.loader import LoadedScenario
+
+MANIFEST = "manifest.json"
+SUMMARY = "summary.txt"
+TMP_PREFIX = ".tmp-"
+MANIFEST_VERSION = 1
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def run_dir_name(scenario_name: str, seed: int, started: datetime) -> str:
+    """`<scenario>_seed<seed>_<YYYYmmddTHHMMSS>`, the scenario name made filesystem-safe."""
+    safe = _UNSAFE.sub("_", scenario_name).strip("._") or "run"
+    return f"{safe}_seed{seed}_{started.strftime('%Y%m%dT%H%M%S')}"
+
+
+def sha256_file(path: Path) -> str | None:
+    """Hex SHA-256 of a file's bytes, or None if it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def git_commit(*directories: Path) -> str | None:
+    """`git rev-parse HEAD` in the first of `directories` inside a repository with a commit;
+    None if git is missing or none works (never raises)."""
+    for d in directories:
+        try:
+            res = subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=d, capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        sha = res.stdout.strip()
+        if res.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+            return sha
+    return None
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _manifest(
+    loaded: LoadedScenario,
+    seed: int,
+    started: datetime,
+    tables: Mapping[str, pd.DataFrame],
+    plot_files: list[Path],
+    focus: str,
+) -> dict[str, Any]:
+    spec = loaded.spec
+    scenario_path = Path(loaded.path).resolve()
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "scenario": {
+            "file": str(scenario_path),
+            "name": spec.name,
+            "description": spec.description,
+            "content_hash": loaded.content_hash,
+            "start": spec.start,
+            "end": spec.end,
+        },
+        "sources": [{"path": str(Path(p).resolve()), "sha256": sha256_file(Path(p))} for p in loaded.sources],
+        "parameters": spec.parameters.model_dump(mode="json"),
+        "seed": int(seed),
+        "focus": focus,
+        "package_version": sim.__version__,
+        "git_commit": git_commit(scenario_path.parent, Path(sim.__file__).resolve().parent),
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": _version("numpy"),
+            "pandas": _version("pandas"),
+            "pyarrow": _version("pyarrow"),
+            "mesa": _version("mesa"),
+            "matplotlib": _version("matplotlib"),
+        },
+        "started": _iso(started),
+        "finished": _iso(datetime.now(tz=started.tzinfo)),
+        "tables": [
+            {"name": name, "file": f"{name}.parquet", "rows": len(df), "columns": list(df.columns)}
+            for name, df in tables.items()
+        ],
+        "plots": [{"name": p.stem, "file": p.name} for p in plot_files],
+        "summary": SUMMARY,
+    }
+
+
+def _make_tmp(out_dir: Path) -> Path:
+    """A new empty `<out_dir>/.tmp-<random>` with default permissions (mkdir honours the umask)."""
+    while True:
+        tmp = out_dir / f"{TMP_PREFIX}{secrets.token_hex(6)}"
+        try:
+            tmp.mkdir()
+        except FileExistsError:
+            continue
+        return tmp
+
+
+def _publish(tmp: Path, out_dir: Path, base: str) -> Path:
+    """Rename `tmp` to `out_dir/base` (or `base_2`, `base_3`, ... if taken); return the final path."""
+    for k in range(1, 10_000):
+        final = out_dir / (base if k == 1 else f"{base}_{k}")
+        if final.exists():
+            continue
+        try:
+            tmp.rename(final)  # atomic on one filesystem
+        except OSError as exc:  # lost a race with another writer
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) or final.exists():
+                continue
+            raise
+        return final
+    raise FileExistsError(f"{out_dir}: no free run directory name for {base}")
+
+
+def write_run(
+    out: RunOutput,
+    loaded: LoadedScenario,
+    seed: int,
+    out_dir: str | os.PathLike[str],
+    started: datetime,
+    plots: bool = True,
+    focus: str | None = None,
+    tables: dict[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write a run under `out_dir` (created if missing) and return the final run directory.
+
+    Args:
+        out: the run's output (sim.core.model.run_world).
+        loaded: the scenario it ran (provenance and static actor/shipment tables).
+        seed: the run's seed.
+        out_dir: parent directory of run directories.
+        started: when the run started (names the directory; local or aware time).
+        plots: also write the PNG plots.
+        focus: focus actor of the summary and plots (default: Kazakhstan, else the first state).
+        tables: `to_tables(out, loaded.spec)` if the caller already built them.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if tables is None:
+        tables = to_tables(out, loaded.spec)
+    focus = resolve_focus(tables, focus)
+    tmp = _make_tmp(out_dir)
+    try:
+        for name, df in tables.items():
+            df.to_parquet(tmp / f"{name}.parquet", engine="pyarrow", index=False)
+        plot_files = plotting.write_plots(tables, focus, tmp) if plots else []
+        (tmp / SUMMARY).write_text(summary_text(tables, focus=focus) + "\n", encoding="utf-8")
+        manifest = _manifest(loaded, seed, started, tables, plot_files, focus)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        return _publish(tmp, out_dir, run_dir_name(loaded.spec.name, seed, started))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def load_manifest(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parsed `manifest.json` of a run directory."""
+    return json.loads((Path(run_dir) / MANIFEST).read_text(encoding="utf-8"))
+
+
+def read_run(run_dir: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
+    """Every table of a run directory, keyed by name (manifest order; else sorted file names)."""
+    run_dir = Path(run_dir)
+    if (run_dir / MANIFEST).exists():
+        files = [run_dir / t["file"] for t in load_manifest(run_dir)["tables"]]
+    else:
+        files = sorted(run_dir.glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"{run_dir}: no result tables (*.parquet) found")
+    return {f.name.removesuffix(".parquet"): pd.read_parquet(f, engine="pyarrow") for f in files}

@@ -1,0 +1,790 @@
+"""Load a scenario file: YAML -> `extends:` merge -> parameters file -> validation -> trade data.
+
+Files are parsed with PyYAML's safe loader (a `yaml.SafeLoader` subclass that
+also rejects duplicate keys in a mapping, which plain YAML silently drops).
+
+Merge rule for ``extends: other.yaml`` (path relative to the extending file;
+chains are allowed, cycles are reported). The child is merged onto its base:
+
+* mappings merge recursively; a child's scalar or list replaces the base value;
+* the top-level lists of named items -- ``actors``, ``blocs``, ``goods``,
+  ``routes``, ``shipments``, ``hazards`` -- merge by ``name``: a child item with a
+  known name is merged (recursively, by the same rules) into the base item, a new
+  name is appended, and ``{name: X, remove: true}`` deletes X;
+* ``events`` are appended: the base's events, then the child's;
+* ``decisions.menus`` merges per actor key: a child's list replaces that actor's
+  menu, other actors' menus are kept (this is just the mapping rule);
+* any other list replaces the base list.
+
+The ``extends`` key itself is dropped from the merged mapping. Then, if
+``parameters_file`` is set, that YAML (relative to the file declaring it) is
+read: a mapping of parameter name -> value, or name -> ``{value: ..., ...}``
+(other keys such as bounds, unit, source are ignored), optionally wrapped in a
+top-level ``parameters:`` key. Values given under the scenario's own
+``parameters:`` take precedence. The result is validated against
+`ScenarioSpec`; every error becomes a `ScenarioError` problem naming the file
+that supplied the value, the field path in the merged scenario (list indices
+count items after merging) and what was expected.
+
+Finally ``trade.baseline_file`` (CSV: exporter, importer, good, value_usd_bn,
+source; relative to the file declaring it) is read into a dense
+(actor, actor, good) array of USD bn per year.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from sim.errors import Loc, Problem, ScenarioError, format_loc
+from sim.scenario.references import ReferenceProblems, unknown_name
+from sim.scenario.schema import ScenarioSpec
+
+NAMED_LISTS = ("actors", "blocs", "goods", "routes", "shipments", "hazards")
+APPENDED_LISTS = ("events",)
+TRADE_COLUMNS = ("exporter", "importer", "good", "value_usd_bn", "source")
+MAX_CSV_PROBLEMS = 25
+HASH_VERSION = b"mvsim-scenario-hash-v1\n"
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedScenario:
+    """A validated scenario with its data. `baseline_flows[e, i, g]` is exports of good g
+    from actor e to actor i, USD bn per year, in the order of `spec.actors` and `spec.goods`."""
+
+    path: Path
+    spec: ScenarioSpec
+    content_hash: str
+    sources: list[Path]
+    baseline_flows: np.ndarray
+    flow_sources: pd.DataFrame
+
+    @property
+    def actor_index(self) -> dict[str, int]:
+        """Actor name -> index into the first two axes of `baseline_flows`."""
+        return {a.name: i for i, a in enumerate(self.spec.actors)}
+
+    @property
+    def good_index(self) -> dict[str, int]:
+        """Good name -> index into the last axis of `baseline_flows`."""
+        return {g.name: i for i, g in enumerate(self.spec.goods)}
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of a (merged) scenario file."""
+    return ScenarioSpec.model_json_schema()
+
+
+def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
+    """Read, merge, validate and load the data of a scenario file; raise `ScenarioError` on bad input."""
+    path = Path(path)
+    display = _display(path)
+    sources: list[Path] = []
+    merged, origin = _load_chain(path, display, [], sources)
+    hash_input = _canonical_json(merged)
+    data_files: list[tuple[str, bytes]] = []
+
+    params_path = _apply_parameters_file(merged, origin, data_files)
+    if params_path is not None:
+        sources.append(params_path)
+
+    try:
+        spec = ScenarioSpec.model_validate(merged)
+    except ValidationError as exc:
+        raise ScenarioError(problems=_validation_problems(exc, origin)) from None
+
+    csv_path, flows, table, csv_bytes = _load_trade(spec, origin)
+    sources.append(csv_path)
+    data_files.append(("trade.baseline_file", csv_bytes))
+
+    digest = hashlib.sha256(HASH_VERSION)
+    digest.update(hash_input.encode("utf-8"))
+    for role, blob in data_files:
+        digest.update(f"\n{role}\n{len(blob)}\n".encode())
+        digest.update(blob)
+    return LoadedScenario(
+        path=path,
+        spec=spec,
+        content_hash=digest.hexdigest(),
+        sources=sources,
+        baseline_flows=flows,
+        flow_sources=table,
+    )
+
+
+# =============================================================================== YAML
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys in a mapping."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:  # unhashable key: construct_mapping reports it
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _display(path: Path) -> str:
+    return os.path.normpath(str(path))
+
+
+def _read_bytes(path: Path, display: str, what: str, file: str | None = None, field: str = "") -> bytes:
+    """Read a file or raise ScenarioError (reported against `file`/`field` when given)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        msg = (
+            f"file not found; expected {what}"
+            if file is None
+            else f"file not found: {display}; expected {what}"
+        )
+    except IsADirectoryError:
+        msg = (
+            f"is a directory; expected {what}"
+            if file is None
+            else f"{display} is a directory; expected {what}"
+        )
+    except OSError as exc:
+        msg = f"cannot read {display}: {exc.strerror}; expected {what}"
+    raise ScenarioError(display if file is None else file, field, msg)
+
+
+def _read_yaml(path: Path, display: str, what: str, file: str | None = None, field: str = "") -> Any:
+    return _parse_yaml(_read_bytes(path, display, what, file, field), display, what)
+
+
+def _parse_yaml(raw: bytes, display: str, what: str) -> Any:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(display, "", f"not UTF-8 text (byte {exc.start}); expected {what}") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        detail = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise ScenarioError(display, where, f"malformed YAML: {detail}") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(display, "", f"malformed YAML: {exc}") from None
+
+
+def _read_mapping(
+    path: Path, display: str, what: str, file: str | None = None, field: str = ""
+) -> dict[Any, Any]:
+    data = _read_yaml(path, display, what, file, field)
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(display, "", f"expected a mapping of keys at the top level ({what}), got {got}")
+    return data
+
+
+# =============================================================================== origins
+class _Origin:
+    """Which file supplied each part of the merged mapping (parallel tree)."""
+
+    __slots__ = ("file", "kids")
+
+    def __init__(self, file: str, kids: dict[Any, _Origin] | list[_Origin] | None = None) -> None:
+        self.file = file
+        self.kids = kids
+
+    def child(self, key: Any) -> _Origin:
+        if isinstance(self.kids, dict) and key in self.kids:
+            return self.kids[key]
+        if isinstance(self.kids, list) and isinstance(key, int) and 0 <= key < len(self.kids):
+            return self.kids[key]
+        return _Origin(self.file)
+
+    def file_at(self, loc: Sequence[Any]) -> str:
+        """The file that supplied the value at `loc` (or its nearest existing ancestor)."""
+        node = self
+        for seg in loc:
+            if node.kids is None or not _has(node.kids, seg):
+                break
+            node = node.child(seg)
+        return node.file
+
+
+def _has(kids: dict[Any, _Origin] | list[_Origin], key: Any) -> bool:
+    if isinstance(kids, dict):
+        return key in kids
+    return isinstance(key, int) and 0 <= key < len(kids)
+
+
+# =============================================================================== extends
+def _load_chain(
+    path: Path, display: str, stack: list[tuple[Path, str]], sources: list[Path]
+) -> tuple[dict, _Origin]:
+    """Read `path`, recursively merge it onto its `extends` base; return (mapping, origins)."""
+    data = _read_mapping(path, display, "a scenario file")
+    sources.append(Path(display))
+    stack = [*stack, (path.resolve(), display)]
+    base: dict[Any, Any] = {}
+    base_origin = _Origin(display, {})
+    if "extends" in data:
+        ext = data.pop("extends")
+        if not isinstance(ext, str) or not ext.strip():
+            raise ScenarioError(
+                display, "extends", f"expected the path of a scenario file to extend, got {ext!r}"
+            )
+        parent = path.parent / ext
+        parent_display = _display(parent)
+        resolved = parent.resolve()
+        for seen, _ in stack:
+            if seen == resolved:
+                chain = " -> ".join([*(d for _, d in stack), parent_display])
+                raise ScenarioError(
+                    display, "extends", f"extends cycle: {chain}; expected a chain without loops"
+                )
+        if not parent.is_file():
+            what = "a directory" if parent.exists() else "file not found"
+            raise ScenarioError(
+                display,
+                "extends",
+                f"{what}: {parent_display} (resolved relative to {display}); expected a scenario file",
+            )
+        base, base_origin = _load_chain(parent, parent_display, stack, sources)
+    problems: list[Problem] = []
+    merged, origin = _merge(base, base_origin, data, _Origin(display), (), problems)
+    if problems:
+        raise ScenarioError(problems=problems)
+    return merged, origin
+
+
+def _merge(
+    base: Any, b_o: _Origin, over: Any, o_o: _Origin, loc: Loc, problems: list[Problem]
+) -> tuple[Any, _Origin]:
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over, o_o
+    out = dict(base)
+    kids = {k: b_o.child(k) for k in base}
+    for key, value in over.items():
+        here = (*loc, key)
+        if not loc and key in NAMED_LISTS and isinstance(value, list) and isinstance(base.get(key, []), list):
+            out[key], kids[key] = _merge_named(
+                base.get(key, []), b_o.child(key), value, o_o.child(key), here, problems
+            )
+        elif (
+            not loc and key in APPENDED_LISTS and isinstance(value, list) and isinstance(base.get(key), list)
+        ):
+            b_kid, o_kid = b_o.child(key), o_o.child(key)
+            out[key] = [*base[key], *value]
+            kids[key] = _Origin(
+                o_o.file,
+                [b_kid.child(i) for i in range(len(base[key]))] + [o_kid.child(i) for i in range(len(value))],
+            )
+        elif key in base:
+            out[key], kids[key] = _merge(base[key], b_o.child(key), value, o_o.child(key), here, problems)
+        else:
+            out[key], kids[key] = value, o_o.child(key)
+    return out, _Origin(o_o.file, kids)
+
+
+_REMOVED = object()
+
+
+def _merge_named(
+    base: list[Any], b_o: _Origin, over: list[Any], o_o: _Origin, loc: Loc, problems: list[Problem]
+) -> tuple[list[Any], _Origin]:
+    out: list[Any] = list(base)
+    kids = [b_o.child(i) for i in range(len(base))]
+    index = {
+        item["name"]: i for i, item in enumerate(out) if isinstance(item, dict) and _is_name(item.get("name"))
+    }
+    first_at: dict[str, int] = {}  # a name may appear once per file (besides a removal)
+    for j, item in enumerate(over):
+        item_o = o_o.child(j)
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(item, dict) and "remove" in item:
+            flag = item["remove"]
+            rest = {k: v for k, v in item.items() if k != "remove"}
+            if not isinstance(flag, bool):
+                problems.append(
+                    Problem(
+                        o_o.file, format_loc((*loc, j, "remove")), f"expected true or false, got {flag!r}"
+                    )
+                )
+                continue
+            if flag:
+                if set(rest) != {"name"} or not _is_name(name):
+                    problems.append(
+                        Problem(
+                            o_o.file,
+                            format_loc((*loc, j)),
+                            "a removal item takes only 'name' and 'remove: true', "
+                            f"got keys {sorted(map(str, item))}",
+                        )
+                    )
+                elif name not in index:
+                    known = [
+                        str(x["name"])
+                        for x in out
+                        if x is not _REMOVED and isinstance(x, dict) and "name" in x
+                    ]
+                    problems.append(
+                        Problem(
+                            o_o.file,
+                            format_loc((*loc, j, "name")),
+                            "cannot remove: "
+                            + unknown_name(
+                                loc[-1][:-1] if isinstance(loc[-1], str) else "item",
+                                str(name),
+                                known,
+                                f"{loc[-1]} in the base scenario",
+                            ),
+                        )
+                    )
+                else:
+                    out[index.pop(name)] = _REMOVED
+                continue
+            item = rest
+        if _is_name(name):
+            if name in first_at:
+                what = str(loc[-1])[:-1]
+                problems.append(
+                    Problem(
+                        o_o.file,
+                        format_loc((*loc, j, "name")),
+                        f"duplicate {what} name {name!r} (also at {format_loc((*loc, first_at[name]))}); "
+                        "expected unique names",
+                    )
+                )
+                continue
+            first_at[name] = j
+        if _is_name(name) and name in index:
+            i = index[name]
+            out[i], kids[i] = _merge(out[i], kids[i], item, item_o, (*loc, i), problems)
+        else:
+            if _is_name(name):
+                index[name] = len(out)
+            out.append(item)
+            kids.append(item_o)
+    keep = [i for i, item in enumerate(out) if item is not _REMOVED]
+    return [out[i] for i in keep], _Origin(o_o.file, [kids[i] for i in keep])
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+# =============================================================================== parameters
+def _apply_parameters_file(
+    merged: dict[Any, Any], origin: _Origin, data_files: list[tuple[str, bytes]]
+) -> Path | None:
+    """Fold the parameters file's values under `merged['parameters']` (scenario values win)."""
+    rel = merged.get("parameters_file")
+    if not isinstance(rel, str):
+        return None  # absent; a wrong type is reported by validation
+    declaring = origin.file_at(("parameters_file",))
+    path = Path(declaring).parent / rel
+    display = _display(path)
+    what = "a YAML mapping of parameter name -> value or -> {value: ...}"
+    raw = _read_bytes(path, display, what, file=declaring, field="parameters_file")
+    data_files.append(("parameters_file", raw))
+    data = _parse_yaml(raw, display, what)
+    if data is None:
+        data = {}
+    if isinstance(data, dict) and set(data) == {"parameters"} and isinstance(data["parameters"], dict):
+        data = data["parameters"]
+    if not isinstance(data, dict):
+        raise ScenarioError(display, "", f"expected {what}, got a {type(data).__name__}")
+    values: dict[Any, Any] = {}
+    problems: list[Problem] = []
+    for name, entry in data.items():
+        if isinstance(entry, dict):
+            if "value" not in entry:
+                problems.append(
+                    Problem(
+                        display,
+                        format_loc((str(name),)),
+                        "expected a number or a mapping with a 'value' key, "
+                        f"got keys {sorted(map(str, entry))}",
+                    )
+                )
+                continue
+            values[name] = entry["value"]
+        else:
+            values[name] = entry
+    if problems:
+        raise ScenarioError(problems=problems)
+    own = merged.get("parameters")
+    if own is None:
+        own = {}
+    if not isinstance(own, dict):
+        return path  # validation reports the bad `parameters` value
+    own_origin = origin.child("parameters")
+    merged["parameters"] = {**values, **own}
+    kids = {k: _Origin(display) for k in values}
+    kids.update({k: own_origin.child(k) for k in own})
+    assert isinstance(origin.kids, dict)
+    origin.kids["parameters"] = _Origin(own_origin.file, kids)
+    return path
+
+
+# =============================================================================== validation errors
+def _validation_problems(exc: ValidationError, origin: _Origin) -> list[Problem]:
+    """Turn pydantic errors into problems with clean field paths and expectations."""
+    entries: list[tuple[Loc, str, str | None, tuple[Loc, int] | None]] = []
+    for err in exc.errors(include_url=False):
+        ctx = err.get("ctx") or {}
+        if isinstance(ctx.get("error"), ReferenceProblems):
+            entries.extend((loc, msg, None, None) for loc, msg in ctx["error"].problems)
+            continue
+        walk = _walk(err["loc"])
+        expected, got = _describe(err, walk)
+        union = (walk.loc[: walk.union_depth], walk.union_depth) if walk.union_depth is not None else None
+        entries.append((walk.loc, expected, got, union))
+
+    # For a plain union (e.g. `list[str] | 'all'`), when one member got deeper (the input was
+    # a list with a bad element) drop the other members' complaints about the whole value.
+    deep = {u[0] for loc, _, _, u in entries if u is not None and len(loc) > u[1]}
+    entries = [e for e in entries if not (e[3] is not None and e[3][0] in deep and len(e[0]) == e[3][1])]
+
+    grouped: dict[tuple[Loc, str | None], list[str]] = {}
+    for loc, expected, got, _ in entries:
+        bucket = grouped.setdefault((loc, got), [])
+        if expected not in bucket:
+            bucket.append(expected)
+    problems = []
+    for (loc, got), texts in grouped.items():
+        if len(texts) > 1 and all(t.startswith("expected ") for t in texts):
+            message = "expected " + " or ".join(t.removeprefix("expected ") for t in texts)
+        else:
+            message = "; ".join(texts)
+        if got is not None:
+            message += f", got {got}"
+        problems.append(Problem(origin.file_at(loc), format_loc(loc), message))
+    return problems
+
+
+@dataclass
+class _Walk:
+    loc: Loc
+    parent: Any  # the type holding the last segment (a model class for keys)
+    type: Any  # the type expected at the location, if known
+    field: FieldInfo | None  # the model field at the location, if any
+    disc: str | None  # discriminator of the union expected at the location, if any
+    union_depth: int | None  # len(loc) where a plain-union member tag was dropped
+
+
+def _unwrap(tp: Any) -> tuple[Any, str | None]:
+    """Strip Annotated and Optional; return (type, discriminator if annotated with one)."""
+    disc = None
+    while get_origin(tp) is Annotated:
+        args = get_args(tp)
+        tp = args[0]
+        for meta in args[1:]:
+            if isinstance(meta, FieldInfo) and isinstance(meta.discriminator, str):
+                disc = meta.discriminator
+    if _is_union(tp):
+        members = [a for a in get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            inner, d = _unwrap(members[0])
+            return inner, disc or d
+    return tp, disc
+
+
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, types.UnionType)
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _tags(members: Sequence[Any], disc: str) -> list[str]:
+    tags = []
+    for m in members:
+        m, _ = _unwrap(m)
+        if _is_model(m) and disc in m.model_fields:
+            tags.extend(str(t) for t in get_args(m.model_fields[disc].annotation))
+    return tags
+
+
+def _pick_member(members: Sequence[Any], seg: Any, disc: str | None) -> Any:
+    for m in members:
+        inner, _ = _unwrap(m)
+        if disc is not None:
+            if seg in _tags([inner], disc):
+                return inner
+            continue
+        if (_is_model(inner) and seg == inner.__name__) or (
+            isinstance(seg, str)
+            and (
+                (seg.startswith("list[") and get_origin(inner) is list)
+                or (seg.startswith("dict[") and get_origin(inner) is dict)
+                or (seg.startswith("literal[") and get_origin(inner) is Literal)
+                or seg == getattr(inner, "__name__", None)
+            )
+        ):
+            return inner
+    return None
+
+
+def _walk(raw_loc: Sequence[Any]) -> _Walk:
+    """Follow a pydantic error location through the ScenarioSpec types, dropping union tags."""
+    tp: Any = ScenarioSpec
+    disc: str | None = None
+    loc: list[str | int] = []
+    parent: Any = None
+    field: FieldInfo | None = None
+    union_depth: int | None = None
+    for seg in raw_loc:
+        tp, d = _unwrap(tp)
+        disc = disc or d
+        if _is_union(tp):
+            if disc is None:
+                union_depth = len(loc)
+            tp, disc = _pick_member([a for a in get_args(tp) if a is not type(None)], seg, disc), None
+            continue
+        disc = None
+        parent, field = tp, None
+        loc.append(seg)
+        if _is_model(tp):
+            field = tp.model_fields.get(seg) if isinstance(seg, str) else None
+            tp = field.annotation if field is not None else None
+            disc = field.discriminator if field is not None and isinstance(field.discriminator, str) else None
+        elif get_origin(tp) in (list, tuple, set, frozenset):
+            tp = (get_args(tp) or (None,))[0]
+        elif get_origin(tp) is dict:
+            tp = get_args(tp)[1] if get_args(tp) else None
+        else:
+            tp = None
+    return _Walk(tuple(loc), parent, tp, field, disc, union_depth)
+
+
+def _type_text(tp: Any, disc: str | None = None) -> str | None:
+    """Human name of a type, e.g. 'a number', "one of 'rail', 'sea'"."""
+    tp, d = _unwrap(tp)
+    disc = disc or d
+    origin = get_origin(tp)
+    if tp is None:
+        return None
+    if _is_union(tp):
+        members = [a for a in get_args(tp) if a is not type(None)]
+        if disc is not None:
+            return f"a mapping with {disc}: one of {', '.join(_tags(members, disc))}"
+        texts = [_type_text(m) for m in members]
+        return " or ".join(t for t in texts if t) or None
+    simple = {float: "a number", int: "an integer", str: "a string", bool: "true or false"}
+    if tp in simple:
+        return simple[tp]
+    if origin is Literal:
+        return (
+            "one of " + ", ".join(repr(a) for a in get_args(tp))
+            if len(get_args(tp)) > 1
+            else repr(get_args(tp)[0])
+        )
+    if origin in (list, tuple, set, frozenset) or tp is list:
+        item = _type_text(get_args(tp)[0]) if get_args(tp) else None
+        return f"a list (each item {item})" if item else "a list"
+    if origin is dict or tp is dict:
+        return "a mapping"
+    if _is_model(tp):
+        return f"a mapping ({tp.__name__})"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(err: Any, walk: _Walk) -> tuple[str, str | None]:
+    """(expected text, got text or None) for one pydantic error."""
+    kind: str = err["type"]
+    msg: str = err["msg"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "missing":
+        text = "missing required key"
+        expected = _type_text(walk.type, walk.disc)
+        if expected:
+            text += f"; expected {expected}"
+        if walk.field is not None and walk.field.description:
+            text += f" ({walk.field.description.rstrip('.')})"
+        return text, None
+    if kind == "extra_forbidden":
+        key = str(walk.loc[-1]) if walk.loc else "?"
+        if not _is_model(walk.parent):
+            return f"unknown key {key!r}", None
+        valid = list(walk.parent.model_fields)
+        if walk.parent is ScenarioSpec:
+            valid.append("extends")
+        return unknown_name("key", key, valid, "valid keys"), None
+    if kind == "union_tag_invalid":
+        disc = str(ctx.get("discriminator", "tag")).strip("'")
+        return f"unknown {disc} {ctx.get('tag')!r}; expected one of: {ctx.get('expected_tags')}", None
+    if kind == "union_tag_not_found":
+        disc = str(ctx.get("discriminator", "type")).strip("'")
+        members = [a for a in get_args(_unwrap(walk.type)[0]) if a is not type(None)]
+        tags = ", ".join(_tags(members, disc))
+        if not isinstance(value, dict):
+            return f"expected a mapping with {disc}: one of {tags}", _short(value)
+        return f"missing key {disc!r}; expected one of: {tags}", None
+    if kind == "too_short" and "min_length" in ctx:
+        return f"expected at least {ctx['min_length']} item(s)", _short(value)
+    if kind == "too_long" and "max_length" in ctx:
+        return f"expected at most {ctx['max_length']} item(s)", _short(value)
+    if kind in ("value_error", "assertion_error"):
+        return msg.removeprefix("Value error, ").removeprefix("Assertion failed, "), None
+    if kind.endswith(("_type", "_parsing")) or kind in ("int_from_float", "model_attributes_type"):
+        expected = _type_text(walk.type, walk.disc)
+        if expected:
+            return f"expected {expected}", _short(value)
+    text = msg.replace("Input should be", "expected", 1)
+    if not text.startswith("expected"):
+        text = f"expected a valid value ({msg})"
+    return text, _short(value)
+
+
+# =============================================================================== trade data
+def _load_trade(spec: ScenarioSpec, origin: _Origin) -> tuple[Path, np.ndarray, pd.DataFrame, bytes]:
+    """Read trade.baseline_file into (path, flows[exporter, importer, good], rows, raw bytes)."""
+    field = "trade.baseline_file"
+    declaring = origin.file_at(("trade", "baseline_file"))
+    path = Path(declaring).parent / spec.trade.baseline_file
+    display = _display(path)
+    columns = ", ".join(TRADE_COLUMNS)
+    what = f"a CSV with columns {columns}"
+    raw = _read_bytes(path, display, what, file=declaring, field=field)
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError(declaring, field, f"{display}: {message}")
+
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text (byte {exc.start}); expected {what}") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        raw_rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise fail(f"line {reader.line_num}: malformed CSV ({exc})") from None
+    if not header:
+        raise fail(f"the file is empty; expected {what}")
+    missing = [c for c in TRADE_COLUMNS if c not in header]
+    if missing:
+        raise fail(
+            f"missing column(s) {', '.join(missing)}; expected header with {columns}, got {', '.join(header)}"
+        )
+    if len(set(header)) != len(header):
+        raise fail(f"duplicate column names in header: {', '.join(header)}")
+
+    actors = [a.name for a in spec.actors]
+    goods = [g.name for g in spec.goods]
+    a_idx = {n: i for i, n in enumerate(actors)}
+    g_idx = {n: i for i, n in enumerate(goods)}
+    flows = np.zeros((len(actors), len(actors), len(goods)), dtype=np.float64)
+    records: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    problems: list[str] = []
+    for line, row in raw_rows:
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                f"line {line}: expected {len(header)} fields ({', '.join(header)}), got {len(row)}"
+            )
+            continue
+        rec: dict[str, Any] = {h: cell.strip() for h, cell in zip(header, row, strict=True)}
+        bad = False
+        for col, known, label in (
+            ("exporter", actors, "actor"),
+            ("importer", actors, "actor"),
+            ("good", goods, "good"),
+        ):
+            if rec[col] not in (a_idx if label == "actor" else g_idx):
+                problems.append(f"line {line}: {col}: {unknown_name(label, rec[col], known)}")
+                bad = True
+        if rec["exporter"] == rec["importer"]:
+            problems.append(
+                f"line {line}: exporter and importer are both {rec['exporter']!r}; expected a bilateral flow"
+            )
+            bad = True
+        try:
+            value = float(rec["value_usd_bn"])
+        except ValueError:
+            problems.append(
+                f"line {line}: value_usd_bn: expected a number (USD bn per year), got {rec['value_usd_bn']!r}"
+            )
+            continue
+        if not math.isfinite(value) or value < 0:
+            problems.append(
+                f"line {line}: value_usd_bn: expected a finite number >= 0 (USD bn per year), got {value}"
+            )
+            bad = True
+        key = (rec["exporter"], rec["importer"], rec["good"])
+        if key in seen:
+            problems.append(
+                f"line {line}: duplicate flow {key[0]} -> {key[1]} of {key[2]} (first at line {seen[key]}); "
+                "expected one row per exporter, importer and good"
+            )
+            bad = True
+        else:
+            seen[key] = line
+        if bad:
+            continue
+        rec["value_usd_bn"] = value
+        flows[a_idx[key[0]], a_idx[key[1]], g_idx[key[2]]] = value
+        records.append(rec)
+    if problems:
+        extra = len(problems) - MAX_CSV_PROBLEMS
+        shown = problems[:MAX_CSV_PROBLEMS] + ([f"... and {extra} more problem(s)"] if extra > 0 else [])
+        raise ScenarioError(problems=[Problem(declaring, field, f"{display}: {p}") for p in shown])
+    if not records:
+        raise fail(f"no data rows; expected {what}, one row per nonzero flow")
+    table = pd.DataFrame.from_records(records, columns=header)
+    table["value_usd_bn"] = table["value_usd_bn"].astype("float64")
+    flows.setflags(write=False)
+    return path, flows, table, raw
+
+
+def _canonical_json(data: Any) -> str:
+    """Stable text of a mapping: sorted keys, no whitespace, non-JSON scalars as str."""
+    return json.dumps(_jsonable(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {str(k): _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_jsonable(v) for v in data]
+    return data
+
+
+__all__ = ["LoadedScenario", "load_scenario", "scenario_json_schema"]

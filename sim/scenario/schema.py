@@ -1,0 +1,397 @@
+"""Typed scenario file models (pydantic v2).
+
+A scenario file is YAML; after `extends:` merging it must validate against
+`ScenarioSpec`. Unknown keys are rejected (extra="forbid"), so typos surface
+with the list of valid keys. Cross-references (actor, route, good names; dates
+inside the horizon) are checked by `ScenarioSpec` validators so that every
+error carries a field path.
+
+Units: money in USD bn per year unless a name says otherwise; physical volumes
+in the good's or route's `unit` per year (Mt/yr for oil and freight, bcm/yr
+for gas); prices and tariffs in USD per physical unit (USD/t, USD/1000 m3).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.params import Parameters
+
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+SHARE_TOLERANCE = 1e-6
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors; instances are immutable; NaN and infinity are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def month_index(month: str) -> int:
+    """Months since year 0 for a 'YYYY-MM' string (for ordering and offsets)."""
+    m = MONTH_RE.match(month)
+    if m is None:
+        raise ValueError(f"expected a month as 'YYYY-MM', got {month!r}")
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def _check_month(value: object) -> str:
+    """Accept 'YYYY-MM' (YAML may give a date for '2022-01-01'; we refuse it)."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a month as a 'YYYY-MM' string, got {value!r}")
+    month_index(value)
+    return value
+
+
+Month = Annotated[str, Field(description="Calendar month 'YYYY-MM'")]
+
+
+# ----------------------------------------------------------------------------- actors
+class ActorSpec(Strict):
+    """A state or bloc actor (agent) and its behavioural traits."""
+
+    name: str
+    kind: Literal["state", "rest_of_world"] = "state"
+    pole: str | None = Field(None, description="The pole this actor embodies (e.g. Russia, West), if any.")
+    gdp_usd_bn: float = Field(gt=0, description="Nominal GDP, USD bn (2021).")
+    alignment: dict[str, float] = Field(
+        description="Initial position over the poles; non-negative, sums to 1."
+    )
+    hedging_weight: float = Field(
+        0.0,
+        ge=0,
+        description="Weight on diversified dependence (penalty on HHI across poles): the multi-vector trait.",
+    )
+    security_dependence: dict[str, float] = Field(
+        default_factory=dict, description="Dependence on each pole for security, 0-1 (e.g. CSTO -> Russia)."
+    )
+    compliance_propensity: float = Field(
+        0.5, ge=0, le=1, description="Disposition to comply with others' sanctions, 0-1."
+    )
+    elite_reexport_interest: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Elite stake in grey re-exports (seed 001), 0-1: weight on re-export margins.",
+    )
+    risk_tolerance: float = Field(0.5, ge=0, le=1, description="Tolerance of expected penalties, 0-1.")
+    sovereignty_sensitivity: float = Field(
+        0.5, ge=0, le=1, description="Resentment of pressure, 0-1: drives backlash in alignment."
+    )
+    enforcement: float = Field(
+        0.0, ge=0, le=1, description="Initial enforcement against re-export of sanctioned goods, 0-1."
+    )
+    security_weight: float = Field(1.0, ge=0, description="Weight of the security term in decisions.")
+    alignment_weight: float = Field(
+        1.0, ge=0, description="Weight of the alignment/identity term in decisions."
+    )
+
+    @field_validator("alignment")
+    @classmethod
+    def _simplex(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(x < 0 for x in v.values()):
+            raise ValueError("alignment shares must be >= 0")
+        total = sum(v.values())
+        if abs(total - 1.0) > 1e-3:
+            raise ValueError(f"alignment shares must sum to 1, got {total:.4f}")
+        return v
+
+    @field_validator("security_dependence")
+    @classmethod
+    def _unit_interval(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if not 0 <= x <= 1:
+                raise ValueError(f"security_dependence[{k}] must be in [0, 1], got {x}")
+        return v
+
+
+class BlocSpec(Strict):
+    """A membership with rules: customs union, security pact, sanctions coalition."""
+
+    name: str
+    kind: Literal["customs_union", "security", "sanctions_coalition", "affinity", "outreach"]
+    members: list[str] = Field(min_length=1)
+    vote_weights: dict[str, float] | None = Field(
+        None, description="Voting weights for collective decisions; default GDP-weighted."
+    )
+    threshold: float = Field(
+        0.5, gt=0, le=1, description="Weighted support needed to pass a collective measure."
+    )
+    internal_tariff: float = Field(
+        0.0, ge=0, description="Ad valorem trade cost between members (customs union: 0)."
+    )
+    security_guarantee: float = Field(
+        0.0, ge=0, le=1, description="Security a security bloc provides to members (0-1)."
+    )
+
+
+class GoodSpec(Strict):
+    """A traded sector. Values in USD bn per year."""
+
+    name: str
+    unit: str | None = Field(None, description="Physical unit if routes carry it (Mt, bcm).")
+    price_usd_per_unit: float | None = Field(
+        None,
+        gt=0,
+        description="World price per physical unit (USD/t, USD per 1000 m3), for route-carried goods.",
+    )
+    dual_use: bool = Field(
+        False, description="High-priority / sanctioned category (chips, drones, electronics)."
+    )
+
+
+class TradeSpec(Strict):
+    """Where the baseline bilateral flows come from."""
+
+    baseline_file: str = Field(
+        description=(
+            "CSV with exporter, importer, good, value_usd_bn, source (path relative to the scenario file)."
+        )
+    )
+    base_year: int = 2021
+
+
+class RouteSpec(Strict):
+    """One path of the transport network (pipeline, rail, sea leg chain)."""
+
+    name: str
+    mode: Literal["pipeline", "rail", "sea", "road", "multimodal"]
+    unit: str = Field(description="Physical unit carried, e.g. Mt or bcm.")
+    nodes: list[str] = Field(
+        default_factory=list, description="Hubs along the path, for documentation and plots."
+    )
+    destination: str = Field(description="Actor whose market the route delivers to.")
+    buyers: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Shares of the delivered volume booked as imports of each actor (sum 1); default: all to the "
+            "destination. E.g. CPC blend loaded at Novorossiysk is sold to the EU and beyond."
+        ),
+    )
+    transit: list[str] = Field(
+        default_factory=list, description="Transit states that can cut or price the route."
+    )
+    capacity_per_year: float = Field(ge=0, description="Capacity, unit per year.")
+    tariff_usd_per_unit: float = Field(ge=0, description="Transport tariff, USD per unit.")
+    risk_premium_usd_per_unit: float = Field(
+        0.0, ge=0, description="Risk premium in the generalized cost, USD per unit."
+    )
+    transit_fee_share: float = Field(
+        0.3, ge=0, le=1, description="Share of the tariff earned by transit states (split equally)."
+    )
+    source: str | None = None
+
+
+class ShipmentSpec(Strict):
+    """A volume a shipper offers to the route network each year."""
+
+    name: str
+    shipper: str
+    good: str | None = Field(None, description="If set, shipped value enters bilateral trade of this good.")
+    volume_per_year: float = Field(ge=0, description="Offered volume, route unit per year.")
+    value_usd_per_unit: float | None = Field(
+        None,
+        gt=0,
+        description="Netback value per unit; default the good's price. Routes costing more are unused.",
+    )
+    growth_per_year: float = Field(
+        0.0, ge=-0.5, le=0.5, description="Annual growth of the offered volume (fraction)."
+    )
+    routes: list[str] = Field(min_length=1)
+    source: str | None = None
+
+
+# ---------------------------------------------------------------------------- actions
+class _Action(Strict):
+    note: str | None = None
+    source: str | None = None
+
+
+class SanctionAction(_Action):
+    type: Literal["sanction"]
+    sender: str = Field(description="Actor or bloc imposing the measure; a bloc's members inherit it.")
+    target: str
+    goods: list[str] | Literal["all"] = "all"
+    direction: Literal["exports", "imports", "both"] = "exports"
+    measure: Literal["ban", "ad_valorem"] = "ban"
+    rate: float = Field(0.0, ge=0, description="Ad valorem cost (0.25 = 25 %) when measure is ad_valorem.")
+    label: str | None = Field(None, description="Name to lift it by later.")
+
+
+class LiftSanctionAction(_Action):
+    type: Literal["lift_sanction"]
+    sender: str
+    label: str
+
+
+class SecondarySanctionAction(_Action):
+    type: Literal["secondary_sanction"]
+    sender: str
+    target: str = Field(description="Intermediary exposed to secondary sanctions.")
+    goods: list[str] | Literal["all"] = "all"
+    detection_probability: float = Field(
+        ge=0, le=1, description="Chance per month that re-exports are detected."
+    )
+    penalty_usd_bn: float = Field(
+        ge=0, description="Penalty when detected (lost access, bank exits), USD bn."
+    )
+
+
+class RouteDisruptionAction(_Action):
+    type: Literal["route_disruption"]
+    actor: str | None = Field(None, description="Who disrupts (a transit state), or none for accidents.")
+    route: str
+    capacity_factor: float = Field(0.0, ge=0, le=1, description="Remaining share of capacity.")
+    duration_months: int = Field(1, ge=1)
+
+
+class RouteRepriceAction(_Action):
+    type: Literal["route_reprice"]
+    actor: str | None = None
+    route: str
+    tariff_factor: float = Field(gt=0, description="Multiplier on the route tariff (5 = five times).")
+    duration_months: int | None = Field(None, ge=1, description="None: permanent.")
+
+
+class RouteInvestmentAction(_Action):
+    type: Literal["route_investment"]
+    actor: str
+    route: str
+    capacity_added: float = Field(gt=0, description="Added capacity, route unit per year.")
+    lag_months: int = Field(ge=0, description="Months until the capacity is usable.")
+    cost_usd_bn: float = Field(ge=0)
+
+
+class InducementAction(_Action):
+    type: Literal["inducement"]
+    sender: str
+    target: str
+    amount_usd_bn: float = Field(gt=0, description="Aid or investment, USD bn (spread over duration).")
+    duration_months: int = Field(12, ge=1)
+
+
+class SecurityAction(_Action):
+    type: Literal["security_guarantee"]
+    sender: str
+    target: str
+    level: float = Field(ge=-1, le=1, description="Change in the guarantee (negative: withdrawal).")
+
+
+class DemandAction(_Action):
+    type: Literal["demand"]
+    sender: str
+    target: str
+    issue: str = Field(description="e.g. recognition, military_base, order.")
+    intensity: float = Field(0.5, ge=0, le=1, description="Pressure intensity, 0-1.")
+
+
+class EnforcementAction(_Action):
+    type: Literal["enforcement"]
+    actor: str
+    level: float = Field(ge=0, le=1, description="New enforcement level against re-exports.")
+
+
+class SignalAction(_Action):
+    type: Literal["signal"]
+    actor: str
+    toward: str = Field(description="Pole the signal favours.")
+    against: str | None = Field(None, description="Pole the signal rebuffs (e.g. non-recognition: Russia).")
+    strength: float = Field(0.3, gt=0, le=1)
+
+
+Action = Annotated[
+    SanctionAction
+    | LiftSanctionAction
+    | SecondarySanctionAction
+    | RouteDisruptionAction
+    | RouteRepriceAction
+    | RouteInvestmentAction
+    | InducementAction
+    | SecurityAction
+    | DemandAction
+    | EnforcementAction
+    | SignalAction,
+    Field(discriminator="type"),
+]
+
+
+class EventSpec(Strict):
+    """A scripted action at a date (exogenous policy or an event from the articles)."""
+
+    date: Month
+    action: Action
+
+    _month = field_validator("date", mode="before")(classmethod(lambda cls, v: _check_month(v)))
+
+
+class HazardSpec(Strict):
+    """A stochastic event: each month it fires with probability 1 - exp(-rate/12)."""
+
+    name: str
+    rate_per_year: float = Field(ge=0)
+    action: Action
+    active_from: Month | None = None
+
+    _month = field_validator("active_from", mode="before")(
+        classmethod(lambda cls, v: None if v is None else _check_month(v))
+    )
+
+
+class MenuItem(Strict):
+    """A candidate action in an actor's decision menu."""
+
+    name: str
+    action: Action
+    cooldown_months: int = Field(6, ge=0, description="Months before the same item can be chosen again.")
+
+
+class DecisionSpec(Strict):
+    enabled: bool = True
+    every_months: int = Field(3, ge=1, description="Decision frequency.")
+    start: Month | None = Field(
+        None,
+        description="First month in which actors decide (default: the scenario start); before it, "
+        "only scripted events and hazards act (e.g. history as it happened).",
+    )
+    menus: dict[str, list[MenuItem]] = Field(
+        default_factory=dict,
+        description="Actor or bloc name -> candidate actions (a bloc decides by weighted vote).",
+    )
+
+    _month = field_validator("start", mode="before")(
+        classmethod(lambda cls, v: None if v is None else _check_month(v))
+    )
+
+
+class ScenarioSpec(Strict):
+    """A full scenario after `extends:` merging."""
+
+    name: str
+    description: str = ""
+    start: Month
+    end: Month
+    seed: int = Field(1, ge=0)
+    poles: list[str] = Field(min_length=2)
+    parameters_file: str | None = Field(None, description="YAML of calibrated parameters (relative path).")
+    parameters: Parameters = Field(default_factory=Parameters)
+    actors: list[ActorSpec] = Field(min_length=2)
+    blocs: list[BlocSpec] = Field(default_factory=list)
+    goods: list[GoodSpec] = Field(min_length=1)
+    trade: TradeSpec
+    routes: list[RouteSpec] = Field(default_factory=list)
+    shipments: list[ShipmentSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
+    hazards: list[HazardSpec] = Field(default_factory=list)
+    decisions: DecisionSpec = Field(default_factory=DecisionSpec)
+
+    _months = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _check_month(v)))
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> ScenarioSpec:
+        from sim.scenario.references import check_references
+
+        check_references(self)
+        return self
