@@ -193,3 +193,17 @@ def test_decision_log_terms_add_up_to_the_utility(small_world):
     for rows in by_round.values():
         assert sum(r["chosen"] for r in rows) == 1
         assert sum(r["probability"] for r in rows) == pytest.approx(1.0)
+
+
+def test_same_seed_gives_identical_written_tables(tmp_path, small_scenario):
+    from pandas.testing import assert_frame_equal
+
+    from sim.api import run_scenario
+    from sim.results.writer import read_run
+
+    a = run_scenario(small_scenario, seed=4, out_dir=tmp_path / "a", plots=False)
+    b = run_scenario(small_scenario, seed=4, out_dir=tmp_path / "b", plots=False)
+    ta, tb = read_run(a.run_dir), read_run(b.run_dir)
+    assert sorted(ta) == sorted(tb)
+    for name in ta:
+        assert_frame_equal(ta[name], tb[name], check_exact=True)

@@ -128,8 +128,11 @@ def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
 
 
 # =============================================================================== YAML
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys in a mapping."""
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available (10x faster)
+
+
+class _UniqueKeyLoader(_SafeBase):  # type: ignore[misc, valid-type]
+    """Safe loader (no arbitrary objects) that refuses duplicate keys in a mapping."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
