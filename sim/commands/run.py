@@ -1,0 +1,41 @@
+"""`mvsim run SCENARIO`: run one scenario and write a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim.errors import InputError
+
+HELP = "run a scenario and write a run directory"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's seed)")
+    p.add_argument("--out", type=Path, default=Path("results"), help="parent directory for run directories")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument(
+        "--focus",
+        default=None,
+        help="actor the summary and plots describe (default: Kazakhstan if present, else the first state)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim.api import run_scenario
+    from sim.results.summary import summary_text
+
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"expected a non-negative integer, got {args.seed}", field="--seed")
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"expected a directory, but {args.out} is a file", field="--out")
+    t0 = time.perf_counter()
+    result = run_scenario(
+        args.scenario, seed=args.seed, out_dir=args.out, plots=not args.no_plots, focus=args.focus
+    )
+    print(summary_text(result.tables, result.loaded.spec, focus=args.focus, run_dir=result.run_dir))
+    print(f"run time: {time.perf_counter() - t0:.2f} s", file=sys.stderr)
+    return 0
