@@ -68,6 +68,15 @@ class Parameters(BaseModel):
             "Assumption, to be calibrated to the 5-10 % leakage target."
         ),
     )
+    detection_scale_usd_bn: float = Field(
+        0.2,
+        gt=0,
+        description=(
+            "Re-export value (USD bn/yr) at which the monthly detection chance of a secondary "
+            "sanction reaches 63 % of its ceiling (chance = p x (1 - exp(-D/scale))). "
+            "Assumption: small grey flows rarely get caught."
+        ),
+    )
     reexport_customs_union_bonus: float = Field(
         1.0,
         ge=0,
@@ -112,6 +121,15 @@ class Parameters(BaseModel):
             "mu: logit scale of route choice per USD/unit of generalized cost "
             "(1/(USD per t)). Assumption: a 10 USD/t cost gap moves shares by a "
             "factor e^0.8 ~ 2.2."
+        ),
+    )
+    route_risk_premium_usd_per_unit: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Calibrated risk premium by route name, USD per unit (t or 1000 m3); replaces "
+            "the route's own risk_premium_usd_per_unit in the generalized cost. Captures "
+            "what tariffs miss (quality banks, war-risk insurance, scheduling) so that "
+            "route shares match the observed split. Set by `mvsim calibrate`."
         ),
     )
     # --- alignment (exponentiated-gradient dynamics on the simplex) -----------------

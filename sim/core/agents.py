@@ -20,6 +20,7 @@ from sim.core.counterfactual import (
     actor_welfare,
     counterfactual,
     decision_welfare,
+    snapshot,
 )
 from sim.core.decisions import TERMS, herfindahl, logit_choice, total_utility
 from sim.core.policy import apply_action, pressure_intensity, stance, target_of
@@ -59,15 +60,48 @@ def effective_months(action: S.Action, horizon: int) -> float:
     return float(min(duration, horizon)) if duration else float(horizon)
 
 
+class _Base:
+    """A status-quo snapshot with per-actor caches of welfare and dependence."""
+
+    def __init__(self, world: World, snap: Snapshot):
+        self.world, self.snap = world, snap
+        self._w: dict[int, float] = {}
+        self._dep: dict[int, np.ndarray] = {}
+
+    def decision_welfare(self, i: int) -> float:
+        if i not in self._w:
+            self._w[i] = decision_welfare(self.world, actor_welfare(self.world, self.snap, i), i)
+        return self._w[i]
+
+    def dependence(self, i: int) -> np.ndarray:
+        if i not in self._dep:
+            self._dep[i] = actor_dependence(self.world, self.snap, i)
+        return self._dep[i]
+
+
 class Scorer:
     """Scores candidate actions for actors against one status-quo snapshot."""
 
     def __init__(self, world: World, sq: Snapshot, month: int, alignment: np.ndarray, grievance: np.ndarray):
         self.world, self.sq, self.month = world, sq, month
         self.alignment, self.grievance = alignment, grievance
-        self._w: dict[int, dict[str, float]] = {}
-        self._dep: dict[int, np.ndarray] = {}
+        self._bases: dict[str, _Base] = {"current": _Base(world, sq)}
         self._rivals: dict[int, list[int]] = {}
+
+    def base_for(self, action: S.Action) -> _Base:
+        """The status quo an action is compared with.
+
+        Route investments pay off for years, so they are valued against structural
+        conditions (today's policy without the temporary route disruptions in force),
+        not against this month's outage. Everything else: the current snapshot.
+        """
+        if not isinstance(action, S.RouteInvestmentAction) or not self.sq.policy.disruptions:
+            return self._bases["current"]
+        if "structural" not in self._bases:
+            policy = self.sq.policy.copy()
+            policy.disruptions = []
+            self._bases["structural"] = _Base(self.world, snapshot(self.world, policy, self.month))
+        return self._bases["structural"]
 
     @property
     def region_gdp(self) -> float:
@@ -75,7 +109,9 @@ class Scorer:
         w = self.world
         return float(w.gdp[w.is_state & (w.pole_of < 0)].sum()) or 1.0
 
-    def predicted_shift(self, j: int, pole: int, cf: Snapshot, intensity: float, months: float) -> float:
+    def predicted_shift(
+        self, base: _Base, j: int, pole: int, cf: Snapshot, intensity: float, months: float
+    ) -> float:
         """Predicted change of middle state j's alignment toward `pole` if the action is taken.
 
         The alignment layer's own forces: the welfare change the action brings j
@@ -83,13 +119,13 @@ class Scorer:
         pressure impulse (compliance minus backlash); anchor pull ignored.
         """
         w, p = self.world, self.world.params
-        d_wj = decision_welfare(w, actor_welfare(w, cf, j), j) - decision_welfare(w, self._sq_welfare(j), j)
+        d_wj = decision_welfare(w, actor_welfare(w, cf, j), j) - base.decision_welfare(j)
         force = np.zeros(len(w.poles))
         force[pole] = p.alignment_gain_rate * d_wj / w.gdp[j] * months
         press = np.zeros((1, len(w.poles)))
         press[0, pole] = intensity
         force += al.pressure_force(
-            press, self._sq_dependence(j)[None, :], w.sovereignty[[j]], _rates(w), w.compliance[[j]]
+            press, base.dependence(j)[None, :], w.sovereignty[[j]], _rates(w), w.compliance[[j]]
         )[0]
         return float(al.exponentiated_step(self.alignment[j], force)[pole] - self.alignment[j, pole])
 
@@ -99,30 +135,21 @@ class Scorer:
             self._rivals[i] = sorted({m.target for m in self.sq.policy.measures.values() if i in m.senders})
         return self._rivals[i]
 
-    def _sq_welfare(self, i: int) -> dict[str, float]:
-        if i not in self._w:
-            self._w[i] = actor_welfare(self.world, self.sq, i)
-        return self._w[i]
-
-    def _sq_dependence(self, i: int) -> np.ndarray:
-        if i not in self._dep:
-            self._dep[i] = actor_dependence(self.world, self.sq, i)
-        return self._dep[i]
-
     def status_quo(self) -> dict[str, float]:
         return dict.fromkeys(TERMS, 0.0)
 
     def score(self, i: int, action: S.Action) -> dict[str, float]:
         """Utility terms (points = % of GDP) of actor i taking `action` now, vs the status quo."""
         w, p = self.world, self.world.params
-        cf = counterfactual(w, self.sq, action, self.month)
+        base = self.base_for(action)
+        cf = counterfactual(w, base.snap, action, self.month)
         gdp = w.gdp[i]
         months = effective_months(action, p.decision_horizon_months)
-        d_w = decision_welfare(w, actor_welfare(w, cf, i), i) - decision_welfare(w, self._sq_welfare(i), i)
+        d_w = decision_welfare(w, actor_welfare(w, cf, i), i) - base.decision_welfare(i)
         econ = 100.0 * d_w * months / 12.0 / gdp
         cost = 100.0 * getattr(action, "cost_usd_bn", 0.0) / gdp
         st = stance(w, self.sq.policy, action, i)
-        dep_sq, dep_cf = self._sq_dependence(i), actor_dependence(w, cf, i)
+        dep_sq, dep_cf = base.dependence(i), actor_dependence(w, cf, i)
         security = (
             w.security_weight[i]
             * p.stance_utility
@@ -141,14 +168,12 @@ class Scorer:
             for j in target_of(w, action):
                 if j == i or not w.is_state[j] or w.pole_of[j] >= 0:
                     continue
-                shift = self.predicted_shift(j, pole, cf, intensity, months)
+                shift = self.predicted_shift(base, j, pole, cf, intensity, months)
                 influence += p.influence_weight * 100.0 * w.gdp[j] / self.region_gdp * shift
                 punishment += p.punishment_weight * float(self.grievance[i, j]) * intensity
         rivalry = 0.0
         for r in self.rivals(i):
-            d_wr = decision_welfare(w, actor_welfare(w, cf, r), r) - decision_welfare(
-                w, self._sq_welfare(r), r
-            )
+            d_wr = decision_welfare(w, actor_welfare(w, cf, r), r) - base.decision_welfare(r)
             rivalry += p.rivalry_weight * 100.0 * (-d_wr) * months / 12.0 / w.gdp[r]
         return {
             "econ": econ,

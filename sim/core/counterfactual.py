@@ -25,7 +25,7 @@ from sim.core.economy import (
 )
 from sim.core.policy import Policy, apply_action
 from sim.core.routes import Allocation, allocate
-from sim.core.sanctions import Diversion, cost_factors, expected_penalty
+from sim.core.sanctions import Diversion, cost_factors, detection_chance
 from sim.core.world import World
 from sim.scenario import schema as S
 
@@ -158,8 +158,8 @@ def actor_welfare(world: World, snap: Snapshot, i: int) -> dict[str, float]:
         if len(div.cells)
         else np.zeros(n_goods)
     )
-    margin = world.params.reexport_markup * by_good.sum()
-    pen = expected_penalty([m for m in snap.policy.secondary if m.target == i], world.n, n_goods)[i]
+    p = world.params
+    margin = p.reexport_markup * by_good.sum()
     transfers = sum(t.amount for t in snap.policy.transfers if t.target == i) - sum(
         t.amount for t in snap.policy.transfers if t.sender == i
     )
@@ -171,7 +171,17 @@ def actor_welfare(world: World, snap: Snapshot, i: int) -> dict[str, float]:
         "reexport_margin": float(margin),
         "import_cost": float((world.extra["spend"][i] * np.minimum(rise, 1.0)).sum()),
         "transfers": float(transfers),
-        "expected_penalty": float(12.0 * (pen * (by_good > 1e-4)).sum()),
+        "expected_penalty": float(
+            12.0
+            * sum(
+                detection_chance(
+                    m.detection_probability, by_good[list(m.goods)].sum(), p.detection_scale_usd_bn
+                )
+                * m.penalty_usd_bn
+                for m in snap.policy.secondary
+                if m.target == i
+            )
+        ),
     }
 
 

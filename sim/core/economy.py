@@ -24,6 +24,7 @@ from sim.core.sanctions import (
     DiversionParams,
     apply_diversion,
     cost_factors,
+    detection_chance,
     expected_penalty,
     reexport_diversion,
 )
@@ -180,8 +181,7 @@ def welfare(
     for t in policy.transfers:
         transfers[t.target] += t.amount
         transfers[t.sender] -= t.amount
-    pen = expected_penalty(policy.secondary, n, len(world.goods))
-    exp_pen = 12.0 * (pen * (by_int > 1e-4)).sum(axis=1)
+    exp_pen = 12.0 * expected_penalty_flow(world, policy.secondary, by_int)
     spend = trade.expenditure(world.gravity_flows)
     return {
         "exports": direct.sum(axis=(1, 2)),
@@ -192,6 +192,20 @@ def welfare(
         "transfers": transfers,
         "expected_penalty": exp_pen,
     }
+
+
+def expected_penalty_flow(world: World, secondary: list, by_int: np.ndarray) -> np.ndarray:
+    """Expected secondary-sanction penalty per actor, USD bn per month.
+
+    Sum over measures on the actor of detection_chance(p, re-exports of the covered goods) x penalty.
+    """
+    out = np.zeros(world.n)
+    for m in secondary:
+        d = by_int[m.target, list(m.goods)].sum()
+        out[m.target] += detection_chance(m.detection_probability, d, world.params.detection_scale_usd_bn) * (
+            m.penalty_usd_bn
+        )
+    return out
 
 
 def total_welfare(world: World, w: dict[str, np.ndarray]) -> np.ndarray:

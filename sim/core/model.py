@@ -32,6 +32,7 @@ from sim.core.policy import (
     secondary_intensity,
 )
 from sim.core.recorder import Recorder, RunOutput
+from sim.core.sanctions import detection_chance
 from sim.core.world import World
 from sim.scenario import schema as S
 from sim.scenario.schema import month_index
@@ -125,7 +126,12 @@ class MultiVectorModel(mesa.Model):
         by_int = out.diversion.by_intermediary(len(self.world.goods))
         for m in self.policy.secondary:
             draw = self.rng.random()
-            if by_int[m.target, list(m.goods)].sum() > 1e-4 and draw < m.detection_probability:
+            chance = detection_chance(
+                m.detection_probability,
+                by_int[m.target, list(m.goods)].sum(),
+                self.world.params.detection_scale_usd_bn,
+            )
+            if draw < chance:
                 q = self.world.pole_of[m.sender]
                 if q >= 0:
                     self.policy.penalties[m.target, q] += m.penalty_usd_bn

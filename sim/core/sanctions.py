@@ -89,6 +89,16 @@ def expected_penalty(secondary: list[SecondaryMeasure], n_actors: int, n_goods: 
     return out
 
 
+def detection_chance(probability: float | np.ndarray, reexports: np.ndarray, scale: float) -> np.ndarray:
+    """Monthly chance that re-exports are detected: p x (1 - exp(-D / scale)).
+
+    D is the re-exported value (USD bn/yr) covered by the measure; `scale` (USD bn/yr)
+    is the volume at which detection reaches 63 % of its ceiling p. Small grey flows
+    are rarely caught, large ones almost surely at rate p (assumption).
+    """
+    return probability * (1.0 - np.exp(-np.maximum(reexports, 0.0) / scale))
+
+
 @dataclass(frozen=True)
 class DiversionParams:
     """Re-export logit constants (see module docstring)."""

@@ -202,7 +202,13 @@ def build_world(spec: ScenarioSpec, base_flows: np.ndarray, params: Parameters |
         route_unit=[r.unit for r in spec.routes],
         route_capacity0=np.array([r.capacity_per_year for r in spec.routes], dtype=float),
         route_tariff0=np.array([r.tariff_usd_per_unit for r in spec.routes], dtype=float),
-        route_risk0=np.array([r.risk_premium_usd_per_unit for r in spec.routes], dtype=float),
+        route_risk0=np.array(
+            [
+                params.route_risk_premium_usd_per_unit.get(r.name, r.risk_premium_usd_per_unit)
+                for r in spec.routes
+            ],
+            dtype=float,
+        ),
         route_dest=np.array([index[r.destination] for r in spec.routes], dtype=np.intp),
         route_buyers=buyers,
         route_transit=transit,

@@ -20,7 +20,8 @@ The ``extends`` key itself is dropped from the merged mapping. Then, if
 ``parameters_file`` is set, that YAML (relative to the file declaring it) is
 read: a mapping of parameter name -> value, or name -> ``{value: ..., ...}``
 (other keys such as bounds, unit, source are ignored), optionally wrapped in a
-top-level ``parameters:`` key. Values given under the scenario's own
+top-level ``parameters:`` key (then other top-level keys, e.g. a calibrated
+file's version and fit summary, are metadata and ignored). Values given under the scenario's own
 ``parameters:`` take precedence. The result is validated against
 `ScenarioSpec`; every error becomes a `ScenarioError` problem naming the file
 that supplied the value, the field path in the merged scenario (list indices
@@ -420,8 +421,8 @@ def _apply_parameters_file(
     data = _parse_yaml(raw, display, what)
     if data is None:
         data = {}
-    if isinstance(data, dict) and set(data) == {"parameters"} and isinstance(data["parameters"], dict):
-        data = data["parameters"]
+    if isinstance(data, dict) and isinstance(data.get("parameters"), dict):
+        data = data["parameters"]  # a calibrated file: other top-level keys are metadata
     if not isinstance(data, dict):
         raise ScenarioError(display, "", f"expected {what}, got a {type(data).__name__}")
     values: dict[Any, Any] = {}

@@ -147,6 +147,8 @@ class _Checker:
             if hz.active_from is not None:
                 self.month(("hazards", i, "active_from"), hz.active_from)
             self.action(("hazards", i, "action"), hz.action)
+        for name in spec.parameters.route_risk_premium_usd_per_unit:
+            self.route(("parameters", "route_risk_premium_usd_per_unit", name), name)
         if spec.decisions.start is not None:
             self.month(("decisions", "start"), spec.decisions.start)
         for actor, items in spec.decisions.menus.items():

@@ -1,0 +1,116 @@
+"""Calibration of the model's free parameters to the articles' and public figures.
+
+from sim.calibration import calibrate, check
+summary = calibrate()            # fits, writes calibration/params.yaml and report.md
+problems = check()               # the shipped file still reproduces its stored model values
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from sim.calibration.fit import Calibrator, FitResult, current_values, fit
+from sim.calibration.metrics import model_value
+from sim.calibration.output import (
+    Row,
+    calibration_version,
+    parameter_file,
+    write_parameter_file,
+    write_report,
+)
+from sim.errors import ScenarioError
+from sim.params import Parameters
+
+CALIBRATION_DIR = Path(__file__).resolve().parent.parent.parent / "calibration"
+DEFAULT_SETUP = CALIBRATION_DIR / "free_parameters.yaml"
+DEFAULT_FIGURES = CALIBRATION_DIR / "figures.csv"
+DEFAULT_PARAMS = CALIBRATION_DIR / "params.yaml"
+
+
+@dataclass(frozen=True)
+class CalibrationSummary:
+    """What `calibrate` produced."""
+
+    result: FitResult
+    rows: list[Row]
+    version: str
+    files: list[Path]
+
+
+def compare_rows(cal: Calibrator, params: Parameters) -> list[Row]:
+    """Targets and checks compared with the model under `params`."""
+    figures = cal.targets + cal.checks
+    out, world = cal.run(params)
+    return [Row(f, model_value(out, world, f)) for f in figures]
+
+
+def calibrate(
+    setup: Path = DEFAULT_SETUP,
+    figures: Path = DEFAULT_FIGURES,
+    out: Path = DEFAULT_PARAMS,
+    report: Path | None = None,
+    starts: int = 4,
+    progress: bool = True,
+) -> CalibrationSummary:
+    """Fit the free parameters and write the parameter file and the report (atomically)."""
+    from sim.calibration.fit import _progress
+
+    cal = Calibrator(setup, figures)
+    result = fit(cal, starts=starts, progress=_progress() if progress else None)
+    params = _fitted(cal, result)
+    rows = compare_rows(cal, params)
+    version = calibration_version(cal, figures)
+    write_parameter_file(out, parameter_file(cal, result, rows, version))
+    notes_path = Path(setup).parent / "miss_notes.yaml"
+    notes = yaml.safe_load(notes_path.read_text()) if notes_path.exists() else {}
+    report = report or Path(out).with_name("report.md")
+    files = [out, *write_report(report, cal, result, rows, version, notes or {})]
+    return CalibrationSummary(result, rows, version, files)
+
+
+def _fitted(cal: Calibrator, result: FitResult) -> Parameters:
+    from sim.calibration.fit import apply_free
+
+    return apply_free(cal.base, cal.free, result.x)
+
+
+def load_parameter_file(path: Path = DEFAULT_PARAMS) -> tuple[Parameters, dict]:
+    """The parameters in a calibrated file (validated against the schema) and the raw content."""
+    display = str(path)
+    try:
+        content = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(display, "", f"cannot read the parameter file: {exc.strerror or exc}") from None
+    if not isinstance(content, dict) or not isinstance(content.get("parameters"), dict):
+        raise ScenarioError(display, "parameters", "expected a mapping of parameter name -> {value: ...}")
+    values = {k: (v["value"] if isinstance(v, dict) else v) for k, v in content["parameters"].items()}
+    try:
+        return Parameters.model_validate(values), content
+    except Exception as exc:  # pydantic ValidationError: report as input error
+        raise ScenarioError(display, "parameters", str(exc)) from None
+
+
+def check(
+    setup: Path = DEFAULT_SETUP,
+    figures: Path = DEFAULT_FIGURES,
+    params_path: Path = DEFAULT_PARAMS,
+    drift: float = 0.05,
+) -> list[str]:
+    """Re-run the calibration window with the shipped file; list drifts beyond `drift` x tolerance."""
+    cal = Calibrator(setup, figures)
+    params, content = load_parameter_file(params_path)
+    stored = content.get("model_values", {})
+    problems = []
+    for row in compare_rows(cal, params):
+        fid = row.figure.id
+        if fid not in stored:
+            problems.append(f"{fid}: not in the parameter file (re-run mvsim calibrate)")
+        elif abs(row.model - stored[fid]["model"]) > drift * row.figure.tolerance:
+            problems.append(f"{fid}: model {row.model:.4g} but the file records {stored[fid]['model']:.4g}")
+    return problems
+
+
+__all__ = ["CalibrationSummary", "calibrate", "check", "current_values", "load_parameter_file"]
