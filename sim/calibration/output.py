@@ -170,8 +170,12 @@ def plot_fit(rows: list[Row]) -> MplFigure:
             color="tab:green" if r.hit else "tab:red",
             mfc="white" if not r.figure.fitted else None,
         )
-    ax.set_yticks(y, [f"{r.figure.id} ({r.figure.unit})" for r in rows], fontsize=8)
-    ax.set_xlabel("model / target (band: target +- tolerance; green within, red outside; hollow: check only)")
+    ratios = [r.model / r.figure.value for r in rows]
+    ax.set_xlim(min(0.0, min(ratios) - 0.1), max(2.0, max(ratios) + 0.15))
+    for yi, r, q in zip(y, rows, ratios, strict=True):
+        ax.annotate(f"{r.model:.3g}", (q, yi), xytext=(5, 2), textcoords="offset points", fontsize=7)
+    ax.set_yticks(y, [f"{r.figure.id} ({r.figure.unit[:28]})" for r in rows], fontsize=8)
+    ax.set_xlabel("model / target (band: target +- tolerance)\ngreen: within, red: outside, hollow: check (not fitted)")
     ax.set_title("Calibration fit: model vs published figures")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
