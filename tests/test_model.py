@@ -207,3 +207,37 @@ def test_same_seed_gives_identical_written_tables(tmp_path, small_scenario):
     assert sorted(ta) == sorted(tb)
     for name in ta:
         assert_frame_equal(ta[name], tb[name], check_exact=True)
+
+
+def bloc_rows(scenario_writer, data, threshold):
+    rest = next(a for a in data["actors"] if a["name"] == "RestOfWorld")
+    rest["pole"] = None  # so that it has no influence to gain
+    data["blocs"].append(
+        {
+            "name": "Pair",
+            "kind": "sanctions_coalition",
+            "members": ["China", "RestOfWorld"],
+            "vote_weights": {"China": 0.6, "RestOfWorld": 0.4},
+            "threshold": threshold,
+        }
+    )
+    # China (a pole) gains influence from aid to Kazakhstan; the Rest of World only pays.
+    data["decisions"]["menus"]["Pair"] = [
+        {
+            "name": "aid",
+            "action": {"type": "inducement", "sender": "Pair", "target": "Kazakhstan", "amount_usd_bn": 0.2},
+        },
+    ]
+    out = simulate(load(scenario_writer(data))[1], seed=2)
+    return [r for r in out.decisions if r["actor"] == "Pair" and r["candidate"] == "aid"]
+
+
+def test_bloc_decides_by_weighted_vote_with_threshold(scenario_writer, small_scenario_data):
+    import copy
+
+    rows = bloc_rows(scenario_writer, copy.deepcopy(small_scenario_data), threshold=0.7)
+    assert rows and all(r["support"] == pytest.approx(0.6) for r in rows)  # China for, Rest of World against
+    assert all(r["probability"] == 0.0 and not r["chosen"] for r in rows)  # 0.6 < 0.7: never passes
+    passing = bloc_rows(scenario_writer, copy.deepcopy(small_scenario_data), threshold=0.5)
+    assert all(r["probability"] > 0.0 for r in passing)
+    assert any(r["chosen"] for r in passing)

@@ -213,7 +213,33 @@ def _is_noop(world: World, sq: Snapshot, action: S.Action, i: int) -> bool:
     return False
 
 
-class StateAgent(mesa.Agent):
+class _Decider(mesa.Agent):
+    """Shared menu logic: cooldowns, no-op filtering and the logit draw."""
+
+    name: str
+    menu: list[S.MenuItem]
+    last_chosen: dict[str, int]
+
+    def available(self, scorer: Scorer, actor: int) -> list[S.MenuItem]:
+        """Menu items off cooldown that would change something now."""
+        return [
+            m
+            for m in self.menu
+            if scorer.month - self.last_chosen.get(m.name, -(10**6)) >= m.cooldown_months
+            and not _is_noop(scorer.world, scorer.sq, m.action, actor)
+        ]
+
+    def draw(self, scorer: Scorer, cands: list[Candidate], rationality: float, uniform: float) -> Candidate:
+        """Logit draw among `cands`; sets probabilities and the chosen item's cooldown."""
+        k, prob = logit_choice(np.array([c.utility for c in cands]), rationality, uniform)
+        for c, pr in zip(cands, prob, strict=True):
+            c.probability = float(pr)
+        if cands[k].action is not None:
+            self.last_chosen[cands[k].name] = scorer.month
+        return cands[k]
+
+
+class StateAgent(_Decider):
     """A state (or the Rest of World) at row `index` of the world's arrays."""
 
     def __init__(self, model: mesa.Model, index: int, name: str, menu: list[S.MenuItem]):
@@ -221,36 +247,21 @@ class StateAgent(mesa.Agent):
         self.index = index
         self.name = name
         self.menu = menu
-        self.last_chosen: dict[str, int] = {}
-
-    def available(self, world: World, sq: Snapshot, month: int) -> list[S.MenuItem]:
-        """Menu items off cooldown and not no-ops."""
-        return [
-            m
-            for m in self.menu
-            if month - self.last_chosen.get(m.name, -(10**6)) >= m.cooldown_months
-            and not _is_noop(world, sq, m.action, self.index)
-        ]
+        self.last_chosen = {}
 
     def decide(self, scorer: Scorer, rationality: float, uniform: float) -> Decision | None:
         """Score the status quo and each available item; draw one by logit."""
-        items = self.available(scorer.world, scorer.sq, scorer.month)
+        items = self.available(scorer, self.index)
         if not items:
             return None
         cands = [Candidate(STATUS_QUO, None, scorer.status_quo(), 0.0)]
         for m in items:
             terms = scorer.score(self.index, m.action)
             cands.append(Candidate(m.name, m.action, terms, float(total_utility(terms))))
-        util = np.array([c.utility for c in cands])
-        k, prob = logit_choice(util, rationality, uniform)
-        for c, pr in zip(cands, prob, strict=True):
-            c.probability = float(pr)
-        if cands[k].action is not None:
-            self.last_chosen[cands[k].name] = scorer.month
-        return Decision(self.name, cands[k], cands)
+        return Decision(self.name, self.draw(scorer, cands, rationality, uniform), cands)
 
 
-class BlocAgent(mesa.Agent):
+class BlocAgent(_Decider):
     """A bloc that decides collectively: a measure passes if weighted support >= threshold.
 
     Each member scores the item with its own utility; support is the vote-weighted
@@ -273,15 +284,10 @@ class BlocAgent(mesa.Agent):
         self.weights = weights / weights.sum()
         self.threshold = threshold
         self.menu = menu
-        self.last_chosen: dict[str, int] = {}
+        self.last_chosen = {}
 
     def decide(self, scorer: Scorer, rationality: float, uniform: float) -> Decision | None:
-        items = [
-            m
-            for m in self.menu
-            if scorer.month - self.last_chosen.get(m.name, -(10**6)) >= m.cooldown_months
-            and not _is_noop(scorer.world, scorer.sq, m.action, self.members[0])
-        ]
+        items = self.available(scorer, self.members[0])
         if not items:
             return None
         cands = [Candidate(STATUS_QUO, None, scorer.status_quo(), 0.0, support=1.0)]
@@ -296,11 +302,6 @@ class BlocAgent(mesa.Agent):
             }
             cand = Candidate(m.name, m.action, terms, float(self.weights @ utils), support=support)
             (cands if support >= self.threshold else rejected).append(cand)
-        util = np.array([c.utility for c in cands])
-        k, prob = logit_choice(util, rationality, uniform)
-        for c, pr in zip(cands, prob, strict=True):
-            c.probability = float(pr)
-        if cands[k].action is not None:
-            self.last_chosen[cands[k].name] = scorer.month
+        chosen = self.draw(scorer, cands, rationality, uniform)
         # Items that failed the vote are logged with probability 0.
-        return Decision(self.name, cands[k], cands + rejected, support=cands[k].support)
+        return Decision(self.name, chosen, cands + rejected, support=chosen.support)

@@ -22,6 +22,7 @@ from sim.core.economy import (
     blocked_flows,
     diversion_for,
     route_conditions,
+    route_state,
 )
 from sim.core.policy import Policy, apply_action
 from sim.core.routes import Allocation, allocate
@@ -50,18 +51,7 @@ def snapshot(world: World, policy: Policy, month: int) -> Snapshot:
     direct, price = trade.gravity_equilibrium(world.gravity_flows, tau, world.params.trade_elasticity)
     blocked, sanctioned = blocked_flows(world, direct, tau), tau > 1.0
     div = diversion_for(world, policy, direct, tau, price, blocked, sanctioned)
-    capacity, tariff, offered = route_conditions(world, policy, month)
-    alloc = allocate(
-        offered,
-        world.ship_value,
-        world.ship_allowed,
-        tariff + world.route_risk0,
-        capacity,
-        world.params.route_logit_scale,
-    )
-    return Snapshot(
-        policy, tau, direct, price, div, RouteState(capacity, tariff, offered, alloc), blocked, sanctioned
-    )
+    return Snapshot(policy, tau, direct, price, div, route_state(world, policy, month), blocked, sanctioned)
 
 
 def _changed_columns(world: World, action: S.Action, policy: Policy) -> np.ndarray:
