@@ -129,7 +129,7 @@ def test_counterfactual_welfare_matches_full_economy(small_world):
     snap = snapshot(w, policy, 0)
     full = welfare(w, policy, snap.direct, snap.price, snap.diversion, snap.routes)
     flows = apply_diversion(snap.direct, snap.diversion, w.params.reexport_markup) + route_carried_flows(
-        w, snap.routes
+        w, snap.routes, snap.tau
     )
     dep = dependence(w, flows, snap.routes)
     for i in range(w.n):
@@ -241,3 +241,31 @@ def test_bloc_decides_by_weighted_vote_with_threshold(scenario_writer, small_sce
     passing = bloc_rows(scenario_writer, copy.deepcopy(small_scenario_data), threshold=0.5)
     assert all(r["probability"] > 0.0 for r in passing)
     assert any(r["chosen"] for r in passing)
+
+
+def test_an_import_ban_redirects_route_carried_exports_to_the_world_market(
+    scenario_writer, small_scenario_data
+):
+    data = small_scenario_data
+    data["hazards"] = []
+    data["events"].append(
+        {
+            "date": "2022-05",
+            "action": {
+                "type": "sanction",
+                "sender": "China",
+                "target": "Kazakhstan",
+                "goods": ["oil"],
+                "direction": "imports",
+            },
+        }
+    )
+    world = load(scenario_writer(data))[1]
+    out = simulate(world, seed=1)
+    kz, cn, row = (world.index[a] for a in ("Kazakhstan", "China", "RestOfWorld"))
+    oil = world.good_index["oil"]
+    before, after = out.flows[3], out.flows[4]  # 2022-04, 2022-05
+    assert before[kz, cn, oil] > 0 and after[kz, cn, oil] == 0.0
+    # the same value is sold on the world market: total oil export value unchanged
+    assert after[kz, :, oil].sum() == pytest.approx(before[kz, :, oil].sum())
+    assert after[kz, row, oil] == pytest.approx(before[kz, row, oil] + before[kz, cn, oil])

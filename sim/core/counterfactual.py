@@ -20,6 +20,7 @@ from sim.core.economy import (
     VALUE_SCALE,
     RouteState,
     blocked_flows,
+    buyer_shares,
     diversion_for,
     route_conditions,
     route_state,
@@ -204,8 +205,9 @@ def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
     value = world.extra["ship_value_finite"]
     ships = world.extra["ships_of"][i]
     ship_v = snap.routes.allocation.shipped[ships] * value[ships, None] * VALUE_SCALE  # (k, R)
-    carried = ship_v[world.ship_good[ships] >= 0].sum(axis=0)  # (R,)
-    bil += carried @ world.route_buyers
+    for k, s in enumerate(ships):
+        if world.ship_good[s] >= 0:
+            bil += ship_v[k] @ buyer_shares(world, snap.tau, i, world.ship_good[s])
     v = bil @ world.extra["pole_members"] + ship_v.sum(axis=0) @ world.route_control
     total = v.sum()
     return v / total if total > 0 else v

@@ -145,16 +145,31 @@ def diversion_for(
     )
 
 
-def route_carried_flows(world: World, rs: RouteState) -> np.ndarray:
+def buyer_shares(world: World, tau: np.ndarray, shipper: int, good: int) -> np.ndarray:
+    """Route buyer shares (R, N) for one shipper's good under sanctions.
+
+    A buyer that bans imports of the good from the shipper (cost factor inf) takes
+    nothing; its share is sold on the world market (the Rest of World actor). Ad
+    valorem wedges do not change the split (limitation: no price discount).
+    """
+    banned = np.isinf(tau[shipper, :, good])
+    if not banned.any():
+        return world.route_buyers
+    shares = world.route_buyers.copy()
+    moved = shares[:, banned].sum(axis=1)
+    shares[:, banned] = 0.0
+    shares[:, world.extra["rest_of_world"]] += moved
+    return shares
+
+
+def route_carried_flows(world: World, rs: RouteState, tau: np.ndarray) -> np.ndarray:
     """Value of route-carried shipments by [shipper, buyer, good], USD bn/yr (split by route buyers)."""
     out = np.zeros(world.shape)
-    has_good = world.ship_good >= 0
-    if not has_good.any():
-        return out
     value = world.extra["ship_value_finite"]
-    for s in np.flatnonzero(has_good):
+    for s in np.flatnonzero(world.ship_good >= 0):
+        i, g = world.ship_shipper[s], world.ship_good[s]
         v = rs.allocation.shipped[s] * value[s] * VALUE_SCALE  # (R,)
-        out[world.ship_shipper[s], :, world.ship_good[s]] += v @ world.route_buyers
+        out[i, :, g] += v @ buyer_shares(world, tau, i, g)
     return out
 
 
@@ -235,7 +250,7 @@ def evaluate(world: World, policy: Policy, month: int, previous_direct: np.ndarr
     blocked = blocked_flows(world, direct, tau)
     div = diversion_for(world, policy, direct, tau, price, blocked)
     rs = route_state(world, policy, month)
-    flows = apply_diversion(direct, div, world.params.reexport_markup) + route_carried_flows(world, rs)
+    flows = apply_diversion(direct, div, world.params.reexport_markup) + route_carried_flows(world, rs, tau)
     return Outcome(
         tau=tau,
         equilibrium=eq,

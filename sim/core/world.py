@@ -248,4 +248,5 @@ def _derived(w: World) -> dict:
         "ship_value_finite": np.where(np.isfinite(w.ship_value), w.ship_value, 0.0),
         "spend": w.gravity_flows.sum(axis=0),
         "pole_members": w.pole_members().astype(float),
+        "rest_of_world": int(np.flatnonzero(~w.is_state)[0]),
     }
