@@ -175,7 +175,9 @@ def plot_fit(rows: list[Row]) -> MplFigure:
     for yi, r, q in zip(y, rows, ratios, strict=True):
         ax.annotate(f"{r.model:.3g}", (q, yi), xytext=(5, 2), textcoords="offset points", fontsize=7)
     ax.set_yticks(y, [f"{r.figure.id} ({r.figure.unit[:28]})" for r in rows], fontsize=8)
-    ax.set_xlabel("model / target (band: target +- tolerance)\ngreen: within, red: outside, hollow: check (not fitted)")
+    ax.set_xlabel(
+        "model / target (band: target +- tolerance)\ngreen: within, red: outside, hollow: check (not fitted)"
+    )
     ax.set_title("Calibration fit: model vs published figures")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
