@@ -651,3 +651,40 @@ def test_scenario_error_formatting_and_pickling() -> None:
     assert str(cli) == "--runs: expected a positive integer, got -1"
     assert isinstance(cli, ScenarioError)
     assert str(pickle.loads(pickle.dumps(cli))) == str(cli)
+
+
+def test_extends_removes_a_named_base_event(tmp_path: Path) -> None:
+    data = small_scenario_dict()
+    data["events"][1]["name"] = "cpc_halt"
+    write_small_scenario(tmp_path, filename="base.yaml", data=data)
+    extra = {"date": "2022-09", "action": {"type": "enforcement", "actor": "Kazakhstan", "level": 0.5}}
+    child = write_yaml(
+        tmp_path / "child.yaml",
+        {"extends": "base.yaml", "events": [{"name": "cpc_halt", "remove": True}, extra]},
+    )
+    spec = load_scenario(child).spec
+    assert [e.action.type for e in spec.events] == ["sanction", "enforcement"]
+    bad = write_yaml(
+        tmp_path / "bad.yaml", {"extends": "base.yaml", "events": [{"name": "cpx", "remove": True}]}
+    )
+    assert_problem(load_error(bad), bad, "events[0].name", "cannot remove: unknown event 'cpx'", "cpc_halt")
+
+
+def test_duplicate_event_names_are_rejected(tmp_path: Path) -> None:
+    data = small_scenario_dict()
+    data["events"][0]["name"] = data["events"][1]["name"] = "same"
+    path = write_variant(tmp_path, data)
+    assert_problem(load_error(path), path, "events[1].name", "duplicate event name 'same'", "events[0]")
+
+
+def test_menu_item_availability_window(tmp_path: Path) -> None:
+    from sim.api import load, simulate
+
+    data = small_scenario_dict()
+    data["hazards"] = []
+    item = data["decisions"]["menus"]["Russia"][0]
+    item["available_from"], item["available_until"] = "2022-07", "2022-12"
+    _, world = load(write_variant(tmp_path, data))
+    out = simulate(world, seed=1)
+    offered = {r["month"] for r in out.decisions if r["actor"] == "Russia" and r["candidate"] == item["name"]}
+    assert offered and all("2022-07" <= m <= "2022-12" for m in offered)

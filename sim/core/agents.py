@@ -221,11 +221,14 @@ class _Decider(mesa.Agent):
     last_chosen: dict[str, int]
 
     def available(self, scorer: Scorer, actor: int) -> list[S.MenuItem]:
-        """Menu items off cooldown that would change something now."""
+        """Menu items off cooldown, inside their availability window, that would change something now."""
+        label = scorer.world.months[scorer.month]
         return [
             m
             for m in self.menu
             if scorer.month - self.last_chosen.get(m.name, -(10**6)) >= m.cooldown_months
+            and (m.available_from is None or label >= m.available_from)
+            and (m.available_until is None or label <= m.available_until)
             and not _is_noop(scorer.world, scorer.sq, m.action, actor)
         ]
 

@@ -135,7 +135,7 @@ def _manifest(
     }
 
 
-def _make_tmp(out_dir: Path) -> Path:
+def make_tmp_dir(out_dir: Path) -> Path:
     """A new empty `<out_dir>/.tmp-<random>` with default permissions (mkdir honours the umask)."""
     while True:
         tmp = out_dir / f"{TMP_PREFIX}{secrets.token_hex(6)}"
@@ -146,7 +146,7 @@ def _make_tmp(out_dir: Path) -> Path:
         return tmp
 
 
-def _publish(tmp: Path, out_dir: Path, base: str) -> Path:
+def publish_dir(tmp: Path, out_dir: Path, base: str) -> Path:
     """Rename `tmp` to `out_dir/base` (or `base_2`, `base_3`, ... if taken); return the final path."""
     for k in range(1, 10_000):
         final = out_dir / (base if k == 1 else f"{base}_{k}")
@@ -189,7 +189,7 @@ def write_run(
     if tables is None:
         tables = to_tables(out, loaded.spec)
     focus = resolve_focus(tables, focus)
-    tmp = _make_tmp(out_dir)
+    tmp = make_tmp_dir(out_dir)
     try:
         for name, df in tables.items():
             df.to_parquet(tmp / f"{name}.parquet", engine="pyarrow", index=False)
@@ -197,7 +197,7 @@ def write_run(
         (tmp / SUMMARY).write_text(summary_text(tables, focus=focus) + "\n", encoding="utf-8")
         manifest = _manifest(loaded, seed, started, tables, plot_files, focus)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-        return _publish(tmp, out_dir, run_dir_name(loaded.spec.name, seed, started))
+        return publish_dir(tmp, out_dir, run_dir_name(loaded.spec.name, seed, started))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -11,7 +11,8 @@ chains are allowed, cycles are reported). The child is merged onto its base:
   ``routes``, ``shipments``, ``hazards`` -- merge by ``name``: a child item with a
   known name is merged (recursively, by the same rules) into the base item, a new
   name is appended, and ``{name: X, remove: true}`` deletes X;
-* ``events`` are appended: the base's events, then the child's;
+* ``events`` are appended: the base's events, then the child's; an event may carry a
+  ``name``, and a child item ``{name: X, remove: true}`` deletes the base event X;
 * ``decisions.menus`` merges per actor key: a child's list replaces that actor's
   menu, other actors' menus are kept (this is just the mapping rule);
 * any other list replaces the base list.
@@ -304,11 +305,8 @@ def _merge(
         elif (
             not loc and key in APPENDED_LISTS and isinstance(value, list) and isinstance(base.get(key), list)
         ):
-            b_kid, o_kid = b_o.child(key), o_o.child(key)
-            out[key] = [*base[key], *value]
-            kids[key] = _Origin(
-                o_o.file,
-                [b_kid.child(i) for i in range(len(base[key]))] + [o_kid.child(i) for i in range(len(value))],
+            out[key], kids[key] = _append_events(
+                base[key], b_o.child(key), value, o_o.child(key), here, problems
             )
         elif key in base:
             out[key], kids[key] = _merge(base[key], b_o.child(key), value, o_o.child(key), here, problems)
@@ -318,6 +316,38 @@ def _merge(
 
 
 _REMOVED = object()
+
+
+def _append_events(
+    base: list[Any], b_o: _Origin, over: list[Any], o_o: _Origin, loc: Loc, problems: list[Problem]
+) -> tuple[list[Any], _Origin]:
+    """Base events then the child's; a child item {name: X, remove: true} deletes base event X."""
+    names = [e.get("name") if isinstance(e, dict) else None for e in base]
+    keep = list(range(len(base)))
+    added, added_o = [], []
+    for j, item in enumerate(over):
+        if isinstance(item, dict) and item.get("remove") is True:
+            name = item.get("name")
+            if set(item) != {"name", "remove"} or not _is_name(name):
+                problems.append(
+                    Problem(o_o.file, format_loc((*loc, j)), "a removal takes only 'name' and 'remove: true'")
+                )
+            elif name not in names:
+                known = [str(n) for n in names if _is_name(n)]
+                problems.append(
+                    Problem(
+                        o_o.file,
+                        format_loc((*loc, j, "name")),
+                        "cannot remove: "
+                        + unknown_name("event", str(name), known, "named events in the base"),
+                    )
+                )
+            else:
+                keep = [i for i in keep if names[i] != name]
+            continue
+        added.append(item)
+        added_o.append(o_o.child(j))
+    return [base[i] for i in keep] + added, _Origin(o_o.file, [b_o.child(i) for i in keep] + added_o)
 
 
 def _merge_named(

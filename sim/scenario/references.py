@@ -140,6 +140,15 @@ class _Checker:
         self._blocs()
         self._routes()
         self._shipments()
+        seen_events: dict[str, int] = {}
+        for i, ev in enumerate(spec.events):
+            if ev.name in seen_events:
+                self.add(
+                    ("events", i, "name"),
+                    f"duplicate event name {ev.name!r} (also at events[{seen_events[ev.name]}])",
+                )
+            elif ev.name:
+                seen_events[ev.name] = i
         for i, ev in enumerate(spec.events):
             self.month(("events", i, "date"), ev.date)
             self.action(("events", i, "action"), ev.action)

@@ -321,6 +321,9 @@ Action = Annotated[
 class EventSpec(Strict):
     """A scripted action at a date (exogenous policy or an event from the articles)."""
 
+    name: str | None = Field(
+        None, description="Optional unique name; a child scenario removes it with {name: X, remove: true}."
+    )
     date: Month
     action: Action
 
@@ -346,6 +349,16 @@ class MenuItem(Strict):
     name: str
     action: Action
     cooldown_months: int = Field(6, ge=0, description="Months before the same item can be chosen again.")
+    available_from: Month | None = Field(
+        None, description="First month the item can be chosen (default: always)."
+    )
+    available_until: Month | None = Field(
+        None, description="Last month the item can be chosen (default: always)."
+    )
+
+    _months = field_validator("available_from", "available_until", mode="before")(
+        classmethod(lambda cls, v: None if v is None else _check_month(v))
+    )
 
 
 class DecisionSpec(Strict):
