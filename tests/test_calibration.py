@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.calibration import DEFAULT_FIGURES, DEFAULT_PARAMS, DEFAULT_SETUP, calibrate, check, load_parameter_file
+from sim.calibration import (
+    DEFAULT_FIGURES,
+    DEFAULT_PARAMS,
+    DEFAULT_SETUP,
+    calibrate,
+    check,
+    load_parameter_file,
+)
 from sim.calibration.figures import load_figures
 from sim.calibration.fit import Calibrator, apply_free, fit
 from sim.calibration.metrics import METRICS
@@ -107,10 +114,14 @@ def test_calibrate_regenerates_the_shipped_file_within_tolerance(tmp_path):
     setup = yaml.safe_load((work / "free_parameters.yaml").read_text())
     setup["scenario"] = str((DEFAULT_SETUP.parent / setup["scenario"]).resolve())
     (work / "free_parameters.yaml").write_text(yaml.safe_dump(setup))
-    summary = calibrate(work / "free_parameters.yaml", work / "figures.csv", work / "params.yaml", progress=False)
+    summary = calibrate(
+        work / "free_parameters.yaml", work / "figures.csv", work / "params.yaml", progress=False
+    )
     _, shipped = load_parameter_file(DEFAULT_PARAMS)
     _, fresh = load_parameter_file(work / "params.yaml")
     for fid, v in shipped["model_values"].items():
-        assert fresh["model_values"][fid]["model"] == pytest.approx(v["model"], abs=0.05 * v["tolerance"]), fid
+        assert fresh["model_values"][fid]["model"] == pytest.approx(v["model"], abs=0.05 * v["tolerance"]), (
+            fid
+        )
     assert (work / "report.md").exists() and (work / "fit.png").exists()
     assert summary.result.rank >= 1

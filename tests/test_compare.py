@@ -189,7 +189,7 @@ def test_failed_write_leaves_nothing(tmp_path, small_scenario, halted, monkeypat
     def boom(_cmp):
         raise RuntimeError("plotting failed")
 
-    monkeypatch.setattr(compare_mod, "comparison_figures", boom)
+    monkeypatch.setattr(compare_mod.report, "comparison_figures", boom)
     with pytest.raises(RuntimeError):
         write_comparison(cmp, tmp_path / "cmp")
     assert list((tmp_path / "cmp").iterdir()) == []

@@ -34,6 +34,7 @@ from sim.core.recorder import RunOutput
 from sim.core.world import World, build_world
 from sim.errors import Problem, ScenarioError, format_loc
 from sim.params import Parameters
+from sim.scenario.horizon import truncate_spec
 from sim.scenario.loader import LoadedScenario, load_scenario
 
 RISK_PREFIX = "route_risk_premium_usd_per_unit."
@@ -134,13 +135,14 @@ class Calibrator:
         scenario = self.setup_path.parent / self.setup.scenario
         loaded = load_scenario(scenario)
         self.loaded: LoadedScenario = loaded
-        spec = loaded.spec.model_copy(
+        # The scenario cut at the window's end (later events dropped), starting at the window's
+        # start, with hazards removed and decisions off. The decisions are the scenario's own,
+        # switched off (truncate_spec also clears a decision start after the window's end).
+        spec = truncate_spec(loaded.spec, self.setup.window.end).model_copy(
             update={
                 "start": self.setup.window.start,
-                "end": self.setup.window.end,
                 "hazards": [],
                 "decisions": loaded.spec.decisions.model_copy(update={"enabled": False}),
-                "events": [e for e in loaded.spec.events if e.date <= self.setup.window.end],
             }
         )
         self.spec = spec

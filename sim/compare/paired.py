@@ -1,0 +1,285 @@
+"""Paired comparison of two sides on common random numbers: `compare` and `Comparison`.
+
+A and B are run with the same replication seeds, so every difference comes from the
+scenarios, not from different random draws. Per replication and month `delta = B - A`
+(`_pair`); the ensemble band is the median and 10-90 % quantiles over replications
+(`_bands`, `QUANTILES`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim.compare.series import GROUPS, KEY, action_counts, run_series
+from sim.compare.sides import Side, Source, resolve_side
+from sim.errors import InputError
+from sim.scenario.schema import MONTH_RE
+
+QUANTILES = (0.1, 0.5, 0.9)
+"""Ensemble band: 10 % and 90 % quantiles and the median of the per-replication values."""
+
+
+@dataclass
+class Comparison:
+    """Paired runs of A and B and their differences (delta = B - A).
+
+    series: long table, one row per replication, group, item, unit and month, with the
+        values `a`, `b` and `delta`; items missing on one side (a route only B has) count 0.
+    bands: per group, item, unit and month: mean delta and the 10/50/90 % quantiles over
+        replications of a, b and delta (columns `a_p10` ... `delta_p90`, `delta_mean`).
+    summary: `summarize()` over the whole horizon.
+    actions: mean count per replication of each (actor, kind, name) action in A and B.
+    """
+
+    a: Side
+    b: Side
+    focus: str
+    seeds: list[int]
+    root_seed: int | None
+    months: list[str]
+    paired: bool
+    series: pd.DataFrame
+    bands: pd.DataFrame
+    actions: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    summary: pd.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.summary = self.summarize()
+
+    @property
+    def replications(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def first_difference(self) -> str | None:
+        """First month in which any indicator differs in any replication (None: identical)."""
+        diff = self.series.loc[self.series["delta"] != 0.0, "month"]
+        return str(diff.min()) if len(diff) else None
+
+    def values(self, group: str, item: str, column: str = "delta") -> pd.DataFrame:
+        """Month x replication table of `column` ('a', 'b' or 'delta') for one item."""
+        rows = self.series[(self.series["group"] == group) & (self.series["item"] == item)]
+        if rows.empty:
+            known = sorted(self.series.loc[self.series["group"] == group, "item"].unique())
+            raise KeyError(f"no item {item!r} in group {group!r}; items: {', '.join(known)}")
+        wide = rows.pivot(index="month", columns="replication", values=column)
+        return wide.reindex(self.months)
+
+    def table(self, group: str, column: str = "delta_p50") -> pd.DataFrame:
+        """Month x item table of a `bands` column (default: the median delta) for one group."""
+        rows = self.bands[self.bands["group"] == group]
+        items = list(dict.fromkeys(rows["item"]))
+        return rows.pivot(index="month", columns="item", values=column).reindex(
+            index=self.months, columns=items
+        )
+
+    def summarize(self, start: str | None = None, end: str | None = None) -> pd.DataFrame:
+        """Per item: statistics of each replication over months in [start, end], then the median
+        and 10-90 % band over replications.
+
+        Columns: group, item, unit; `a_mean`, `b_mean` (medians of the per-replication means);
+        `delta_mean`, `delta_mean_p10`, `delta_mean_p90` (per-replication mean delta over the
+        months); `delta_end*` (delta in the last month); `delta_total*` (sum over months, for
+        counts and one-off amounts); `share_up`/`share_down` (replications whose mean delta
+        is > 0 / < 0); `peak_month`, `peak_delta` (month and value of the largest |median delta|).
+        """
+        lo, hi = start or self.months[0], end or self.months[-1]
+        s = self.series[(self.series["month"] >= lo) & (self.series["month"] <= hi)]
+        if s.empty:
+            raise ValueError(
+                f"no months in {lo}..{hi}; the comparison covers {self.months[0]}..{self.months[-1]}"
+            )
+        keys = ["group", "item", "unit"]
+        per_rep = s.groupby([*keys, "replication"], sort=False).agg(
+            a_mean=("a", "mean"),
+            b_mean=("b", "mean"),
+            delta_mean=("delta", "mean"),
+            delta_total=("delta", "sum"),
+        )
+        last = s[s["month"] == s["month"].max()].set_index([*keys, "replication"])["delta"]
+        per_rep["delta_end"] = last.reindex(per_rep.index).to_numpy()
+        g = per_rep.groupby(level=keys, sort=False)
+        out = pd.DataFrame(
+            {
+                "a_mean": g["a_mean"].median(),
+                "b_mean": g["b_mean"].median(),
+                "delta_mean": g["delta_mean"].median(),
+                "delta_mean_p10": g["delta_mean"].quantile(QUANTILES[0]),
+                "delta_mean_p90": g["delta_mean"].quantile(QUANTILES[2]),
+                "delta_end": g["delta_end"].median(),
+                "delta_end_p10": g["delta_end"].quantile(QUANTILES[0]),
+                "delta_end_p90": g["delta_end"].quantile(QUANTILES[2]),
+                "delta_total": g["delta_total"].median(),
+                "delta_total_p10": g["delta_total"].quantile(QUANTILES[0]),
+                "delta_total_p90": g["delta_total"].quantile(QUANTILES[2]),
+                "share_up": g["delta_mean"].apply(lambda x: float((x > 0).mean())),
+                "share_down": g["delta_mean"].apply(lambda x: float((x < 0).mean())),
+            }
+        )
+        b = self.bands[(self.bands["month"] >= lo) & (self.bands["month"] <= hi)]
+        absmed = b["delta_p50"].abs()
+        peak = b.loc[absmed.groupby([b[k] for k in keys], sort=False).idxmax()].set_index(keys)
+        out["peak_month"] = peak["month"].reindex(out.index)
+        out["peak_delta"] = peak["delta_p50"].reindex(out.index)
+        return out.reset_index()
+
+    def stat(
+        self, group: str, item: str, stat: str = "mean", start: str | None = None, end: str | None = None
+    ) -> float:
+        """Median over replications of the per-replication `stat` ('mean', 'end' or 'total') of
+        the delta of one item over [start, end]."""
+        summ = self.summary if start is None and end is None else self.summarize(start, end)
+        row = summ[(summ["group"] == group) & (summ["item"] == item)]
+        if row.empty:
+            raise KeyError(f"no item {item!r} in group {group!r}")
+        return float(row[f"delta_{stat}"].iloc[0])
+
+
+def compare(
+    a: Source,
+    b: Source,
+    replications: int = 10,
+    root_seed: int = 1,
+    focus: str = "Kazakhstan",
+    horizon_end: str | None = None,
+    seeds: Sequence[int] | None = None,
+) -> Comparison:
+    """Compare scenario or run directory `b` with `a` (delta = B - A) on paired seeds.
+
+    Args:
+        a, b: scenario file paths, `LoadedScenario`s (e.g. edited in memory) or run directories.
+        replications: number of paired runs (scenarios only; a run directory makes it 1).
+        root_seed: root of the replication seeds, `sim.api.seeds_for(root_seed, replications)`.
+        focus: actor whose indicators are compared (must exist on both sides).
+        horizon_end: last month compared ('YYYY-MM'); default the common horizon.
+        seeds: explicit replication seeds (overrides replications and root_seed).
+    """
+    from sim.api import seeds_for
+
+    if horizon_end is not None and not MONTH_RE.match(str(horizon_end)):
+        raise InputError(f"expected a month as 'YYYY-MM', got {horizon_end!r}", field="--end")
+    ra, rb = resolve_side(a, horizon_end), resolve_side(b, horizon_end)
+    notes: list[str] = []
+    runs = [r.side for r in (ra, rb) if r.side.kind == "run"]
+    if runs:
+        use = [int(runs[0].seed)]
+        paired = len({s.seed for s in runs}) == 1
+        if not paired:
+            notes.append(
+                f"the two run directories have different seeds ({runs[0].seed} and {runs[1].seed}): "
+                "the deltas mix scenario and random differences"
+            )
+        if (seeds is not None and list(seeds) != use) or (seeds is None and replications != 1):
+            notes.append(f"a run directory is one replication: compared at seed {use[0]} only")
+        root = None
+    elif seeds is not None:
+        use, paired, root = [int(s) for s in seeds], True, None
+    else:
+        if replications < 1:
+            raise InputError(f"expected at least 1 replication, got {replications}", field="--replications")
+        use, paired, root = seeds_for(root_seed, replications), True, root_seed
+    if not use:
+        raise InputError("expected at least one seed", field="seeds")
+    for r in (ra, rb):
+        if focus not in r.actors:
+            raise InputError(
+                f"unknown actor {focus!r} in {r.side.label}; actors: {', '.join(r.actors)}", field="--focus"
+            )
+    common = set(rb.months)
+    months = [m for m in ra.months if m in common]
+    if not months:
+        raise InputError(
+            f"{ra.side.label} ({ra.side.start}..{ra.side.end}) and {rb.side.label} "
+            f"({rb.side.start}..{rb.side.end}) share no month; expected overlapping horizons"
+        )
+    if ra.months != rb.months:
+        notes.append(
+            f"horizons differ: compared on the {len(months)} common months {months[0]}..{months[-1]}"
+        )
+
+    sa, sb, ca, cb = [], [], [], []
+    for k, seed in enumerate(use):
+        for runner, series, counts in ((ra, sa, ca), (rb, sb, cb)):
+            tables = runner.tables_for(seed)
+            series.append(run_series(tables, focus).assign(replication=k))
+            counts.append(action_counts(tables, months))
+    series = _pair(pd.concat(sa, ignore_index=True), pd.concat(sb, ignore_index=True), months, use)
+    return Comparison(
+        a=ra.side,
+        b=rb.side,
+        focus=focus,
+        seeds=use,
+        root_seed=root,
+        months=months,
+        paired=paired,
+        series=series,
+        bands=_bands(series),
+        actions=_actions(ca, cb),
+        notes=notes,
+    )
+
+
+def _pair(a: pd.DataFrame, b: pd.DataFrame, months: list[str], seeds: list[int]) -> pd.DataFrame:
+    """Align A and B series (missing items count 0), restrict to `months`, compute deltas."""
+    idx = [*KEY, "replication"]
+    wa = a.set_index(idx)["value"]
+    wb = b.set_index(idx)["value"]
+    # Every key (union over sides and replications) gets a row for every replication.
+    keys = pd.concat([a[KEY], b[KEY]], ignore_index=True).drop_duplicates(ignore_index=True)
+    keys = keys[keys["month"].isin(set(months))]
+    frame = keys.merge(pd.DataFrame({"replication": range(len(seeds))}), how="cross")
+    # Order: group (GROUPS order), item (first appearance), unit, month, replication.
+    group_rank = {g: i for i, g in enumerate(GROUPS)}
+    item_rank = {k: i for i, k in enumerate(dict.fromkeys(zip(frame["group"], frame["item"], strict=True)))}
+    month_rank = {m: i for i, m in enumerate(months)}
+    order = np.lexsort(
+        (
+            frame["replication"].to_numpy(),
+            frame["month"].map(month_rank).to_numpy(),
+            frame["unit"].to_numpy(),
+            np.array([item_rank[k] for k in zip(frame["group"], frame["item"], strict=True)]),
+            frame["group"].map(group_rank).to_numpy(),
+        )
+    )
+    frame = frame.iloc[order].reset_index(drop=True)
+    mi = pd.MultiIndex.from_frame(frame[idx])
+    va = wa.reindex(mi).fillna(0.0).to_numpy()
+    vb = wb.reindex(mi).fillna(0.0).to_numpy()
+    frame["seed"] = np.asarray(seeds, dtype=np.int64)[frame["replication"].to_numpy()]
+    frame["a"], frame["b"], frame["delta"] = va, vb, vb - va
+    return frame[["replication", "seed", *KEY, "a", "b", "delta"]]
+
+
+def _bands(series: pd.DataFrame) -> pd.DataFrame:
+    """Quantiles over replications per group, item, unit and month."""
+    n_rep = int(series["replication"].max()) + 1
+    first = series[series["replication"] == 0][KEY].reset_index(drop=True)
+    out = first.copy()
+    # _pair sorts replications fastest within each key, and every key has every replication.
+    for col in ("a", "b", "delta"):
+        arr = series[col].to_numpy().reshape(-1, n_rep)
+        q = np.quantile(arr, QUANTILES, axis=1)
+        for qi, p in zip(q, QUANTILES, strict=True):
+            out[f"{col}_p{round(p * 100):02d}"] = qi
+        if col == "delta":
+            out["delta_mean"] = arr.mean(axis=1)
+    return out
+
+
+def _actions(ca: list[pd.Series], cb: list[pd.Series]) -> pd.DataFrame:
+    n = len(ca)
+    a = pd.concat(ca, axis=1).fillna(0).sum(axis=1) / n if ca else pd.Series(dtype=float)
+    b = pd.concat(cb, axis=1).fillna(0).sum(axis=1) / n if cb else pd.Series(dtype=float)
+    both = pd.concat({"a_mean": a, "b_mean": b}, axis=1).fillna(0.0)
+    both["delta"] = both["b_mean"] - both["a_mean"]
+    both.index.names = ["actor", "kind", "name"]
+    out = both.reset_index()
+    return out.iloc[np.argsort(-out["delta"].abs().to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+__all__ = ["QUANTILES", "Comparison", "compare"]
