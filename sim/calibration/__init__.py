@@ -23,11 +23,7 @@ from sim.calibration.output import (
 )
 from sim.errors import ScenarioError
 from sim.params import Parameters
-
-CALIBRATION_DIR = Path(__file__).resolve().parent.parent.parent / "calibration"
-DEFAULT_SETUP = CALIBRATION_DIR / "free_parameters.yaml"
-DEFAULT_FIGURES = CALIBRATION_DIR / "figures.csv"
-DEFAULT_PARAMS = CALIBRATION_DIR / "params.yaml"
+from sim.paths import CALIBRATION_DIR, DEFAULT_FIGURES, DEFAULT_PARAMS, DEFAULT_SETUP
 
 
 @dataclass(frozen=True)
@@ -113,4 +109,14 @@ def check(
     return problems
 
 
-__all__ = ["CalibrationSummary", "calibrate", "check", "current_values", "load_parameter_file"]
+__all__ = [
+    "CALIBRATION_DIR",
+    "DEFAULT_FIGURES",
+    "DEFAULT_PARAMS",
+    "DEFAULT_SETUP",
+    "CalibrationSummary",
+    "calibrate",
+    "check",
+    "current_values",
+    "load_parameter_file",
+]

@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from sim.paths import DEFAULT_FIGURES, DEFAULT_PARAMS, DEFAULT_SETUP
+
 HELP = "fit parameters to the published figures; write calibration/params.yaml and report.md"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from sim.calibration import DEFAULT_FIGURES, DEFAULT_PARAMS, DEFAULT_SETUP
-
     p.add_argument("--out", type=Path, default=DEFAULT_PARAMS, help="parameter file to write")
     p.add_argument("--setup", type=Path, default=DEFAULT_SETUP, help="free parameters, bounds, window")
     p.add_argument("--figures", type=Path, default=DEFAULT_FIGURES, help="target figures with sources")
