@@ -821,4 +821,24 @@ def _jsonable(data: Any) -> Any:
     return data
 
 
-__all__ = ["LoadedScenario", "load_scenario", "scenario_json_schema"]
+def read_yaml_mapping(path: str | os.PathLike[str], what: str) -> dict[Any, Any]:
+    """Read a YAML file that must hold a mapping (safe loader, duplicate keys refused).
+
+    Raises ScenarioError naming the file for a missing file, malformed YAML or a non-mapping.
+    """
+    p = Path(path)
+    return _read_mapping(p, _display(p), what)
+
+
+def validation_problems(exc: ValidationError, file: str) -> list[Problem]:
+    """Pydantic errors as problems with clean field paths and expectations, attributed to `file`."""
+    return _validation_problems(exc, _Origin(file))
+
+
+__all__ = [
+    "LoadedScenario",
+    "load_scenario",
+    "read_yaml_mapping",
+    "scenario_json_schema",
+    "validation_problems",
+]

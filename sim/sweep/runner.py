@@ -1,0 +1,621 @@
+"""Chunked execution of a sweep: serial, a local process pool or a Dask cluster, one interface.
+
+    from sim.sweep import load_sweep, run_sweep
+    summary = run_sweep(load_sweep("scenarios/sweeps/smoke.yaml"), "results/sweeps/smoke", workers=2)
+
+Runs are grouped into chunks of `chunk_size` consecutive run ids (a function of the design
+alone). A task is one chunk: the worker applies each run's overrides to the base scenario,
+re-validates it, builds the world, runs `run_world(..., record_flows=False)` (True only when
+an outcome needs bilateral flows) and reduces the output to the requested outcomes; a run that
+raises is recorded with status 'error' and its message, and the chunk goes on. Workers receive
+the base scenario once (pool initializer / Dask broadcast) and cache what they derive from it
+per process. The parent writes each finished chunk to the store and keeps nothing else, so its
+memory does not grow with the run count; at most `2 x workers` chunks are in flight.
+
+Every run's result depends only on its overrides and its seed, so the tables are identical bit
+for bit whatever the executor or worker count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from sim.errors import InputError
+from sim.sweep.design import make_design, run_seed
+from sim.sweep.paths import Keys
+from sim.sweep.spec import LoadedSweep, import_model, validate_override
+from sim.sweep.store import SweepStore, completed_chunks, failed_runs, status_counts
+
+MAX_ERROR_CHARS = 2000
+MAX_FAILURES = 10  # failed runs listed in the summary
+_ARROW = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "string": pa.string()}
+
+
+# ============================================================================ context and tasks
+@dataclass(frozen=True)
+class RunContext:
+    """What every worker needs, sent once per worker process."""
+
+    key: str  # the sweep fingerprint: cache key in workers
+    model: str | None  # custom model 'module:function', or None for the simulator
+    base_mapping: dict[str, Any] | None  # the merged, validated base scenario
+    base_flows: np.ndarray | None  # (N, N, G) USD bn/yr
+    columns: tuple[str, ...]  # parameter columns
+    kinds: tuple[str, ...]  # 'float' | 'int' | 'bool' | 'string' per column
+    keys: tuple[Keys, ...]  # resolved scenario keys per column (simulator)
+    scalars: tuple[str, ...]
+    series: tuple[str, ...]
+    focus: str
+
+    @classmethod
+    def from_sweep(cls, loaded: LoadedSweep) -> RunContext:
+        spec = loaded.spec
+        return cls(
+            key=loaded.fingerprint,
+            model=spec.model,
+            base_mapping=loaded.base_mapping,
+            base_flows=None if loaded.base is None else np.asarray(loaded.base.baseline_flows),
+            columns=tuple(p.column for p in spec.parameters),
+            kinds=tuple(p.kind for p in spec.parameters),
+            keys=loaded.keys,
+            scalars=tuple(spec.outcomes.scalars),
+            series=tuple(spec.outcomes.series),
+            focus=spec.focus,
+        )
+
+    def schemas(self) -> dict[str, pa.Schema]:
+        """Arrow schemas of the experiments, outcomes and series tables."""
+        ids = [pa.field(c, pa.int64()) for c in ("run_id", "point", "replication", "seed", "chunk")]
+        params = [pa.field(c, _ARROW[k]) for c, k in zip(self.columns, self.kinds, strict=True)]
+        status = [pa.field("status", pa.string()), pa.field("error", pa.string())]
+        return {
+            "experiments": pa.schema(ids + params + status),
+            "outcomes": pa.schema(
+                [pa.field("run_id", pa.int64())] + [pa.field(s, pa.float64()) for s in self.scalars]
+            ),
+            "series": pa.schema(
+                [pa.field("run_id", pa.int64()), pa.field("month", pa.string())]
+                + [pa.field(s, pa.float64()) for s in self.series]
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Runs `run_ids` (consecutive) with their design point, replication, seed and parameter values."""
+
+    chunk: int
+    run_ids: np.ndarray
+    points: np.ndarray
+    replications: np.ndarray
+    seeds: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+@dataclass
+class ChunkResult:
+    """A finished chunk: its tables (Arrow) and failure count."""
+
+    chunk: int
+    n_runs: int
+    n_failed: int
+    tables: dict[str, pa.Table | None]
+
+
+def chunk_tasks(loaded: LoadedSweep, skip: Iterable[int] = ()) -> Iterator[ChunkTask]:
+    """The chunk tasks of a sweep in chunk order, leaving out the chunks in `skip`."""
+    spec = loaded.spec
+    design = make_design(spec)
+    reps = spec.replications
+    done = set(skip)
+    for c in range(loaded.n_chunks):
+        if c in done:
+            continue
+        runs = np.arange(
+            c * loaded.chunk_size, min(loaded.n_runs, (c + 1) * loaded.chunk_size), dtype=np.int64
+        )
+        points, repl = runs // reps, runs % reps
+        stream = repl if spec.common_random_numbers else runs
+        seeds = np.array([run_seed(spec.seed, int(i)) for i in stream], dtype=np.int64)
+        yield ChunkTask(c, runs, points, repl, seeds, {col: arr[points] for col, arr in design.items()})
+
+
+# ============================================================================ worker side
+class _Simulator:
+    """Evaluates runs of the simulator for one context (cached per worker process)."""
+
+    def __init__(self, ctx: RunContext):
+        from sim.core.world import build_world
+        from sim.scenario.schema import ScenarioSpec
+        from sim.sweep.outcomes import Reducer
+
+        assert ctx.base_mapping is not None and ctx.base_flows is not None
+        self.ctx = ctx
+        self.base_world = build_world(ScenarioSpec.model_validate(ctx.base_mapping), ctx.base_flows)
+        self.reducer = Reducer(self.base_world, ctx.focus, ctx.scalars, ctx.series)
+
+    def __call__(
+        self, values: dict[str, Any], seed: int
+    ) -> tuple[dict[str, float], dict[str, np.ndarray], list[str]]:
+        from sim.core.model import run_world
+        from sim.core.world import build_world
+
+        ctx = self.ctx
+        overrides = [(k, values[c]) for c, k in zip(ctx.columns, ctx.keys, strict=True)]
+        world = self.base_world
+        if overrides:
+            assert ctx.base_mapping is not None and ctx.base_flows is not None
+            world = build_world(validate_override(ctx.base_mapping, overrides), ctx.base_flows)
+        out = run_world(world, seed, record_flows=self.reducer.needs_flows)
+        scalars, series = self.reducer.reduce(out, world)
+        return scalars, series, out.months
+
+
+class _CustomModel:
+    """Evaluates runs of a custom model `fn(params, seed) -> {outcome: float}`."""
+
+    def __init__(self, ctx: RunContext):
+        assert ctx.model is not None
+        self.fn = import_model(ctx.model)
+        self.scalars = ctx.scalars
+
+    def __call__(
+        self, values: dict[str, Any], seed: int
+    ) -> tuple[dict[str, float], dict[str, np.ndarray], list[str]]:
+        result = self.fn(dict(values), seed)
+        missing = [s for s in self.scalars if s not in result]
+        if missing:
+            raise KeyError(
+                f"the model returned no {', '.join(missing)} (returned {', '.join(map(str, result))})"
+            )
+        return {s: float(result[s]) for s in self.scalars}, {}, []
+
+
+_EVALUATORS: dict[str, Any] = {}
+_EVAL_LOCK = threading.Lock()
+
+
+def _evaluator(ctx: RunContext) -> Any:
+    with _EVAL_LOCK:
+        ev = _EVALUATORS.get(ctx.key)
+        if ev is None:
+            ev = _CustomModel(ctx) if ctx.model is not None else _Simulator(ctx)
+            _EVALUATORS.clear()  # one sweep at a time per process
+            _EVALUATORS[ctx.key] = ev
+        return ev
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _message(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".replace("\n", " | ")
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def run_chunk(ctx: RunContext, task: ChunkTask) -> ChunkResult:
+    """Run one chunk; never raises for a failing run (it is recorded with status 'error')."""
+    schemas = ctx.schemas()
+    n = len(task.run_ids)
+    status: list[str] = []
+    errors: list[str] = []
+    ok_ids: list[int] = []
+    scal: dict[str, list[float]] = {s: [] for s in ctx.scalars}
+    ser_ids: list[np.ndarray] = []
+    ser_months: list[str] = []
+    ser: dict[str, list[np.ndarray]] = {s: [] for s in ctx.series}
+    try:
+        evaluate = _evaluator(ctx)
+        setup_error = None
+    except Exception as exc:
+        evaluate, setup_error = None, f"worker setup failed: {_message(exc)}"
+    for i in range(n):
+        values = {c: _py(task.values[c][i]) for c in ctx.columns}
+        if evaluate is None:
+            status.append("error")
+            errors.append(setup_error or "")
+            continue
+        try:
+            scalars, series, months = evaluate(values, int(task.seeds[i]))
+        except Exception as exc:
+            status.append("error")
+            errors.append(_message(exc))
+            continue
+        status.append("ok")
+        errors.append("")
+        rid = int(task.run_ids[i])
+        ok_ids.append(rid)
+        for s in ctx.scalars:
+            scal[s].append(scalars[s])
+        if ctx.series:
+            ser_ids.append(np.full(len(months), rid, dtype=np.int64))
+            ser_months.extend(months)
+            for s in ctx.series:
+                ser[s].append(series[s])
+    exp_cols: dict[str, Any] = {
+        "run_id": task.run_ids,
+        "point": task.points,
+        "replication": task.replications,
+        "seed": task.seeds,
+        "chunk": np.full(n, task.chunk, dtype=np.int64),
+    }
+    for c, k in zip(ctx.columns, ctx.kinds, strict=True):
+        col = task.values[c]
+        exp_cols[c] = col.tolist() if k == "string" else col
+    exp_cols["status"] = status
+    exp_cols["error"] = errors
+    tables: dict[str, pa.Table | None] = {
+        "experiments": pa.Table.from_pydict(exp_cols, schema=schemas["experiments"]),
+        "outcomes": pa.Table.from_pydict(
+            {
+                "run_id": np.asarray(ok_ids, dtype=np.int64),
+                **{s: np.asarray(v, dtype=np.float64) for s, v in scal.items()},
+            },
+            schema=schemas["outcomes"],
+        ),
+        "series": None,
+    }
+    if ctx.series:
+        tables["series"] = pa.Table.from_pydict(
+            {
+                "run_id": np.concatenate(ser_ids) if ser_ids else np.zeros(0, dtype=np.int64),
+                "month": ser_months,
+                **{s: np.concatenate(v) if v else np.zeros(0) for s, v in ser.items()},
+            },
+            schema=schemas["series"],
+        )
+    return ChunkResult(task.chunk, n, status.count("error"), tables)
+
+
+# ============================================================================ executors
+class Executor:
+    """Runs chunk tasks; `run(tasks)` yields results as they complete (any order)."""
+
+    name = "executor"
+    workers = 1
+
+    def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
+        raise NotImplementedError
+
+    def close(self, abort: bool = False) -> None:
+        """Release workers; `abort` stops running tasks at once."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.close(abort=exc_type is not None)
+
+
+class SerialExecutor(Executor):
+    """In-process, one chunk after another (`--workers 1`)."""
+
+    name = "serial"
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+
+    def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
+        for t in tasks:
+            yield run_chunk(self.ctx, t)
+
+
+_POOL_CTX: RunContext | None = None
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:  # the parent died (e.g. kill -9): do not linger as an orphan
+            os._exit(1)
+
+
+def _pool_init(ctx: RunContext, parent: int) -> None:
+    global _POOL_CTX
+    _POOL_CTX = ctx
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _pool_run(task: ChunkTask) -> ChunkResult:
+    assert _POOL_CTX is not None
+    return run_chunk(_POOL_CTX, task)
+
+
+class PoolExecutor(Executor):
+    """A local process pool (spawn start method; workers import the model from the package)."""
+
+    name = "pool"
+
+    def __init__(self, ctx: RunContext, workers: int):
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=_pool_init,
+            initargs=(ctx, os.getpid()),
+        )
+
+    def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
+        window = 2 * self.workers
+        pending: set[Future[ChunkResult]] = set()
+        tasks = iter(tasks)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                t = next(tasks, None)
+                if t is None:
+                    exhausted = True
+                else:
+                    pending.add(self.pool.submit(_pool_run, t))
+            if not pending:
+                return
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if exhausted and not pending:
+                self.pool.shutdown(wait=False)  # let the workers exit while the last results are written
+            for f in sorted(finished, key=lambda f: f.result().chunk):
+                yield f.result()
+
+    def close(self, abort: bool = False) -> None:
+        if abort:
+            kill = getattr(self.pool, "kill_workers", None)  # Python >= 3.14
+            if kill is not None:
+                kill()
+            else:
+                for p in list(getattr(self.pool, "_processes", {}).values()):
+                    with contextlib.suppress(Exception):
+                        p.kill()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        else:
+            self.pool.shutdown(wait=True)
+
+
+class DaskExecutor(Executor):
+    """A Dask distributed cluster the user started (`dask scheduler`; `dask worker ADDRESS --nthreads 1`)."""
+
+    name = "dask"
+
+    def __init__(self, ctx: RunContext, address: str, timeout: float = 30.0):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError(
+                "--scheduler needs Dask: pip install 'multivector-sim[dask]'", field="--scheduler"
+            ) from None
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except OSError as exc:
+            raise InputError(
+                f"cannot reach the Dask scheduler at {address}: {exc}", field="--scheduler"
+            ) from None
+        try:
+            self.client.wait_for_workers(1, timeout=timeout)
+        except (TimeoutError, OSError):
+            self.client.close()
+            raise InputError(
+                f"no Dask worker joined the scheduler at {address} within {timeout:.0f} s "
+                f"(start one: dask worker {address} --nthreads 1)",
+                field="--scheduler",
+            ) from None
+        self.workers = max(1, sum(self.client.nthreads().values()))
+        self.ctx_future = self.client.scatter(ctx, broadcast=True, hash=False)
+        self.futures: set[Any] = set()
+
+    def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
+        from distributed import as_completed
+
+        window = 2 * self.workers
+        tasks = iter(tasks)
+        ac = as_completed(loop=self.client.loop)
+
+        def submit() -> bool:
+            t = next(tasks, None)
+            if t is None:
+                return False
+            f = self.client.submit(run_chunk, self.ctx_future, t, pure=False)
+            self.futures.add(f)
+            ac.add(f)
+            return True
+
+        for _ in range(window):
+            if not submit():
+                break
+        for f in ac:
+            result = f.result()
+            self.futures.discard(f)
+            f.release()
+            submit()
+            yield result
+
+    def close(self, abort: bool = False) -> None:
+        with contextlib.suppress(Exception):
+            if self.futures:
+                self.client.cancel(list(self.futures))
+            self.client.close()
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask where the OS has one, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def make_executor(ctx: RunContext, workers: int, scheduler: str | None) -> Executor:
+    """Dask if `scheduler` is given, else a process pool of `workers` (serial for 1)."""
+    if scheduler:
+        return DaskExecutor(ctx, scheduler)
+    if workers <= 1:
+        return SerialExecutor(ctx)
+    return PoolExecutor(ctx, workers)
+
+
+# ============================================================================ the sweep
+@dataclass
+class SweepSummary:
+    """What a sweep did: counts, time and the first failures."""
+
+    out_dir: Path
+    n_runs: int
+    done: int
+    failed: int
+    ran_now: int
+    elapsed_s: float
+    status: str
+    executor: str
+    workers: int
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Runs per second in this invocation."""
+        return self.ran_now / self.elapsed_s if self.elapsed_s > 0 else math.nan
+
+    def line(self) -> str:
+        """'N runs, K failed' and where the tables are."""
+        return f"{self.done} runs, {self.failed} failed"
+
+
+def _progress(total: int, initial: int, enabled: bool, desc: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="run",
+        desc=desc,
+        file=sys.stderr,
+        disable=not enabled,
+        smoothing=0.05,
+        dynamic_ncols=True,
+    )
+
+
+def run_sweep(
+    loaded: LoadedSweep,
+    out_dir: str | os.PathLike[str],
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+) -> SweepSummary:
+    """Run (or, with `resume`, finish) a sweep into `out_dir`; return a summary.
+
+    Args:
+        loaded: the sweep (sim.sweep.spec.load_sweep).
+        out_dir: sweep directory (created; with `resume` an interrupted one is completed).
+        workers: local processes (default: the usable CPUs; 1 runs in this process).
+        scheduler: Dask scheduler address (tcp://host:port) instead of the local pool.
+        resume: skip the chunks already complete in `out_dir`.
+        progress: show a progress bar on stderr (default: when stderr is a terminal).
+    """
+    t0 = time.perf_counter()
+    SweepStore.check(out_dir, loaded, resume)  # bad --out: nothing is written
+    done = set(completed_chunks(Path(out_dir))) if resume else set()
+    todo = loaded.n_chunks - len(done)
+    ctx = RunContext.from_sweep(loaded)
+    workers = max(1, min(workers or usable_cpus(), max(todo, 1)))
+    # connect (Dask) or start the pool before touching out_dir: a bad --scheduler writes nothing
+    executor = make_executor(ctx, workers, scheduler) if todo else None
+    try:
+        store = SweepStore.open(out_dir, loaded, resume)
+    except BaseException:
+        if executor is not None:
+            executor.close(abort=True)
+        raise
+    done_before = sum(
+        min(loaded.n_runs, (c + 1) * loaded.chunk_size) - c * loaded.chunk_size for c in store.done_chunks
+    )
+    # counts and the first failures: of earlier invocations from the files, of this one as they come
+    counts = status_counts(store.out_dir) if store.done_chunks else {"done": 0, "failed": 0}
+    failures = failed_runs(store.out_dir, limit=MAX_FAILURES) if counts["failed"] else pd.DataFrame()
+    new_failures: list[pd.DataFrame] = []
+    if progress is None:
+        progress = sys.stderr.isatty()
+    ran = failed_now = 0
+    executor_name = executor.name if executor is not None else "none"
+    n_workers = executor.workers if executor is not None else 0
+    status = "interrupted"
+    bar = _progress(loaded.n_runs, done_before, progress, loaded.spec.name)
+    try:
+        if executor is not None:
+            with executor as ex:
+                for res in ex.run(chunk_tasks(loaded, skip=store.done_chunks)):
+                    store.write_chunk(res.chunk, res.tables)
+                    ran += res.n_runs
+                    failed_now += res.n_failed
+                    counts["done"] += res.n_runs
+                    counts["failed"] += res.n_failed
+                    if res.n_failed and sum(map(len, new_failures)) < MAX_FAILURES:
+                        exp = res.tables["experiments"]
+                        assert exp is not None
+                        df = exp.to_pandas()
+                        new_failures.append(df[df["status"] != "ok"])
+                    bar.update(res.n_runs)
+                    if failed_now:
+                        bar.set_postfix(failed=failed_now, refresh=False)
+        status = "complete"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    except BaseException:
+        status = "aborted"
+        raise
+    finally:
+        bar.close()
+        try:
+            store.finish(status, executor=executor_name if executor is not None else None, counts=counts)
+        finally:
+            store.close()
+    parts = [f for f in (failures, *new_failures) if len(f)]
+    first = (
+        pd.concat(parts, ignore_index=True).sort_values("run_id").head(MAX_FAILURES).to_dict("records")
+        if parts
+        else []
+    )
+    return SweepSummary(
+        out_dir=store.out_dir,
+        n_runs=loaded.n_runs,
+        done=counts["done"],
+        failed=counts["failed"],
+        ran_now=ran,
+        elapsed_s=time.perf_counter() - t0,
+        status=status,
+        executor=executor_name,
+        workers=n_workers,
+        failures=first,
+    )
+
+
+__all__ = [
+    "ChunkResult",
+    "ChunkTask",
+    "DaskExecutor",
+    "Executor",
+    "PoolExecutor",
+    "RunContext",
+    "SerialExecutor",
+    "SweepSummary",
+    "chunk_tasks",
+    "make_executor",
+    "run_chunk",
+    "run_sweep",
+]

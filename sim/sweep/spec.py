@@ -1,0 +1,467 @@
+"""Sweep files: the typed model (pydantic, unknown keys rejected) and `load_sweep`.
+
+A sweep file (YAML) names a base scenario, the scenario fields to vary (by path, see
+sim.sweep.paths), a design, replications and the outcomes to keep::
+
+    name: sanctions_enforcement
+    base: ../baseline.yaml            # relative to this file
+    seed: 20240601                    # root seed: run seeds are SeedSequence(seed).spawn(n_runs)
+    replications: 4
+    design: {type: full_factorial, levels: 3}
+    parameters:
+      - path: events[3].action.detection_probability
+        name: detection               # column name (default: the path)
+        range: [0.0, 0.2]             # or `values: [...]`
+      - path: actors[Kazakhstan].enforcement
+        values: [0.1, 0.5, 0.9]
+    outcomes:
+      scalars: [kz_oil_lost_mt, kz_reexports_usd_bn, alignment_West_end]
+      series: [multivector_index]
+
+`load_sweep` validates the file, loads the base scenario, checks that every path resolves
+and that each varied value (range ends, listed values) validates when applied alone to the
+base scenario, and that every outcome resolves. Problems raise `ScenarioError` naming the
+sweep file, the field (e.g. `parameters[1].values[2]`) and what was expected (exit code 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import math
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+import sim
+from sim.core.world import World, build_world
+from sim.errors import Problem, ScenarioError, format_loc
+from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml_mapping, validation_problems
+from sim.scenario.references import unknown_name
+from sim.scenario.schema import ScenarioSpec
+from sim.sweep.outcomes import OutcomeError, Reducer
+from sim.sweep.paths import Keys, PathError, apply_overrides, resolve_path
+
+DESIGNS = ("full_factorial", "latin_hypercube", "sobol", "monte_carlo")
+RESERVED_COLUMNS = ("run_id", "point", "replication", "seed", "chunk", "status", "error", "month")
+MAX_CHUNK = 50
+FINGERPRINT_VERSION = "mvsim-sweep-v1"
+
+Scalar = bool | int | float | str
+
+
+_AT = re.compile(r"^@([\w.\[\]]+)@ (.*)$", re.DOTALL)
+
+
+def _at(field: str, text: str) -> ValueError:
+    """A model-level error reported at `field` (a dotted path below the model)."""
+    return ValueError(f"@{field}@ {text}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class ParameterSpec(_Strict):
+    """One varied input: a scenario field path (or, for a custom model, a name) and its values."""
+
+    path: str = Field(description="Scenario field path, e.g. routes[Middle Corridor].capacity_per_year.")
+    name: str | None = Field(None, description="Column name in the tables (default: the path).")
+    range: tuple[float, float] | None = Field(None, description="[lower, upper] of a continuous input.")
+    values: list[Any] | None = Field(None, min_length=1, description="Discrete values (numbers or strings).")
+    levels: int | None = Field(
+        None, ge=2, description="Full factorial: evenly spaced points over the range (default design.levels)."
+    )
+    integer: bool = Field(False, description="Round range samples to integers.")
+
+    @field_validator("values")
+    @classmethod
+    def _scalars(cls, v: list[Any] | None) -> list[Any] | None:
+        if v is None:
+            return v
+        kinds = set()
+        for x in v:
+            if isinstance(x, bool):
+                kinds.add("bool")
+            elif isinstance(x, int | float):
+                if isinstance(x, float) and not math.isfinite(x):
+                    raise ValueError(f"values must be finite, got {x}")
+                kinds.add("number")
+            elif isinstance(x, str):
+                kinds.add("string")
+            else:
+                raise ValueError(f"values must be numbers, strings or true/false, got {x!r}")
+        if len(kinds) > 1:
+            raise ValueError(f"values must all be of one kind (numbers, strings or booleans), got {v!r}")
+        if len({(type(x).__name__ if isinstance(x, bool) else "", x) for x in v}) != len(v):
+            raise ValueError(f"values must be distinct, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ParameterSpec:
+        if (self.range is None) == (self.values is None):
+            raise ValueError("give exactly one of `range: [lower, upper]` or `values: [...]`")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError(f"range must be [lower, upper] with lower < upper, got {list(self.range)}")
+        if self.values is not None and (self.levels is not None or self.integer):
+            raise ValueError("`levels` and `integer` apply to a range, not to `values`")
+        return self
+
+    @property
+    def column(self) -> str:
+        return self.name or self.path
+
+    @property
+    def kind(self) -> str:
+        """'float', 'int', 'bool' or 'string': the column type in the tables."""
+        if self.range is not None:
+            return "int" if self.integer else "float"
+        assert self.values is not None
+        first = self.values[0]
+        if isinstance(first, bool):
+            return "bool"
+        if isinstance(first, str):
+            return "string"
+        return "int" if all(isinstance(x, int) for x in self.values) else "float"
+
+
+class DesignSpec(_Strict):
+    """How points are drawn from the parameter space."""
+
+    type: Literal["full_factorial", "latin_hypercube", "sobol", "monte_carlo"]
+    samples: int | None = Field(
+        None, ge=1, description="Points (Latin hypercube, Monte Carlo); base sample N (Sobol, a power of 2)."
+    )
+    levels: int = Field(3, ge=2, description="Full factorial: default points per range parameter.")
+    second_order: bool = Field(False, description="Sobol: also estimate second-order indices.")
+
+    @model_validator(mode="after")
+    def _samples(self) -> DesignSpec:
+        if self.type == "full_factorial":
+            if self.samples is not None:
+                raise ValueError(
+                    "a full factorial takes no `samples` (its size is the product of the levels)"
+                )
+        elif self.samples is None:
+            raise ValueError(f"design {self.type} needs `samples`")
+        if self.type == "sobol" and self.samples is not None and self.samples & (self.samples - 1):
+            raise ValueError(f"Sobol `samples` must be a power of 2 (e.g. 64, 128, 256), got {self.samples}")
+        return self
+
+
+class OutcomesSpec(_Strict):
+    """What each run keeps: scalar summaries and monthly series (names in sim.sweep.outcomes)."""
+
+    scalars: list[str] = Field(default_factory=list)
+    series: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _some(self) -> OutcomesSpec:
+        if not self.scalars and not self.series:
+            raise ValueError("name at least one outcome under `scalars` or `series`")
+        for what, names in (("scalars", self.scalars), ("series", self.series)):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {what}: {', '.join(dupes)}")
+        return self
+
+
+class SweepSpec(_Strict):
+    """A sweep file."""
+
+    name: str
+    description: str = ""
+    base: str | None = Field(None, description="Base scenario file (relative to the sweep file).")
+    model: str | None = Field(
+        None,
+        description="Custom model 'module:function' (params dict, seed) -> {outcome: float}; "
+        "default: the simulator.",
+    )
+    seed: int = Field(1, ge=0, description="Root seed of the run seeds (SeedSequence).")
+    focus: str = Field("Kazakhstan", description="Actor the kz_* outcomes describe.")
+    replications: int = Field(1, ge=1, description="Runs per design point, each with its own seed.")
+    common_random_numbers: bool = Field(
+        False, description="Replication r uses the same seed at every point (seed indexed by replication)."
+    )
+    chunk_size: int | None = Field(None, ge=1, description="Runs per task (default: from the run count).")
+    design: DesignSpec
+    parameters: list[ParameterSpec] = Field(min_length=1)
+    outcomes: OutcomesSpec
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepSpec:
+        if (self.base is None) == (self.model is None):
+            raise _at("base", "give exactly one of `base` (a scenario file) or `model` ('module:function')")
+        if self.model is not None and self.model.count(":") != 1:
+            raise _at("model", f"expected 'module:function', got {self.model!r}")
+        if self.model is not None and self.outcomes.series:
+            raise _at("outcomes.series", "custom models return scalars only; remove `outcomes.series`")
+        cols = [p.column for p in self.parameters]
+        dupes = sorted({c for c in cols if cols.count(c) > 1})
+        if dupes:
+            raise _at(
+                "parameters",
+                f"duplicate parameter columns: {', '.join(dupes)} (set `name` to tell them apart)",
+            )
+        clash = sorted(set(cols) & set(RESERVED_COLUMNS))
+        if clash:
+            raise _at(
+                "parameters", f"parameter names {clash} clash with table columns {list(RESERVED_COLUMNS)}"
+            )
+        outs = set(self.outcomes.scalars) & set(RESERVED_COLUMNS)
+        if outs:
+            raise _at("outcomes.scalars", f"outcome names {sorted(outs)} clash with table columns")
+        if self.design.type == "full_factorial":
+            for p in self.parameters:
+                if p.integer and p.range is not None:
+                    span = round(p.range[1]) - round(p.range[0]) + 1
+                    if (p.levels or self.design.levels) > span:
+                        raise _at(
+                            "parameters",
+                            f"{p.column}: {p.levels or self.design.levels} levels over the integers "
+                            f"{round(p.range[0])}..{round(p.range[1])} would repeat values; "
+                            f"use at most {span}",
+                        )
+        if self.design.type == "sobol":
+            bad = [p.column for p in self.parameters if p.range is None]
+            if bad:
+                raise _at(
+                    "parameters", f"a Sobol design needs a `range` for every parameter; {bad} have `values`"
+                )
+        return self
+
+
+def n_points(spec: SweepSpec) -> int:
+    """Number of design points (before replication)."""
+    d = spec.design
+    if d.type == "full_factorial":
+        return math.prod(
+            len(p.values) if p.values is not None else (p.levels or d.levels) for p in spec.parameters
+        )
+    assert d.samples is not None
+    if d.type == "sobol":
+        k = len(spec.parameters)
+        return d.samples * (2 * k + 2 if d.second_order else k + 2)
+    return d.samples
+
+
+def default_chunk_size(n_runs: int) -> int:
+    """Runs per chunk from the run count alone (never from the worker count: chunks must not
+    depend on it): about 64 chunks, 1..MAX_CHUNK runs each."""
+    return max(1, min(MAX_CHUNK, n_runs // 64))
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedSweep:
+    """A validated sweep with its base scenario resolved."""
+
+    path: Path
+    spec: SweepSpec
+    fingerprint: str  # hash of the sweep, the base scenario's content and the package version
+    base: LoadedScenario | None
+    base_mapping: dict[str, Any] | None  # the merged base scenario, as validated
+    keys: tuple[Keys, ...]  # resolved scenario keys per parameter (empty for custom models)
+    n_points: int
+    n_runs: int
+    chunk_size: int
+
+    @property
+    def columns(self) -> list[str]:
+        return [p.column for p in self.spec.parameters]
+
+    @property
+    def n_chunks(self) -> int:
+        return -(-self.n_runs // self.chunk_size)
+
+
+def _sweep_problems(exc: ValidationError, file: str) -> list[Problem]:
+    models: dict[str, type[BaseModel]] = {
+        "": SweepSpec,
+        "design": DesignSpec,
+        "outcomes": OutcomesSpec,
+        "parameters": ParameterSpec,
+    }
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind, msg = err["type"], err["msg"]
+        if kind == "extra_forbidden":
+            parent = models.get(str(loc[0]) if len(loc) > 1 else "", SweepSpec)
+            text = unknown_name("key", str(loc[-1]), list(parent.model_fields), "valid keys")
+        elif kind == "missing":
+            text = "missing required key"
+        elif kind in ("value_error", "assertion_error"):
+            text = msg.removeprefix("Value error, ")
+            m = _AT.match(text)
+            if m is not None:
+                loc = (*loc, *m.group(1).split("."))
+                text = m.group(2)
+        else:
+            text = msg.replace("Input should be", "expected", 1) + f", got {err.get('input')!r}"
+        out.append(Problem(file, format_loc(loc), text))
+    return out
+
+
+def import_model(entry: str) -> Callable[..., Any]:
+    """The function of a 'module:function' entry point (raises ImportError/AttributeError)."""
+    module, _, attr = entry.partition(":")
+    fn = getattr(importlib.import_module(module), attr)
+    if not callable(fn):
+        raise TypeError(f"{entry} is not callable")
+    return fn
+
+
+def validate_override(base_mapping: dict[str, Any], overrides: list[tuple[Keys, Any]]) -> ScenarioSpec:
+    """The base scenario with `overrides` applied, validated (raises ScenarioError, file 'override')."""
+    try:
+        return ScenarioSpec.model_validate(apply_overrides(base_mapping, overrides))
+    except ValidationError as exc:
+        raise ScenarioError(problems=validation_problems(exc, "override")) from None
+
+
+def _check_values(
+    spec: SweepSpec, base_mapping: dict[str, Any], display: str, base_display: str
+) -> tuple[list[Keys], list[Problem]]:
+    keys: list[Keys] = []
+    problems: list[Problem] = []
+    for i, p in enumerate(spec.parameters):
+        try:
+            k = resolve_path(base_mapping, p.path)
+        except PathError as exc:
+            problems.append(Problem(display, f"parameters[{i}].path", f"{p.path}: does not resolve: {exc}"))
+            keys.append(())
+            continue
+        keys.append(k)
+        if p.range is not None:
+            lo, hi = p.range
+            cands = [
+                ("range", round(lo) if p.integer else lo),
+                ("range", round(hi) if p.integer else hi),
+            ]
+        else:
+            assert p.values is not None
+            cands = [(f"values[{j}]", v) for j, v in enumerate(p.values)]
+        for field, value in cands:
+            try:
+                validate_override(base_mapping, [(k, value)])
+            except ScenarioError as exc:
+                why = "; ".join(f"{q.field}: {q.message}" for q in exc.problems)
+                problems.append(
+                    Problem(
+                        display,
+                        f"parameters[{i}].{field}",
+                        f"{p.path} = {value!r} is rejected by the base scenario {base_display}: {why}",
+                    )
+                )
+                break
+    return keys, problems
+
+
+def _check_outcomes(spec: SweepSpec, world: World, display: str) -> list[Problem]:
+    problems = []
+    if spec.focus not in world.index:
+        return [Problem(display, "focus", unknown_name("actor", spec.focus, world.actors, "actors"))]
+    for what in ("scalars", "series"):
+        for j, name in enumerate(getattr(spec.outcomes, what)):
+            try:
+                Reducer(
+                    world, spec.focus, [name] if what == "scalars" else [], [name] if what == "series" else []
+                )
+            except OutcomeError as exc:
+                problems.append(Problem(display, f"outcomes.{what}[{j}]", str(exc)))
+    return problems
+
+
+def fingerprint(spec: SweepSpec, base_hash: str | None) -> str:
+    """Identity of a sweep's results: spec, base scenario content hash and package version."""
+    blob = json.dumps(
+        {
+            "v": FINGERPRINT_VERSION,
+            "spec": spec.model_dump(mode="json", exclude={"description"}),
+            "base": base_hash,
+            "sim": sim.__version__,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
+    """Read and validate a sweep file against its base scenario; raise ScenarioError on bad input."""
+    path = Path(path)
+    display = os.path.normpath(str(path))
+    data = read_yaml_mapping(path, "a sweep file")
+    data.setdefault("name", path.stem)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(problems=_sweep_problems(exc, display)) from None
+
+    base = base_mapping = None
+    keys: tuple[Keys, ...] = ()
+    if spec.model is not None:
+        try:
+            import_model(spec.model)
+        except Exception as exc:
+            raise ScenarioError(
+                display,
+                "model",
+                f"cannot import {spec.model!r} ({type(exc).__name__}: {exc}); "
+                "expected 'module:function' importable here and on every worker",
+            ) from None
+    if spec.base is not None:
+        base_path = path.parent / spec.base
+        base_display = os.path.normpath(str(base_path))
+        if not base_path.is_file():
+            raise ScenarioError(
+                display,
+                "base",
+                f"file not found: {base_display} (relative to {display}); expected a scenario",
+            )
+        base = load_scenario(base_path)
+        base_mapping = base.spec.model_dump()
+        problems: list[Problem] = []
+        if spec.model is None:
+            k, problems = _check_values(spec, base_mapping, display, base_display)
+            keys = tuple(k)
+            world = build_world(base.spec, base.baseline_flows)
+            problems += _check_outcomes(spec, world, display)
+        if problems:
+            raise ScenarioError(problems=problems)
+
+    npts = n_points(spec)
+    n_runs = npts * spec.replications
+    return LoadedSweep(
+        path=path,
+        spec=spec,
+        fingerprint=fingerprint(spec, base.content_hash if base is not None else None),
+        base=base,
+        base_mapping=base_mapping,
+        keys=keys,
+        n_points=npts,
+        n_runs=n_runs,
+        chunk_size=spec.chunk_size or default_chunk_size(n_runs),
+    )
+
+
+__all__ = [
+    "DESIGNS",
+    "DesignSpec",
+    "LoadedSweep",
+    "OutcomesSpec",
+    "ParameterSpec",
+    "SweepSpec",
+    "default_chunk_size",
+    "fingerprint",
+    "import_model",
+    "load_sweep",
+    "n_points",
+    "validate_override",
+]
