@@ -125,10 +125,11 @@ class Analysis:
                 out.append(f"  {oc}")
                 order = grp.assign(key=grp["S1_fast"].fillna(grp["spearman"].abs()))
                 for _, r in order.sort_values("key", ascending=False, na_position="last").iterrows():
-                    out.append(
-                        f"    {r['parameter']:<32} rho {r['spearman']:6.3f} (p {r['spearman_p']:.2g})   "
-                        f"S1 {r['S1_fast']:6.3f} +- {r['S1_fast_conf']:.3f}"
-                    )
+                    rho = f"rho {r['spearman']:6.3f} (p {r['spearman_p']:.2g})"
+                    s1 = ""
+                    if pd.notna(r["S1_fast"]):
+                        s1 = f"   S1 {r['S1_fast']:6.3f} +- {r['S1_fast_conf']:.3f}"
+                    out.append(f"    {r['parameter']:<32} {rho}{s1}")
         if self.prim is not None:
             out.append("\n" + self.prim.text())
         if self.files:
