@@ -19,10 +19,10 @@ from sim.core.counterfactual import (
     actor_dependence,
     actor_welfare,
     counterfactual,
-    decision_welfare,
     snapshot,
 )
 from sim.core.decisions import TERMS, herfindahl, logit_choice, total_utility
+from sim.core.economy import decision_welfare
 from sim.core.policy import apply_action, pressure_intensity, stance, target_of
 from sim.core.world import World
 from sim.scenario import schema as S

@@ -176,21 +176,6 @@ def actor_welfare(world: World, snap: Snapshot, i: int) -> dict[str, float]:
     }
 
 
-def decision_welfare(world: World, w: dict[str, float], i: int) -> float:
-    """Scalar welfare an actor's decision weighs, USD bn/yr (as economy.total_welfare)."""
-    elite = 1.0 + world.params.elite_margin_weight * world.elite_interest[i]
-    risk = 2.0 * (1.0 - world.risk_tolerance[i])
-    return (
-        w["exports"]
-        + w["route_revenue"]
-        + w["transit_fees"]
-        + elite * w["reexport_margin"]
-        - w["import_cost"]
-        + w["transfers"]
-        - risk * w["expected_penalty"]
-    )
-
-
 def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
     """Dependence shares of actor i over poles (same definition as economy.dependence)."""
     bil = snap.direct[i].sum(axis=1) + snap.direct[:, i].sum(axis=1)  # trade with each partner

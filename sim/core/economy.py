@@ -223,11 +223,16 @@ def expected_penalty_flow(world: World, secondary: list, by_int: np.ndarray) -> 
     return out
 
 
-def total_welfare(world: World, w: dict[str, np.ndarray]) -> np.ndarray:
-    """Decision-relevant welfare, USD bn/yr: elites weight re-export margins more, and expected
-    penalties are weighted 2 x (1 - risk tolerance) (risk-neutral at 0.5)."""
-    elite = 1.0 + world.params.elite_margin_weight * world.elite_interest
-    risk = 2.0 * (1.0 - world.risk_tolerance)
+def decision_welfare(world: World, w: dict, i: int | None = None):
+    """Welfare a decision weighs, USD bn/yr, from WELFARE_TERMS components.
+
+    Elites weight re-export margins by 1 + elite_margin_weight x elite interest, and expected
+    penalties count 2 x (1 - risk tolerance) (risk-neutral at 0.5). `w` holds per-actor arrays
+    (i None: all actors) or one actor's floats (i its index).
+    """
+    sel = slice(None) if i is None else i
+    elite = 1.0 + world.params.elite_margin_weight * world.elite_interest[sel]
+    risk = 2.0 * (1.0 - world.risk_tolerance[sel])
     return (
         w["exports"]
         + w["route_revenue"]
