@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import resource
 import shutil
@@ -256,6 +257,10 @@ def memory_probe(n_runs: int, workers: int, tmp: str) -> None:
     """Run one sweep in this (fresh) process and print peak RSS of it and its workers as JSON."""
     path = write_sweep(Path(tmp), n_runs, f"mem{n_runs}")
     wall, s = timed_sweep(path, Path(tmp) / f"mem{n_runs}", workers=workers)
+    # RUSAGE_CHILDREN counts only children that have exited and been reaped: wait for the pool's.
+    deadline = time.monotonic() + 30
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(

@@ -18,6 +18,7 @@ import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
 from sim.core.policy import pressure_intensity
+from sim.core.recorder import ACTOR_METRICS
 from sim.results.summary import net_welfare
 from sim.results.tables import (
     NO_POLE,
@@ -48,25 +49,7 @@ GROUPS: dict[str, str] = {
 }
 """Indicator groups of the comparison (item meanings in docs/compare.md)."""
 
-INDICATORS = (
-    "exports_usd_bn",
-    "imports_usd_bn",
-    "net_welfare_usd_bn",
-    "welfare_exports_usd_bn",
-    "welfare_route_revenue_usd_bn",
-    "welfare_transit_fees_usd_bn",
-    "welfare_reexport_margin_usd_bn",
-    "welfare_import_cost_usd_bn",
-    "welfare_transfers_usd_bn",
-    "welfare_expected_penalty_usd_bn",
-    "reexports_usd_bn",
-    "reexports_intercepted_usd_bn",
-    "lost_exports_usd_bn",
-    "penalty_realised_usd_bn",
-    "enforcement",
-    "multivector_index",
-    "leakage_share",
-)
+INDICATORS = (*ACTOR_METRICS[:2], "net_welfare_usd_bn", *ACTOR_METRICS[2:], "leakage_share")
 """Items of the `indicators` group, in order."""
 
 _ACTION = TypeAdapter(S.Action)
