@@ -145,6 +145,13 @@ def consequential_actions(
     def points(usd_bn: float) -> float:
         return abs(100.0 * usd_bn / gdp) if gdp else abs(usd_bn)
 
+    names_in_month = mine.groupby("month")["name"].apply(list).to_dict() if len(mine) else {}
+
+    def along(ev: pd.Series) -> str:
+        """Other actions of the same month: the month's change is theirs too."""
+        others = [n for n in names_in_month.get(ev["month"], []) if n != ev["name"]]
+        return f", together with {', '.join(dict.fromkeys(others))}" if others else ""
+
     best: dict[tuple[str, str, str], Consequence] = {}
     order: dict[tuple[str, str, str], int] = {}
     for _, ev in mine.iterrows():
@@ -170,11 +177,11 @@ def consequential_actions(
         elif ev["type"] in ECONOMIC_TYPES:
             change = float(delta.get(ev["month"], 0.0))
             score = points(change)
-            reason = f"{ev['kind']}; {focus} net welfare {change:+.1f} USD bn/yr that month"
+            reason = f"{ev['kind']}; {focus} net welfare {change:+.1f} USD bn/yr that month{along(ev)}"
         else:
             moved = float(shift.get(ev["month"], 0.0))
             score = 100.0 * moved
-            reason = f"{ev['kind']}; {focus} alignment shift {100.0 * moved:.1f} pp that month"
+            reason = f"{ev['kind']}; {focus} alignment shift {100.0 * moved:.1f} pp that month{along(ev)}"
         c = Consequence(score, ev["month"], ev["actor"], ev["name"], ev["kind"], head, reason)
         group = (ev["actor"], ev["name"], ev["kind"])
         order.setdefault(group, len(order))
