@@ -27,8 +27,6 @@ import multiprocessing
 import os
 import resource
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from sim.core.model import MultiVectorModel  # noqa: E402
 from sim.core.world import build_world  # noqa: E402
 from sim.sweep import load_sweep, read_sweep, run_sweep  # noqa: E402
+from sim.sweep.local_cluster import local_dask_cluster  # noqa: E402
 from sim.sweep.outcomes import Reducer  # noqa: E402
 from sim.sweep.runner import chunk_tasks  # noqa: E402
 from sim.sweep.spec import LoadedSweep, validate_override  # noqa: E402
@@ -172,62 +171,6 @@ def bench_batch_run(path: Path, n_runs: int, processes: int) -> tuple[float, lis
 
 
 # ----------------------------------------------------------------------------- Dask
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def dask_cluster(workers: int = 2) -> Any:
-    """`dask scheduler` + `dask worker --nworkers N --nthreads 1` on 127.0.0.1 (torn down after)."""
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    kw: dict[str, Any] = {
-        "env": env,
-        "start_new_session": True,
-        "stdout": subprocess.DEVNULL,
-        "stderr": subprocess.DEVNULL,
-    }
-    dask = [sys.executable, "-m", "dask"]
-    local = ["--host", "127.0.0.1", "--no-dashboard"]
-    procs = [
-        subprocess.Popen([*dask, "scheduler", "--port", str(port), *local], **kw),
-        subprocess.Popen(
-            [
-                *dask,
-                "worker",
-                address,
-                "--nworkers",
-                str(workers),
-                "--nthreads",
-                "1",
-                "--memory-limit",
-                "0",
-                *local,
-            ],
-            **kw,
-        ),
-    ]
-    try:
-        from distributed import Client
-
-        with Client(address, timeout=60) as c:
-            c.wait_for_workers(workers, timeout=60)
-        yield address
-    finally:
-        for p in reversed(procs):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGTERM)
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-
-
 # ----------------------------------------------------------------------------- machine check
 def _burn(n: int = 3_000_000) -> float:
     t = time.perf_counter()
@@ -326,7 +269,7 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             address = None
             if "dask" not in args.skip:
-                address = args.scheduler or stack.enter_context(dask_cluster(args.workers))
+                address = args.scheduler or stack.enter_context(local_dask_cluster(args.workers))
             for rep in range(args.repeat):
                 cap = parallel_capacity(args.workers)
                 times.setdefault("serial", []).append(timed_sweep(path, tmp / "w1", workers=1)[0])

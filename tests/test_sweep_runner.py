@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -56,55 +53,14 @@ def assert_same_tables(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -
 
 
 # ----------------------------------------------------------------------------- a Dask cluster
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Terminate a process group this test started (SIGTERM, then SIGKILL)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
-
-
 @pytest.fixture(scope="module")
 def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `dask scheduler` and `dask worker` (2 processes x 1 thread) on 127.0.0.1."""
     pytest.importorskip("distributed")
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    logs = tmp_path_factory.mktemp("dask")
-    common = {"env": env, "cwd": logs, "start_new_session": True, "stderr": subprocess.STDOUT}
-    with (logs / "scheduler.log").open("w") as slog, (logs / "worker.log").open("w") as wlog:
-        scheduler = subprocess.Popen(
-            [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
-             "--no-dashboard"],
-            stdout=slog,
-            **common,
-        )  # fmt: skip
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
-             "--host", "127.0.0.1", "--no-dashboard", "--memory-limit", "0"],
-            stdout=wlog,
-            **common,
-        )  # fmt: skip
-        try:
-            from distributed import Client
+    from sim.sweep.local_cluster import local_dask_cluster
 
-            with Client(address, timeout=60) as client:
-                client.wait_for_workers(2, timeout=60)
-            yield address
-        finally:
-            _stop(worker)
-            _stop(scheduler)
+    with local_dask_cluster(workers=2, log_dir=tmp_path_factory.mktemp("dask")) as address:
+        yield address
 
 
 # ----------------------------------------------------------------------------- tests

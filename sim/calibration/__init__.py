@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.calibration.fit import Calibrator, FitResult, current_values, fit
+from sim.calibration.fit import Calibrator, FitResult, _progress, apply_free, current_values, fit
 from sim.calibration.metrics import model_value
 from sim.calibration.output import (
     Row,
@@ -52,11 +52,9 @@ def calibrate(
     progress: bool = True,
 ) -> CalibrationSummary:
     """Fit the free parameters and write the parameter file and the report (atomically)."""
-    from sim.calibration.fit import _progress
-
     cal = Calibrator(setup, figures)
     result = fit(cal, starts=starts, progress=_progress() if progress else None)
-    params = _fitted(cal, result)
+    params = apply_free(cal.base, cal.free, result.x)
     rows = compare_rows(cal, params)
     version = calibration_version(cal, figures)
     write_parameter_file(out, parameter_file(cal, result, rows, version))
@@ -65,12 +63,6 @@ def calibrate(
     report = report or Path(out).with_name("report.md")
     files = [out, *write_report(report, cal, result, rows, version, notes or {})]
     return CalibrationSummary(result, rows, version, files)
-
-
-def _fitted(cal: Calibrator, result: FitResult) -> Parameters:
-    from sim.calibration.fit import apply_free
-
-    return apply_free(cal.base, cal.free, result.x)
 
 
 def load_parameter_file(path: Path = DEFAULT_PARAMS) -> tuple[Parameters, dict]:
