@@ -39,7 +39,7 @@ import mesa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.core.model import MultiVectorModel  # noqa: E402
+from sim.core.model import MultiVectorModel, release  # noqa: E402
 from sim.core.world import build_world  # noqa: E402
 from sim.sweep import load_sweep, read_sweep, run_sweep  # noqa: E402
 from sim.sweep.local_cluster import local_dask_cluster  # noqa: E402
@@ -145,8 +145,7 @@ class ScenarioRunModel(mesa.Model):
         if not self.inner.running:
             scalars, _ = self.reducer.reduce(self.inner.recorder.output(), self.world)
             self.outcomes = scalars
-            mesa.Agent._ids.pop(self.inner, None)  # Mesa's registry leak (engineering notes)
-            mesa.Agent._ids.pop(self, None)
+            release(self.inner)  # free the finished model with public Mesa calls only
         self.datacollector.collect(self)
 
 

@@ -2,7 +2,9 @@
 
 A thin adapter: each subcommand is a module in sim.commands (discovered here)
 that calls a library function. Bad input is reported as
-`error: <file>: <field>: <expected>` on stderr with exit code 2 and no traceback.
+`error: <file>: <field>: <expected>` on stderr with exit code 2 and no traceback;
+anything else that escapes a command is "internal error, please report" with exit
+code 1 and the path of a saved traceback log (`sim.errors.save_traceback`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 
 import sim.commands
 from sim import __version__
-from sim.errors import EXIT_BAD_INPUT, ScenarioError
+from sim.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ScenarioError, describe_os_error, save_traceback
 
 
 def _commands() -> dict[str, object]:
@@ -38,7 +40,12 @@ def _parser(commands: dict[str, object]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `mvsim` console script."""
+    """Entry point of the `mvsim` console script.
+
+    Exit codes: 0 success; 2 bad input or an environment problem (a message of one line per
+    problem, no traceback); 1 an internal error (one line with the path of a saved traceback
+    log); 130 interrupted.
+    """
     commands = _commands()
     args = _parser(commands).parse_args(argv)
     try:
@@ -52,6 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written under a final name", file=sys.stderr)
         return 130
+    except OSError as exc:  # the environment (disk full, read-only, permissions), not the program
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print("error: out of memory; expected a smaller scenario or sweep", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception:  # the last line of defence: never a raw traceback
+        log = save_traceback(argv if argv is not None else sys.argv[1:])
+        where = f"; traceback saved to {log}" if log is not None else ""
+        print(f"internal error, please report{where}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -12,12 +12,19 @@ The CLI prints ``error: <message>`` and exits with ``EXIT_BAD_INPUT``.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+LOG_DIR_ENV = "MVSIM_LOG_DIR"  # where tracebacks of internal errors go (default: <tmp>/mvsim-logs)
 
 Loc = tuple[str | int, ...]
 
@@ -86,6 +93,43 @@ class InputError(ScenarioError):
 
     def __init__(self, expected: str, *, field: str = "", file: str | os.PathLike[str] = "") -> None:
         super().__init__(file, field, expected)
+
+
+def describe_os_error(exc: OSError, doing: str = "") -> str:
+    """One line for an operating-system error: what failed, on which path, and why."""
+    reason = {
+        errno.ENOSPC: "no space left on the device",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EROFS: "read-only file system",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "operation not permitted",
+        errno.ENOTDIR: "a path component is a file, not a directory",
+        errno.EEXIST: "already exists",
+    }.get(exc.errno or -1, exc.strerror or type(exc).__name__)
+    path = f"{exc.filename}: " if exc.filename else ""
+    prefix = f"{doing}: " if doing else ""
+    return f"{prefix}{path}{reason}"
+
+
+def save_traceback(argv: Sequence[str]) -> str | None:
+    """Write the current exception's traceback (with the command line) to a log file; its path.
+
+    The directory is ``$MVSIM_LOG_DIR`` or ``<tmp>/mvsim-logs``; None if it cannot be written.
+    """
+    text = (
+        f"mvsim {' '.join(map(str, argv))}\n"
+        f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n\n"
+        + traceback.format_exc()
+    )
+    folder = os.environ.get(LOG_DIR_ENV) or os.path.join(tempfile.gettempdir(), "mvsim-logs")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, path = tempfile.mkstemp(prefix=time.strftime("mvsim-%Y%m%dT%H%M%S-"), suffix=".log", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError:
+        return None
+    return path
 
 
 def _rebuild(cls: type[ScenarioError], problems: tuple[Problem, ...]) -> ScenarioError:

@@ -7,13 +7,15 @@ fits those against the targets in calibration/figures.csv.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class Parameters(BaseModel):
     """Free and fixed parameters of the mechanisms (scenario field `parameters`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # finite values only
 
     # --- trade (structural gravity, CES / Armington) -------------------------------
     trade_elasticity: float = Field(
@@ -41,6 +43,7 @@ class Parameters(BaseModel):
     reexport_premium_sensitivity: float = Field(
         6.0,
         ge=0,
+        le=100,
         description=(
             "theta_p: logit utility per unit of target-market price premium "
             "(premium is a fraction, 0.3 = 30 %). Assumption; calibrated against "
@@ -50,11 +53,13 @@ class Parameters(BaseModel):
     reexport_enforcement_sensitivity: float = Field(
         4.0,
         ge=0,
+        le=100,
         description=("theta_e: logit disutility per unit of intermediary enforcement (0-1). Assumption."),
     )
     reexport_penalty_sensitivity: float = Field(
         2.0,
         ge=0,
+        le=100,
         description=(
             "theta_s: logit disutility per USD bn of expected secondary-sanction "
             "penalty per month (detection probability x penalty). Assumption."
@@ -62,6 +67,8 @@ class Parameters(BaseModel):
     )
     reexport_base_utility: float = Field(
         -4.0,
+        ge=-50,
+        le=50,
         description=(
             "Constant of the re-export logit relative to the outside option "
             "(not shipping), covering transaction and documentation costs. "
@@ -71,6 +78,7 @@ class Parameters(BaseModel):
     detection_scale_usd_bn: float = Field(
         0.2,
         gt=0,
+        le=1000,
         description=(
             "Re-export value (USD bn/yr) at which the monthly detection chance of a secondary "
             "sanction reaches 63 % of its ceiling (chance = p x (1 - exp(-D/scale))). "
@@ -80,6 +88,7 @@ class Parameters(BaseModel):
     reexport_customs_union_bonus: float = Field(
         1.0,
         ge=0,
+        le=50,
         description=(
             "theta_cu: logit utility bonus when the intermediary shares a customs union "
             "with the target (EAEU: no customs border with Russia, so re-export is easy; "
@@ -89,6 +98,7 @@ class Parameters(BaseModel):
     reexport_size_elasticity: float = Field(
         1.0,
         ge=0,
+        le=10,
         description=(
             "beta: coefficient on ln(intermediary's baseline imports of the good / the "
             "target's, capped at 1): the size variable of destination-choice logit "
@@ -98,6 +108,7 @@ class Parameters(BaseModel):
     elite_margin_weight: float = Field(
         3.0,
         ge=0,
+        le=100,
         description=(
             "Extra weight on re-export margins in decisions per unit of elite re-export "
             "interest (seed 001: grey re-exports are 'very profitable' for financial-"
@@ -117,13 +128,14 @@ class Parameters(BaseModel):
     route_logit_scale: float = Field(
         0.08,
         gt=0,
+        le=100,
         description=(
             "mu: logit scale of route choice per USD/unit of generalized cost "
             "(1/(USD per t)). Assumption: a 10 USD/t cost gap moves shares by a "
             "factor e^0.8 ~ 2.2."
         ),
     )
-    route_risk_premium_usd_per_unit: dict[str, float] = Field(
+    route_risk_premium_usd_per_unit: dict[str, Annotated[float, Field(ge=0, le=1e6)]] = Field(
         default_factory=dict,
         description=(
             "Calibrated risk premium by route name, USD per unit (t or 1000 m3); replaces "
@@ -132,10 +144,33 @@ class Parameters(BaseModel):
             "route shares match the observed split. Set by `mvsim calibrate`."
         ),
     )
+    outage_recovery_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Share of the volume a route outage shuts in that the shipper produces and ships later "
+            "(deferred, not lost), when its routes have room again (fraction). Oil fields cut output "
+            "during an export outage and partly make it up afterwards; the rest stays in the ground "
+            "beyond the horizon. Fitted to Kazakh oil exports in 2022 (64.3 Mt after four CPC "
+            "disruptions, figures.csv kz_oil_exports_2022) by `mvsim calibrate`."
+        ),
+    )
+    outage_recovery_months: float = Field(
+        6.0,
+        gt=0,
+        le=60,
+        description=(
+            "Months over which deferred volume is offered again (the backlog is offered at a rate of "
+            "backlog x 12 / months per year, capped by spare route capacity). Assumption: oil fields "
+            "restore and exceed plateau output within about two quarters after an outage."
+        ),
+    )
     # --- alignment (exponentiated-gradient dynamics on the simplex) -----------------
     alignment_gain_rate: float = Field(
         0.6,
         ge=0,
+        le=10,
         description=(
             "Alignment pull per unit of welfare gain from a pole, gain measured as "
             "share of GDP per year (1/month). Assumption."
@@ -144,6 +179,7 @@ class Parameters(BaseModel):
     alignment_security_rate: float = Field(
         0.02,
         ge=0,
+        le=10,
         description=(
             "Monthly pull toward the poles that provide security, per unit of dependence. Assumption."
         ),
@@ -151,6 +187,7 @@ class Parameters(BaseModel):
     alignment_anchor_rate: float = Field(
         0.03,
         ge=0,
+        le=10,
         description=(
             "Monthly pull back toward the actor's identity anchor (its initial "
             "alignment): mean reversion that keeps alignment from drifting on noise. "
@@ -160,6 +197,7 @@ class Parameters(BaseModel):
     pressure_compliance_rate: float = Field(
         0.5,
         ge=0,
+        le=10,
         description=(
             "Alignment shift toward a pressuring pole per unit of pressure intensity "
             "times the target's dependence on that pole. Assumption."
@@ -168,6 +206,7 @@ class Parameters(BaseModel):
     pressure_backlash_rate: float = Field(
         0.4,
         ge=0,
+        le=10,
         description=(
             "Alignment shift away from a pressuring pole per unit of pressure "
             "intensity times the target's sovereignty sensitivity. Assumption: "
@@ -177,54 +216,69 @@ class Parameters(BaseModel):
     signal_rate: float = Field(
         0.5,
         ge=0,
+        le=10,
         description=(
             "Alignment force per unit of a state's own public signal toward a pole (1/month). Assumption."
         ),
     )
     # --- decisions (logit over expected utility) -----------------------------------
     decision_rationality: float = Field(
-        10.0,
+        4.0,
         gt=0,
+        le=1000,
         description=(
-            "lambda of the logit choice over expected utility (1 / utility point; "
-            "a point is 1 % of the decider's GDP for a year). Assumption: a 0.1-point "
-            "advantage makes an option e (2.7) times likelier; 0 is random, large is argmax."
+            "lambda of the logit choice for states that are not poles (1 / USD bn of present "
+            "value): P(a) ~ exp(lambda U(a)), U in USD bn PV over the horizon. Assumption: a middle "
+            "state (GDP ~ 200 USD bn) makes a 0.25 USD bn better option e (2.7) times likelier, "
+            "so options that differ by >= 1 USD bn are chosen almost surely (issue 9: deliberate choices)."
         ),
     )
     influence_weight: float = Field(
-        1.0,
+        0.05,
         ge=0,
+        le=100,
         description=(
-            "Utility points a pole gains per percentage-point shift of a middle state's "
-            "alignment toward it, weighted by that state's share of the middle states' GDP. "
-            "Assumption."
+            "Exchange rate of influence: USD bn a pole values a full (1.0) shift of a middle state's "
+            "alignment toward it, per USD bn of that state's GDP (so 1 percentage point of "
+            "Kazakhstan, GDP 197, is worth 0.05 x 197 x 0.01 = 0.1 USD bn). Assumption: a pole pays "
+            "a few percent of a client's GDP a year to keep it (Russian loans and discounts to "
+            "Belarus ~ 5-10 % of Belarus GDP, order of magnitude)."
         ),
     )
     punishment_weight: float = Field(
-        2.0,
+        0.03,
         ge=0,
+        le=100,
         description=(
-            "Utility points a pole gets per unit of grievance against the target times "
-            "the pressure intensity of the action (the punishment motive: the CPC halt "
-            "the day after the SPIEF demarche, seed 002). Assumption."
+            "Exchange rate of the punishment motive: USD bn a sender values coercing a target it "
+            "holds a grievance against, per unit of grievance x pressure intensity, per USD bn of "
+            "the smaller of the two GDPs (reputation for resolve). Assumption, set with the 2022 "
+            "episode itself (in-sample, docs/validation.md): the SPIEF snub (grievance 0.15) answered "
+            "with a CPC halt (intensity 0.8) is worth 0.7 USD bn to Russia, more than the halt costs it "
+            "(~0.46 USD bn of its own CPC crude and tariffs), so the halt after SPIEF, seed 002, follows."
         ),
     )
     rivalry_weight: float = Field(
-        1.0,
+        0.5,
         ge=0,
+        le=100,
         description=(
-            "Utility points per percentage point of GDP that a sanctioned rival loses in "
-            "welfare: why a sanctioning pole values closing leakage (US Treasury re-export "
-            "control, seed 003). Assumption."
+            "Exchange rate of rivalry: USD of own welfare per USD of welfare a sanctioned target "
+            "loses (only the targets of measures the decider sends, not third parties that gain). "
+            "Why a sanctioning pole values closing leakage (US Treasury re-export control, "
+            "seed 003). Assumption: half, a rival's loss is worth less than one's own gain."
         ),
     )
     stance_utility: float = Field(
-        1.0,
+        0.002,
         ge=0,
+        le=100,
         description=(
-            "Utility points per unit of stance (pleasing or rebuffing a pole), scaled "
-            "by alignment (identity term) and by security dependence (security term). "
-            "Assumption."
+            "Exchange rate of identity and security: USD bn per unit of stance (pleasing or "
+            "rebuffing a pole), per USD bn of the decider's GDP, scaled by alignment (identity "
+            "term) and by security dependence (security term). Assumption: openly rebuffing a "
+            "pole one is fully aligned with costs 0.2 % of GDP (~0.4 USD bn for Kazakhstan), the "
+            "order of a year's inducement (EU 0.5, Russia 1 USD bn in the menus)."
         ),
     )
     decision_horizon_months: int = Field(
@@ -232,9 +286,9 @@ class Parameters(BaseModel):
         ge=1,
         le=240,
         description=(
-            "Months over which a decision's economic effects are counted (undiscounted): "
-            "a permanent measure counts the whole horizon, a 1-month halt one month, an "
-            "investment only after its lag. Assumption."
+            "Months over which a decision's effects are counted, discounted at "
+            "`decision_discount_rate`: a permanent measure counts the whole horizon, a 1-month "
+            "halt one month, an investment only after its lag. Assumption."
         ),
     )
     grievance_decay_per_month: float = Field(
@@ -242,4 +296,125 @@ class Parameters(BaseModel):
         ge=0,
         le=1,
         description="Share of accumulated grievance forgotten each month (1/month). Assumption.",
+    )
+    # --- decisions in one currency; hedging against coercion (issue 9) -------------
+    decision_rationality_pole: float = Field(
+        4.0,
+        gt=0,
+        le=1000,
+        description=(
+            "lambda of the logit choice for poles and blocs (1 / USD bn of present value). "
+            "Assumption: as middle states (a 0.25 USD bn advantage makes an option e times likelier): "
+            "in the 2022 menus Russia's options differ by 0.1-1 USD bn, and a lower lambda makes a CPC "
+            "halt nearly as likely without a grievance as with one (docs/validation.md)."
+        ),
+    )
+    decision_discount_rate: float = Field(
+        0.08,
+        ge=0,
+        le=1,
+        description=(
+            "Annual discount rate of decision present values (1/yr, monthly compounding). "
+            "Assumption: Kazakhstan's USD sovereign yield was ~ 4-6 % in 2021-22 plus a policy "
+            "risk premium."
+        ),
+    )
+    coercion_hazard_base_per_month: float = Field(
+        0.005,
+        ge=0,
+        le=1,
+        description=(
+            "Base monthly hazard that a pole coerces a middle state it controls value of "
+            "(1/month). Assumption: about one coercive episode per 15 years per pole-client pair "
+            "absent grievance (Russian gas/oil cut-offs to neighbours 2006-2022, order of magnitude)."
+        ),
+    )
+    coercion_hazard_per_grievance: float = Field(
+        0.1,
+        ge=0,
+        le=10,
+        description=(
+            "Added monthly coercion hazard per unit of the pole's grievance against the actor "
+            "(1/month per grievance unit). Assumption: a full snub (grievance 0.5) makes coercion "
+            "within a quarter likely (the CPC halt after SPIEF, seed 002)."
+        ),
+    )
+    coercion_hazard_per_act: float = Field(
+        0.03,
+        ge=0,
+        le=10,
+        description=(
+            "Added monthly coercion hazard per unit of observed coercive acts by the pole "
+            "(intensity-weighted; acts on the actor itself count 1, on others "
+            "`coercion_spillover`) (1/month). Assumption: a state that has just been coerced "
+            "expects it again (learning from the 2022 CPC halts)."
+        ),
+    )
+    coercion_spillover: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description=(
+            "Weight of a coercive act observed on another state relative to one on oneself. "
+            "Assumption: neighbours learn from each other's treatment, less than from their own."
+        ),
+    )
+    coercion_memory_half_life_months: float = Field(
+        12.0,
+        gt=0,
+        le=600,
+        description="Half-life of the memory of observed coercive acts (months). Assumption: a year.",
+    )
+    coercion_duration_months: float = Field(
+        6.0,
+        gt=0,
+        le=120,
+        description=(
+            "Expected duration of a coercive episode whose loss a hedger insures against "
+            "(months). Assumption: the 2022 CPC disruptions lasted days to ~1 month each, four "
+            "in a year; transit-permit and tariff disputes last months and trade bans years "
+            "(Russia on Georgian goods 2006-2013): a heavy-tailed mean of half a year."
+        ),
+    )
+    alignment_hedging_damping: float = Field(
+        1.0,
+        ge=0,
+        le=100,
+        description=(
+            "How much a hedging actor resists being pulled to one pole: its gain, security, "
+            "pressure and signal forces are divided by 1 + damping x hedging_weight (the anchor "
+            "force is not). Dimensionless. Assumption: at hedging 1 pulls act at half strength."
+        ),
+    )
+    security_half_life_months: float = Field(
+        6.0,
+        gt=0,
+        le=600,
+        description=(
+            "Half-life of a one-off change in security provision (months): the CSTO intervention "
+            "of January 2022 pulls toward Russia, then fades (troops left within two weeks, "
+            "seed 000). Assumption."
+        ),
+    )
+    threat_credibility_scale_usd_bn: float = Field(
+        0.5,
+        gt=0,
+        le=1000,
+        description=(
+            "Logit scale of executing a threatened punishment after a refusal (USD bn): "
+            "P(execute) = 1 / (1 + exp(-U_exec / scale)), U_exec the sender's utility of executing. "
+            "Assumption: a punishment worth 0.5 USD bn more than restraint is carried out with "
+            "probability 0.73."
+        ),
+    )
+    enforcement_stance_per_level: float = Field(
+        0.25,
+        ge=0,
+        le=10,
+        description=(
+            "Stance (pleasing the sanctioning poles, rebuffing the target's) per unit change of "
+            "enforcement against re-exports (stance per 0-1 level). Assumption: full enforcement is "
+            "as visible as a strong public signal (0.25) -- Moscow read Kazakh compliance as "
+            "expected, 'agreed-upon' (seeds 002, 003), the SPIEF statement is scripted at 0.15."
+        ),
     )

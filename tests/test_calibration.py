@@ -115,7 +115,7 @@ def test_calibrate_regenerates_the_shipped_file_within_tolerance(tmp_path):
     setup["scenario"] = str((DEFAULT_SETUP.parent / setup["scenario"]).resolve())
     (work / "free_parameters.yaml").write_text(yaml.safe_dump(setup))
     summary = calibrate(
-        work / "free_parameters.yaml", work / "figures.csv", work / "params.yaml", progress=False
+        work / "free_parameters.yaml", work / "figures.csv", work / "params.yaml", progress=False, starts=2
     )
     _, shipped = load_parameter_file(DEFAULT_PARAMS)
     _, fresh = load_parameter_file(work / "params.yaml")

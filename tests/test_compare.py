@@ -233,3 +233,57 @@ def test_cli_bad_inputs_exit_2(tmp_path, small_scenario, capsys):
         code = main(["compare", str(small_scenario), str(bad), "--out", str(tmp_path / "out")])
         assert code == 2
         assert expect in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- workers, plots, summary
+def test_two_workers_give_exactly_the_serial_comparison(small_scenario, halted):
+    serial = compare(small_scenario, halted, replications=3, root_seed=9, workers=1)
+    pooled = compare(small_scenario, halted, replications=3, root_seed=9, workers=2)
+    pd.testing.assert_frame_equal(serial.series, pooled.series, check_exact=True)
+    pd.testing.assert_frame_equal(serial.bands, pooled.bands, check_exact=True)
+    pd.testing.assert_frame_equal(serial.actions, pooled.actions, check_exact=True)
+
+
+def test_delta_plot_has_a_cumulative_panel_per_unit(small_scenario, halted):
+    from sim.compare.plots import cumulative_unit, plot_deltas
+
+    assert cumulative_unit("USD bn/yr") == ("USD bn", 1.0 / 12.0)
+    assert cumulative_unit("0-1")[1] == 1.0
+    cmp = compare(small_scenario, halted, replications=2)
+    fig = plot_deltas(cmp, "route exports", [("exports_by_route", None)])
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) % 2 == 0 and len(axes) >= 2
+    right = axes[1]
+    assert right.get_ylabel().startswith("cumulative mean delta (")
+    lines = right.get_lines()[1:]  # after the zero line
+    assert lines and any(abs(line.get_ydata()[-1]) > 0 for line in lines)
+    left = axes[0]
+    assert any(line.get_linestyle() == ":" for line in left.get_lines())  # mean delta lines
+
+
+def test_cli_compare_workers_option_and_progress_quiet(tmp_path, small_scenario, halted, capsys):
+    out = tmp_path / "cmp"
+    args = [str(small_scenario), str(halted), "--replications", "2", "--workers", "2", "--quiet"]
+    assert main(["compare", *args, "--out", str(out), "--no-plots"]) == 0
+    assert "Report:" in capsys.readouterr().out
+    assert main(["compare", *args[:4], "--workers", "-1", "--out", str(out)]) == 2
+
+
+def test_run_summary_routes_show_first_and_last_year(small_scenario):
+    from sim.results.summary import summary_text
+
+    r = run_scenario(small_scenario, seed=1)
+    text = summary_text(r.tables, r.loaded.spec, focus="Kazakhstan")
+    block = text.split("Route shipments of Kazakhstan", 1)[1]
+    header = block.splitlines()[1]
+    years = sorted({m[:4] for m in r.tables["actor_month"]["month"]})
+    assert years[0] in header and years[-1] in header
+
+
+def test_years_differing_names_the_years_of_the_halt(small_scenario, halted):
+    cmp = compare(small_scenario, halted, replications=2)
+    years = cmp.years_differing
+    assert years and years[0] == 2022  # the halt starts in 2022-10
+    assert all(str(y) >= cmp.first_difference[:4] for y in years)
+    same = compare(small_scenario, small_scenario, replications=1)
+    assert same.years_differing == []

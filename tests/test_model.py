@@ -127,9 +127,9 @@ def test_counterfactual_welfare_matches_full_economy(small_world):
         0,
     )
     snap = snapshot(w, policy, 0)
-    full = welfare(w, policy, snap.direct, snap.price, snap.diversion, snap.routes)
+    full = welfare(w, policy, snap.direct, snap.price, snap.diversion, snap.routes, snap.spend)
     flows = apply_diversion(snap.direct, snap.diversion, w.params.reexport_markup) + route_carried_flows(
-        w, snap.routes, snap.tau
+        w, snap.routes, snap.tau, snap.price, snap.factor
     )
     dep = dependence(w, flows, snap.routes)
     for i in range(w.n):
@@ -222,6 +222,8 @@ def bloc_rows(scenario_writer, data, threshold):
         }
     )
     # China (a pole) gains influence from aid to Kazakhstan; the Rest of World only pays.
+    # The vote is what is tested: influence priced high enough that China favours the aid.
+    data.setdefault("parameters", {})["influence_weight"] = 50.0
     data["decisions"]["menus"]["Pair"] = [
         {
             "name": "aid",

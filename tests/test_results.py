@@ -268,3 +268,31 @@ def test_plots_are_figures_with_titles_and_write_pngs(tables, tmp_path):
     assert [p.name for p in paths] == [f"{p}.png" for p in plots.PLOTS]
     assert all(p.stat().st_size > 10_000 for p in paths)
     assert plt.get_fignums() == before  # no pyplot figures left open
+
+
+def test_route_plot_is_one_panel_per_route_with_units_and_the_focus_share(tables):
+    fig = plots.plot_route_utilisation(tables, "Kazakhstan")
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    routes = tables["route_info"]
+    assert len(panels) == len(routes)
+    for ax, (route, unit) in zip(panels, zip(routes["route"], routes["unit"], strict=True), strict=True):
+        assert ax.get_title().startswith(f"{route} ({unit}/yr); Kazakhstan ")
+        assert ax.get_ylabel() == f"{unit}/yr"
+
+
+def test_alignment_plot_shows_change_from_the_start_and_an_action_lane(tables):
+    fig = plots.plot_alignment(tables, "Kazakhstan")
+    top, lane = fig.axes[:2]
+    assert "percentage points" in top.get_title() and "pp" in top.get_ylabel()
+    pole_lines = [ln for ln in top.get_lines() if not ln.get_label().startswith("_")]
+    assert len(pole_lines) == len(tables["actor_month"].filter(like="alignment_").columns)
+    assert all(float(line.get_ydata()[0]) == 0.0 for line in pole_lines)
+    assert lane.get_ylabel() == "actions" and lane.get_yticklabels()
+
+
+def test_envelope_plot(tables):
+    from sim.api import envelope
+
+    env = envelope(tables["actor_month"].query("actor == 'Kazakhstan'"), "exports_usd_bn")
+    fig = plots.plot_envelope(env, "exports", "USD bn/yr")
+    assert fig.axes[0].get_ylabel() == "USD bn/yr" and "(1 runs)" in fig.axes[0].get_title()

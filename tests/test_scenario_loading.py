@@ -261,7 +261,8 @@ def test_full_date_is_not_a_month(tmp_path: Path) -> None:
     path = write_small_scenario(tmp_path)
     text = path.read_text(encoding="utf-8").replace("date: 2022-03", "date: 2022-03-01")
     path.write_text(text, encoding="utf-8")
-    assert_problem(load_error(path), path, "events[0].date", "expected a month as a 'YYYY-MM' string")
+    # read as text, never as a YAML timestamp: the usual message with the value as written
+    assert_problem(load_error(path), path, "events[0].date", "expected a month as 'YYYY-MM'", "'2022-03-01'")
 
 
 def test_end_before_start(tmp_path: Path) -> None:
@@ -552,7 +553,8 @@ def test_error_in_base_file_names_the_base(tmp_path: Path) -> None:
     )
     err = load_error(child)
     assert_problem(err, base, "routes[0].capacity_per_year", "expected a number, got 'lots'")
-    assert_problem(err, child, "routes[1].unit", "expected a string, got 5")
+    # in the child's own terms: its first routes item, not the merged list's second
+    assert_problem(err, child, "routes[0].unit", "expected a string, got 5")
 
 
 # ============================================================================ parameters
@@ -586,7 +588,7 @@ def test_parameters_file_unknown_parameter(tmp_path: Path) -> None:
     assert_problem(
         load_error(path),
         params,
-        "parameters.trade_elasticty",
+        "trade_elasticty",  # where it is in the parameters file (not wrapped in `parameters:`)
         "unknown key 'trade_elasticty'",
         "did you mean 'trade_elasticity'?",
     )

@@ -23,7 +23,13 @@ from sim.calibration.output import (
 )
 from sim.errors import ScenarioError
 from sim.params import Parameters
-from sim.paths import CALIBRATION_DIR, DEFAULT_FIGURES, DEFAULT_PARAMS, DEFAULT_SETUP
+from sim.paths import (
+    CALIBRATION_DIR,
+    DEFAULT_FIGURES,
+    DEFAULT_PARAMS,
+    DEFAULT_POSTERIOR_SETUP,
+    DEFAULT_SETUP,
+)
 
 
 @dataclass(frozen=True)
@@ -112,3 +118,118 @@ __all__ = [
     "current_values",
     "load_parameter_file",
 ]
+
+
+@dataclass(frozen=True)
+class PosteriorSummary:
+    """What `calibrate_posterior` produced."""
+
+    names: list[str]
+    coverage: list[float]
+    sd_ratio: list[float]
+    predictive_covered: int
+    targets: int
+    seconds: float
+    files: list[Path]
+
+
+def calibrate_posterior(
+    setup: Path = DEFAULT_POSTERIOR_SETUP,
+    figures: Path = DEFAULT_FIGURES,
+    out_dir: Path = CALIBRATION_DIR,
+    simulations: int = 12_000,
+    sbc_datasets: int = 200,
+    workers: int = 2,
+    seed: int = 20221231,
+    progress: bool = True,
+    write_params: str | None = None,
+) -> PosteriorSummary:
+    """Posterior by NPE, SBC coverage check, posterior predictive; writes posterior.* in out_dir.
+
+    write_params "median": also write params.yaml (next to the posterior) from the posterior median.
+    """
+    import numpy as np
+
+    from sim.calibration.posterior import (
+        PosteriorConfig,
+        _calibrator,
+        bar,
+        fit_posterior,
+        noise,
+        run_simulations,
+    )
+    from sim.calibration.posterior_output import Predictive, write_outputs
+
+    config = PosteriorConfig(
+        Path(setup),
+        Path(figures),
+        simulations=simulations,
+        sbc_datasets=sbc_datasets,
+        workers=workers,
+        seed=seed,
+    )
+    result = fit_posterior(config, progress=progress)
+    cal = _calibrator(str(config.setup), str(config.figures))
+    pick = np.random.default_rng(np.random.SeedSequence([seed, 2])).choice(
+        len(result.samples), size=min(config.ppc_draws, len(result.samples)), replace=False
+    )
+    cache = Path(config.setup).parent / ".posterior_sims" / result.key
+    values = run_simulations(
+        config,
+        result.samples[pick],
+        cache,
+        f"ppc{len(pick)}",
+        bar("predictive simulations") if progress else None,
+    )
+    predicted = values + noise(cal, len(pick), seed, 2)
+    qs = np.nanquantile(predicted, [0.05, 0.5, 0.95], axis=0)
+    preds = [
+        Predictive(f.id, f.value, f.tolerance, float(qs[0, k]), float(qs[1, k]), float(qs[2, k]))
+        for k, f in enumerate(cal.targets)
+    ]
+    info = {
+        "version": calibration_version(cal, Path(figures)),
+        "key": result.key,
+        "method": "npe-maf",
+        "setup": Path(setup).name,
+        "simulations": simulations,
+        "seed": seed,
+        "seconds": round(result.seconds, 1),
+        "workers": workers,
+        "ppc_draws": len(pick),
+    }
+    files = write_outputs(Path(out_dir), result, preds, info)
+    if write_params == "median":
+        files.append(_write_median_params(cal, result, Path(out_dir) / "params.yaml", Path(figures)))
+    prior_sd = (result.upper - result.lower) / np.sqrt(12.0)
+    return PosteriorSummary(
+        names=result.names,
+        coverage=[float(c) for c in result.sbc_coverage],
+        sd_ratio=[float(r) for r in result.samples.std(axis=0) / prior_sd],
+        predictive_covered=sum(p.covered for p in preds),
+        targets=len(preds),
+        seconds=result.seconds,
+        files=files,
+    )
+
+
+def _write_median_params(cal: Calibrator, result, path: Path, figures: Path) -> Path:
+    """params.yaml from the posterior median (same format as the point fit's file)."""
+    import numpy as np
+
+    x = np.median(result.samples, axis=0)
+    params = apply_free(cal.base, cal.free, x)
+    rows = compare_rows(cal, params)
+    fit_like = FitResult(
+        x=x,
+        start=x,
+        model=np.array([r.model for r in rows if r.figure.fitted]),
+        residuals=np.array([r.z for r in rows if r.figure.fitted]),
+        cost=0.5 * float(sum(r.z**2 for r in rows if r.figure.fitted)),
+        evaluations=result.simulations,
+        seconds=result.seconds,
+        jacobian=np.zeros((1, len(x))),
+        status="posterior median (mvsim calibrate --posterior --write-params median)",
+    )
+    write_parameter_file(path, parameter_file(cal, fit_like, rows, calibration_version(cal, figures)))
+    return path

@@ -1,10 +1,13 @@
 """Model counterparts of the calibration figures: metric name -> value from a run.
 
 A figure's `metric` column is `name` or `name:argument`. Periods: a year 'YYYY'
-is the mean of that year's monthly (annualised) values; '2021' is the pre-shock
-months of the run (January-February 2022, before the first sanctions and
-outages, when flows still sit at the 2021 matrix); 'YYYY-YYYY' spans years.
-Growth figures compare a year with those pre-shock months.
+is the mean of that year's monthly (annualised) values; 'YYYY-YYYY' spans years.
+For trade flows, '2021' (the trade base year) is the model's base-year economy
+(`economy.base_year_flows`: the 2021 matrix, route goods at 2021 prices, no
+measures); for route metrics it is the pre-shock months of the run
+(January-February 2022, before the first sanctions and outages). Growth figures
+compare a year with the base-year flows: the time paths (GDP, prices) move the
+run's own January 2022 away from the 2021 annual level.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.calibration.figures import Figure
+from sim.core.economy import base_year_flows
 from sim.core.recorder import RunOutput
 from sim.core.world import World
 
@@ -45,23 +49,35 @@ def _actors(world: World, names: str) -> list[int]:
     return [world.index[n.strip()] for n in names.split("/")]
 
 
+def period_flows(out: RunOutput, world: World, period: str) -> np.ndarray:
+    """Mean flows (N, N, G) over a period, USD bn/yr; '2021' is the base-year economy."""
+    if period == "2021":
+        return base_year_flows(world)
+    return out.flows[_mask(out, period)].mean(axis=0)
+
+
+def _turnover(f: np.ndarray, a: list[int], p: list[int]) -> float:
+    return float(f[a][:, p].sum() + f[p][:, a].sum())
+
+
 def turnover(out: RunOutput, world: World, fig: Figure, arg: str) -> float:
     """Exports + imports between actor and partner, USD bn/yr."""
     a, p = _actors(world, fig.actor), _actors(world, fig.partner)
-    f = out.flows[_mask(out, fig.period)]
-    return float((f[:, a][:, :, p].sum(axis=(1, 2, 3)) + f[:, p][:, :, a].sum(axis=(1, 2, 3))).mean())
+    return _turnover(period_flows(out, world, fig.period), a, p)
 
 
-def _exports(out: RunOutput, exporters: list[int], importers: list[int], sel: np.ndarray) -> float:
-    f = out.flows[sel]
-    return float(f[:, exporters][:, :, importers].sum(axis=(1, 2, 3)).mean())
+def turnover_growth(out: RunOutput, world: World, fig: Figure, arg: str) -> float:
+    """Growth of actor-partner turnover over the base-year (2021) economy (fraction)."""
+    a, p = _actors(world, fig.actor), _actors(world, fig.partner)
+    base = _turnover(base_year_flows(world), a, p)
+    return _turnover(period_flows(out, world, fig.period), a, p) / base - 1.0
 
 
 def export_growth(out: RunOutput, world: World, fig: Figure, arg: str) -> float:
-    """Growth of actor -> partner exports over the pre-shock months (fraction)."""
+    """Growth of actor -> partner exports over the base-year (2021) economy (fraction)."""
     a, p = _actors(world, fig.actor), _actors(world, fig.partner)
-    base = _exports(out, a, p, months_of(out, "2021"))
-    return _exports(out, a, p, _mask(out, fig.period)) / base - 1.0
+    base = float(base_year_flows(world)[a][:, p].sum())
+    return float(period_flows(out, world, fig.period)[a][:, p].sum()) / base - 1.0
 
 
 def west_export_growth(out: RunOutput, world: World, fig: Figure, arg: str) -> float:
@@ -118,13 +134,14 @@ def shipment_volume(out: RunOutput, world: World, fig: Figure, arg: str) -> floa
 
 
 def leakage(out: RunOutput, world: World, fig: Figure, arg: str) -> float:
-    """Re-exported value / fall in direct flows at sanctioned cells, mean over the period's months."""
+    """EBRD leakage (intermediated exports / fall in direct exports under export controls), period mean."""
     vals = out.leakage_share[_mask(out, fig.period)]
     return float(np.nanmean(vals)) if np.isfinite(vals).any() else 0.0
 
 
 METRICS: dict[str, Metric] = {
     "turnover": turnover,
+    "turnover_growth": turnover_growth,
     "export_growth": export_growth,
     "west_export_growth": west_export_growth,
     "dual_use_exports": dual_use_exports,

@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import numpy as np
 import yaml
 from matplotlib.figure import Figure as MplFigure
@@ -248,6 +245,13 @@ def write_report(
                 "yes" if r.hit else "**no**",
             ]
         )
+    bound_notes = notes.get("bounds", {}) if isinstance(notes.get("bounds"), dict) else {}
+    at_bound = [
+        f"- `{fp.path}` = {x:.4g} (bounds [{fp.bounds[0]:g}, {fp.bounds[1]:g}]): "
+        f"{bound_notes.get(fp.path, '**no explanation recorded**')}"
+        for fp, x, w in zip(cal.free, result.x, width, strict=True)
+        if min(x - fp.bounds[0], fp.bounds[1] - x) < 0.01 * w
+    ]
     misses = [r for r in rows if r.figure.fitted and not r.hit]
     miss_lines = [
         f"- `{r.figure.id}`: model {r.model:.4g} vs {r.figure.value:g} {r.figure.unit} "
@@ -277,6 +281,9 @@ tolerance**.
 Sensitivity = norm of the residual Jacobian column per unit of the parameter's bound width.
 
 {_md_table(["parameter", "value", "bounds", "unit", "pinned by", "sensitivity", ""], par_rows)}
+
+{"**Parameters at a bound.**" if at_bound else "No fitted parameter sits at a bound."}
+{chr(10).join(at_bound)}
 
 All other parameters keep their documented defaults (`sim/params.py`, status "assumption" in
 params.yaml): the alignment, pressure and decision parameters are not identified by any

@@ -23,10 +23,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="only check that the parameter file at --out still reproduces its recorded fit",
     )
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    g = p.add_argument_group("posterior (neural posterior estimation with a coverage check)")
+    g.add_argument(
+        "--posterior",
+        action="store_true",
+        help="fit a posterior (calibration/posterior_parameters.yaml); write posterior.parquet + .md",
+    )
+    g.add_argument("--simulations", type=int, default=12_000, help="training simulations (default 12000)")
+    g.add_argument(
+        "--sbc", type=int, default=200, help="held-out data sets of the coverage check (default 200)"
+    )
+    g.add_argument("--workers", type=int, default=2, help="simulation processes (default 2)")
+    g.add_argument(
+        "--write-params",
+        choices=["median"],
+        default=None,
+        help="also write params.yaml (next to the posterior) from the posterior median",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from sim.calibration import calibrate, check
+
+    if args.posterior:
+        return _posterior(args)
 
     if args.check:
         problems = check(args.setup, args.figures, args.out)
@@ -58,3 +78,42 @@ def run(args: argparse.Namespace) -> int:
     for f in summary.files:
         print(f"wrote {f}")
     return 0
+
+
+def _posterior(args: argparse.Namespace) -> int:
+    from sim.calibration import calibrate_posterior
+    from sim.errors import InputError
+    from sim.paths import DEFAULT_POSTERIOR_SETUP
+
+    for name, value, low in (
+        ("--simulations", args.simulations, 200),
+        ("--sbc", args.sbc, 20),
+        ("--workers", args.workers, 1),
+    ):
+        if value < low:
+            raise InputError(f"expected {name} >= {low}, got {value}", field=name)
+    setup = args.setup if args.setup != DEFAULT_SETUP else DEFAULT_POSTERIOR_SETUP
+    s = calibrate_posterior(
+        setup,
+        args.figures,
+        Path(args.out).parent,
+        simulations=args.simulations,
+        sbc_datasets=args.sbc,
+        workers=args.workers,
+        progress=not args.quiet,
+        write_params=args.write_params,
+    )
+    passed = sum(0.85 <= c <= 0.95 for c in s.coverage)
+    print(
+        f"posterior: {len(s.names)} parameters, coverage check {passed}/{len(s.names)} pass "
+        "(90 % intervals cover the truth 85-95 % of the time), "
+        f"predictive covers {s.predictive_covered}/{s.targets} targets, {s.seconds:.0f} s"
+    )
+    for name, cov, ratio in zip(s.names, s.coverage, s.sd_ratio, strict=True):
+        print(
+            f"  {name:55s} coverage {cov:.3f}  sd ratio {ratio:.2f}"
+            + ("  (not identified)" if ratio >= 0.8 else "")
+        )
+    for f in s.files:
+        print(f"wrote {f}")
+    return 0 if passed == len(s.names) else 1

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.scenario.schema import MONTH_RE
 
 HELP = "compare scenario B with A (paired seeds, delta = B - A): delta tables, plots and a report"
 
@@ -36,19 +35,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--focus", default="Kazakhstan", help="actor whose indicators are compared")
     p.add_argument("--end", default=None, metavar="YYYY-MM", help="last month compared (default: horizon)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes for the paired runs (default 1; 0: all CPUs); results do not depend on it",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
     from sim.compare import compare, headline_lines, write_comparison
+    from sim.results.summary import years_text
+    from sim.scenario.schema import MONTH_RE
 
     if args.replications < 1:
         raise InputError(f"expected a positive integer, got {args.replications}", field="--replications")
+    if args.workers < 0:
+        raise InputError(f"expected a non-negative integer, got {args.workers}", field="--workers")
     if args.seed < 0:
         raise InputError(f"expected a non-negative integer, got {args.seed}", field="--seed")
     if args.end is not None and not MONTH_RE.match(args.end):
         raise InputError(f"expected a month as YYYY-MM, got {args.end!r}", field="--end")
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"expected a directory, but {args.out} is a file", field="--out")
+    from sim.results.writer import prepare_out_dir
+
+    prepare_out_dir(args.out)  # a file, read-only or full --out fails now, not after the runs
     for path in (args.a, args.b):
         if not path.exists():
             raise InputError("file not found; expected a scenario file or a run directory", file=str(path))
@@ -60,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         root_seed=args.seed,
         focus=args.focus,
         horizon_end=args.end,
+        workers=args.workers or None,
+        progress=False if args.quiet else None,
     )
     out = write_comparison(cmp, args.out, plots=not args.no_plots)
     reps = cmp.replications
@@ -68,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         f"{reps} paired replication{'s' if reps != 1 else ''}; median [10-90 %]"
     )
     print("\n".join(headline_lines(cmp)))
+    years = cmp.years_differing
+    print(f"B differs from A in: {years_text(years)}" if years else "B does not differ from A")
     for note in cmp.notes:
         print(f"note: {note}")
     print(f"Report: {out / 'report.md'}")

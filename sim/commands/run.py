@@ -28,10 +28,13 @@ def run(args: argparse.Namespace) -> int:
     from sim.api import run_scenario
     from sim.results.summary import summary_text
 
-    if args.seed is not None and args.seed < 0:
-        raise InputError(f"expected a non-negative integer, got {args.seed}", field="--seed")
+    if args.seed is not None and not 0 <= args.seed <= 2**63 - 1:
+        raise InputError(f"expected an integer in 0 .. 2**63-1, got {args.seed}", field="--seed")
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"expected a directory, but {args.out} is a file", field="--out")
+    from sim.results.writer import prepare_out_dir
+
+    prepare_out_dir(args.out)  # a file, read-only or full --out fails now, not after the runs
     t0 = time.perf_counter()
     result = run_scenario(
         args.scenario, seed=args.seed, out_dir=args.out, plots=not args.no_plots, focus=args.focus

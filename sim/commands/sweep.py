@@ -32,6 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="sweep directory (default: results/sweeps/<name>)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="run a sweep above the confirmation limit of runs (see docs/robustness.md)",
+    )
 
 
 def _fmt(value: object) -> str:
@@ -46,6 +51,16 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise InputError(f"expected a positive integer, got {args.workers}", field="--workers")
     loaded = load_sweep(args.sweep)
+    from sim.sweep.spec import CONFIRM_RUNS
+
+    if loaded.n_runs > CONFIRM_RUNS and not getattr(args, "yes", False):
+        raise InputError(
+            f"{loaded.n_points:,} points x {loaded.spec.replications:,} replication(s) = "
+            f"{loaded.n_runs:,} runs, above the limit of {CONFIRM_RUNS:,} runs without confirmation; "
+            "rerun with --yes to run them",
+            file=str(args.sweep),
+            field="design",
+        )
     out = args.out if args.out is not None else Path("results") / "sweeps" / loaded.spec.name
     progress = False if args.quiet else None
     print(

@@ -13,13 +13,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sim.api import load
+    # The loader alone: validation needs neither the model nor Mesa (start-up time).
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.schema import month_index
 
-    loaded, world = load(args.scenario)
-    spec = loaded.spec
+    spec = load_scenario(args.scenario).spec
+    n_months = month_index(spec.end) - month_index(spec.start) + 1
     print(
         f"ok: {args.scenario} ({spec.name}): {len(spec.actors)} actors, {len(spec.blocs)} blocs, "
         f"{len(spec.goods)} goods, {len(spec.routes)} routes, {len(spec.events)} events, "
-        f"{len(spec.hazards)} hazards, {len(world.months)} months {spec.start}..{spec.end}"
+        f"{len(spec.hazards)} hazards, {n_months} months {spec.start}..{spec.end}"
     )
     return 0

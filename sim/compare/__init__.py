@@ -35,25 +35,51 @@ run directory as one side), `paired` (`compare`, `Comparison`: pairing, deltas, 
 
 from __future__ import annotations
 
-# `name as name`: module-level names of the former single module `sim/compare.py`, still
-# importable from here but, as before, not in `__all__`.
-from sim.compare.paired import QUANTILES as QUANTILES
-from sim.compare.paired import Comparison, compare
-from sim.compare.plots import MAX_LINES as MAX_LINES
-from sim.compare.plots import PLOTS, comparison_figures, plot_deltas
-from sim.compare.report import HEADLINES as HEADLINES
-from sim.compare.report import REPORT as REPORT
-from sim.compare.report import REPORT_SECTIONS as REPORT_SECTIONS
-from sim.compare.report import STAT_LABEL as STAT_LABEL
-from sim.compare.report import TABLES as TABLES
-from sim.compare.report import comparison_dir_name as comparison_dir_name
-from sim.compare.report import headline_lines, headline_rows, report_markdown, write_comparison
-from sim.compare.series import GROUPS, INDICATORS, pressure_counts, run_series
-from sim.compare.series import KEY as KEY
-from sim.compare.series import action_counts as action_counts
-from sim.compare.sides import Side, drop_events, scenario_question
-from sim.compare.sides import Source as Source
-from sim.scenario.horizon import truncate_spec
+import importlib
+from typing import Any
+
+# Names are resolved on first use (PEP 562), so importing a submodule such as
+# sim.compare.pool (in every pool worker) does not import pandas, the model or matplotlib.
+_NAMES: dict[str, str] = {
+    "QUANTILES": "paired",
+    "Comparison": "paired",
+    "compare": "paired",
+    "MAX_LINES": "plots",
+    "PLOTS": "plots",
+    "comparison_figures": "plots",
+    "plot_deltas": "plots",
+    "HEADLINES": "report",
+    "REPORT": "report",
+    "REPORT_SECTIONS": "report",
+    "STAT_LABEL": "report",
+    "TABLES": "report",
+    "comparison_dir_name": "report",
+    "headline_lines": "report",
+    "headline_rows": "report",
+    "report_markdown": "report",
+    "write_comparison": "report",
+    "GROUPS": "series",
+    "INDICATORS": "series",
+    "KEY": "series",
+    "action_counts": "series",
+    "pressure_counts": "series",
+    "run_series": "series",
+    "Side": "sides",
+    "Source": "sides",
+    "drop_events": "sides",
+    "scenario_question": "sides",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "truncate_spec":
+        from sim.scenario.horizon import truncate_spec
+
+        return truncate_spec
+    if name in _NAMES:
+        return getattr(importlib.import_module(f"sim.compare.{_NAMES[name]}"), name)
+    raise AttributeError(f"module 'sim.compare' has no attribute {name!r}")
+
 
 __all__ = [
     "GROUPS",

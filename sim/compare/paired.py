@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.compare.pool import map_seeds
 from sim.compare.series import GROUPS, KEY, action_counts, run_series
-from sim.compare.sides import Side, Source, resolve_side
+from sim.compare.sides import Side, SideRunner, Source, resolve_side
 from sim.errors import InputError
 from sim.scenario.schema import MONTH_RE
 
@@ -60,6 +61,12 @@ class Comparison:
         """First month in which any indicator differs in any replication (None: identical)."""
         diff = self.series.loc[self.series["delta"] != 0.0, "month"]
         return str(diff.min()) if len(diff) else None
+
+    @property
+    def years_differing(self) -> list[int]:
+        """Calendar years in which any indicator differs in any replication (sorted)."""
+        diff = self.series.loc[self.series["delta"] != 0.0, "month"]
+        return sorted({int(m[:4]) for m in diff.unique()})
 
     def values(self, group: str, item: str, column: str = "delta") -> pd.DataFrame:
         """Month x replication table of `column` ('a', 'b' or 'delta') for one item."""
@@ -148,6 +155,8 @@ def compare(
     focus: str = "Kazakhstan",
     horizon_end: str | None = None,
     seeds: Sequence[int] | None = None,
+    workers: int | None = 1,
+    progress: bool | None = False,
 ) -> Comparison:
     """Compare scenario or run directory `b` with `a` (delta = B - A) on paired seeds.
 
@@ -158,6 +167,9 @@ def compare(
         focus: actor whose indicators are compared (must exist on both sides).
         horizon_end: last month compared ('YYYY-MM'); default the common horizon.
         seeds: explicit replication seeds (overrides replications and root_seed).
+        workers: processes for the paired runs (1: in this process; None: all usable CPUs);
+            the result does not depend on it.
+        progress: a tqdm bar on stderr (None: only on a terminal).
     """
     from sim.api import seeds_for
 
@@ -203,11 +215,14 @@ def compare(
         )
 
     sa, sb, ca, cb = [], [], [], []
-    for k, seed in enumerate(use):
-        for runner, series, counts in ((ra, sa, ca), (rb, sb, cb)):
-            tables = runner.tables_for(seed)
-            series.append(run_series(tables, focus).assign(replication=k))
-            counts.append(action_counts(tables, months))
+    job = PairJob(ra, rb, focus, months)
+    results = map_seeds(
+        job, use, workers=workers, progress=progress, desc=f"{rb.side.label} vs {ra.side.label}"
+    )
+    for k, (a_run, b_run) in enumerate(results):
+        for (series, counts), (run_s, run_c) in (((sa, ca), a_run), ((sb, cb), b_run)):
+            series.append(run_s.assign(replication=k))
+            counts.append(run_c)
     series = _pair(pd.concat(sa, ignore_index=True), pd.concat(sb, ignore_index=True), months, use)
     return Comparison(
         a=ra.side,
@@ -222,6 +237,33 @@ def compare(
         actions=_actions(ca, cb),
         notes=notes,
     )
+
+
+@dataclass
+class PairJob:
+    """One replication of both sides: (series, action counts) of A and of B for a seed.
+
+    Picklable for the process pool (sim.compare.pool): workers rebuild the worlds once each.
+    """
+
+    ra: SideRunner
+    rb: SideRunner
+    focus: str
+    months: list[str]
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "ra": self.ra.portable(), "rb": self.rb.portable()}
+
+    def setup(self) -> None:
+        self.ra.ensure_world()
+        self.rb.ensure_world()
+
+    def __call__(self, seed: int) -> tuple[tuple[pd.DataFrame, pd.Series], ...]:
+        out = []
+        for runner in (self.ra, self.rb):
+            tables = runner.tables_for(seed)
+            out.append((run_series(tables, self.focus), action_counts(tables, self.months)))
+        return tuple(out)
 
 
 def _pair(a: pd.DataFrame, b: pd.DataFrame, months: list[str], seeds: list[int]) -> pd.DataFrame:

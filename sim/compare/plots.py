@@ -1,16 +1,22 @@
-"""Plots of a comparison: median delta per month with its 10-90 % band (`plot_deltas`), and
-the report's set of figures (`PLOTS`, `comparison_figures`)."""
+"""Plots of a comparison: median delta per month with its 10-90 % band and the mean delta,
+beside the cumulative mean delta (`plot_deltas`), and the report's set of figures (`PLOTS`,
+`comparison_figures`). Intermittent effects (random outages) can leave the median at 0 in
+every month while the mean and the cumulative delta show them. matplotlib is imported when a
+figure is drawn."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from sim.compare.paired import Comparison
 from sim.results.tables import month_dates
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PLOTS: list[tuple[str, str, list[tuple[str, str | None]]]] = [
     ("delta_trade_pole", "{focus}: trade by partner pole", [("trade_pole", None)]),
@@ -54,38 +60,71 @@ def _selected(cmp: Comparison, picks: list[tuple[str, str | None]]) -> pd.DataFr
 
 def _moving(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows of the items whose band or median differs from 0 in some month."""
-    band = rows[["delta_p10", "delta_p50", "delta_p90"]].abs().to_numpy() > 0
+    band = rows[["delta_p10", "delta_p50", "delta_p90", "delta_mean"]].abs().to_numpy() > 0
     moves = pd.Series(band.any(axis=1), index=rows.index).groupby(rows["item"], sort=False).transform("any")
     return rows[moves.astype(bool)]
 
 
 def plot_deltas(cmp: Comparison, title: str, picks: list[tuple[str, str | None]]) -> Figure:
-    """Median delta (line) and 10-90 % band (shaded) per month, one panel per unit; at most
-    MAX_LINES items per panel (the largest |median delta|). Items and units that never differ
-    are left out ("no difference" if nothing does)."""
+    """Left: median delta (solid), 10-90 % band (shaded) and mean delta (dotted) per month, one
+    panel per unit. Right: the cumulative mean delta from the first month (for per-year rates:
+    sum of monthly deltas / 12, in the unit without '/yr'). At most MAX_LINES items per panel
+    (the largest |median| or |mean| delta). Items and units that never differ are left out."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     rows = _moving(_selected(cmp, picks))
     units = list(dict.fromkeys(rows["unit"]))
-    fig = Figure(figsize=(10.0, 1.2 + 3.0 * max(1, len(units))), layout="constrained")
+    fig = Figure(figsize=(13.0, 1.3 + 3.0 * max(1, len(units))), layout="constrained")
     FigureCanvasAgg(fig)
     reps = cmp.replications
     fig.suptitle(
         f"{title}\ndelta = {cmp.b.label} - {cmp.a.label} ({reps} paired replication"
-        f"{'s' if reps != 1 else ''}; line: median, band: 10-90 %)",
+        f"{'s' if reps != 1 else ''}; solid: median, band: 10-90 %, dotted: mean; right: cumulative mean)",
         fontsize="medium",
     )
-    axes = fig.subplots(max(1, len(units)), 1, sharex=True, squeeze=False)[:, 0]
+    axes = fig.subplots(max(1, len(units)), 2, sharex=True, squeeze=False, width_ratios=[3, 2])
     dates = month_dates(cmp.months)
     edges = dates.append(pd.DatetimeIndex([dates[-1] + pd.offsets.MonthBegin(1)]))
-    for ax, unit in zip(axes, units or [""], strict=True):
-        _panel(ax, rows[rows["unit"] == unit], unit, edges, cmp.months)
+    for (ax, cum_ax), unit in zip(axes, units or [""], strict=True):
+        items = _panel(ax, rows[rows["unit"] == unit], unit, edges, cmp.months)
+        _cumulative(cum_ax, rows[rows["unit"] == unit], items, unit, dates, cmp.months)
     return fig
 
 
-def _panel(ax: Axes, rows: pd.DataFrame, unit: str, edges: pd.DatetimeIndex, months: list[str]) -> None:
-    """One panel: a step line per item over month edges (each month's value held for the month)."""
+def cumulative_unit(unit: str) -> tuple[str, float]:
+    """(unit of the cumulative delta, factor on the sum of monthly values): rates per year are
+    summed over months / 12 (USD bn/yr -> USD bn); other units are summed as they are
+    (month-units)."""
+    if unit.endswith("/yr"):
+        return unit.removesuffix("/yr"), 1.0 / 12.0
+    return f"{unit} x months" if unit else "sum over months", 1.0
+
+
+def _cumulative(
+    ax: Axes, rows: pd.DataFrame, items: list[str], unit: str, dates: pd.DatetimeIndex, months: list[str]
+) -> None:
+    """Cumulative mean delta per item (the same items and colours as the left panel)."""
+    import matplotlib.dates as mdates
+
+    cum_unit, factor = cumulative_unit(unit)
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    for k, item in enumerate(items):
+        g = rows[rows["item"] == item].set_index("month").reindex(months)
+        ax.plot(dates, np.cumsum(g["delta_mean"].fillna(0.0).to_numpy()) * factor, color=f"C{k % 10}", lw=1.6)
+    ax.set_ylabel(f"cumulative mean delta ({cum_unit})", fontsize="small")
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.grid(True, alpha=0.3)
+
+
+def _panel(ax: Axes, rows: pd.DataFrame, unit: str, edges: pd.DatetimeIndex, months: list[str]) -> list[str]:
+    """One panel: a step line per item over month edges (each month's value held for the month);
+    returns the items drawn."""
     import matplotlib.dates as mdates
 
     size = rows.groupby("item", sort=False)["delta_p50"].apply(lambda x: float(x.abs().max()))
+    size = size + rows.groupby("item", sort=False)["delta_mean"].apply(lambda x: float(x.abs().max()))
     spread = rows.groupby("item", sort=False)["delta_p90"].apply(lambda x: float(x.abs().max()))
     items = (size + 1e-6 * spread).sort_values(ascending=False, kind="stable").index[:MAX_LINES]
     ax.axhline(0.0, color="0.5", lw=0.8)
@@ -103,13 +142,15 @@ def _panel(ax: Axes, rows: pd.DataFrame, unit: str, edges: pd.DatetimeIndex, mon
             edges, held("delta_p10"), held("delta_p90"), step="post", color=colour, alpha=0.2, lw=0
         )
         ax.step(edges, held("delta_p50"), where="post", color=colour, lw=1.6, label=str(item))
+        ax.step(edges, held("delta_mean"), where="post", color=colour, lw=1.0, ls=":")
     ax.set_ylabel(f"delta ({unit})" if unit else "delta")
     ax.set_xlim(edges[0], edges[-1])
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=12))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.grid(True, alpha=0.3)
     if len(items):
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize="small")
+        ax.legend(loc="upper left", frameon=False, fontsize="x-small", ncols=2)
+    return [str(i) for i in items]
 
 
 def comparison_figures(cmp: Comparison) -> dict[str, Figure]:

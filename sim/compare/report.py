@@ -155,6 +155,10 @@ def report_markdown(cmp: Comparison, plots: bool = True) -> str:
         "brackets, the 10-90 % band. 'mean' is the mean over all months, 'last' the last month.",
         f"- First month in which the runs differ: {first or 'none (identical runs)'}.",
     ]
+    if cmp.years_differing:
+        from sim.results.summary import years_text
+
+        lines.append(f"- Years in which B differs from A: {years_text(cmp.years_differing)}.")
     lines += [f"- Note: {n}." for n in cmp.notes]
     lines += ["", "## Headline", ""]
     lines += _md_table(["indicator", "unit", "statistic", "delta"], [list(r) for r in headline_rows(cmp)])

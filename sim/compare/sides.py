@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from sim.core.world import World, build_world
@@ -91,13 +92,23 @@ class SideRunner:
     world: World | None = None
     spec: ScenarioSpec | None = None
     tables: dict[str, pd.DataFrame] | None = None
+    flows: np.ndarray | None = None  # (N, N, G) USD bn/yr: to rebuild the world in a worker
+
+    def portable(self) -> SideRunner:
+        """A copy without the built world (cheap to pickle; `ensure_world` rebuilds it)."""
+        return dataclasses.replace(self, world=None) if self.spec is not None else self
+
+    def ensure_world(self) -> None:
+        if self.world is None and self.spec is not None:
+            self.world = build_world(self.spec, self.flows)
 
     def tables_for(self, seed: int) -> dict[str, pd.DataFrame]:
         if self.tables is not None:
             return self.tables
         from sim.api import simulate
 
-        return to_tables(simulate(self.world, seed), self.spec)
+        self.ensure_world()
+        return to_tables(simulate(self.world, seed), self.spec, seed=seed)
 
 
 Source = str | os.PathLike[str] | LoadedScenario
@@ -130,7 +141,9 @@ def resolve_side(source: Source, horizon_end: str | None) -> SideRunner:
         start=spec.start,
         end=spec.end,
     )
-    return SideRunner(side, list(world.actors), list(world.months), world=world, spec=spec)
+    return SideRunner(
+        side, list(world.actors), list(world.months), world=world, spec=spec, flows=loaded.baseline_flows
+    )
 
 
 def _run_dir(path: Path, horizon_end: str | None) -> SideRunner:

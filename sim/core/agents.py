@@ -14,6 +14,8 @@ import mesa
 import numpy as np
 
 from sim.core import alignment as al
+from sim.core import bargaining as bg
+from sim.core.coercion import CoercionRisk, coercion_probability, coercion_risk, trade_value_at_risk
 from sim.core.counterfactual import (
     Snapshot,
     actor_dependence,
@@ -21,13 +23,23 @@ from sim.core.counterfactual import (
     counterfactual,
     snapshot,
 )
-from sim.core.decisions import TERMS, herfindahl, logit_choice, total_utility
+from sim.core.decisions import TERMS, logit_choice, total_utility
 from sim.core.economy import decision_welfare
-from sim.core.policy import apply_action, pressure_intensity, stance, target_of
+from sim.core.policy import OpenDemand, actor_of, apply_action, pressure_intensity, stance, target_of
+from sim.core.utility import annuity_years, horizon_years
 from sim.core.world import World
 from sim.scenario import schema as S
 
 STATUS_QUO = "status_quo"
+
+ROUTE_ACTIONS = (
+    S.RouteDisruptionAction,
+    S.RouteRepriceAction,
+    S.RouteInvestmentAction,
+    S.ContractAction,
+    S.VolumeChangeAction,
+)
+"""Actions that change route conditions, hence the value a pole's route coercion puts at risk."""
 
 
 @dataclass
@@ -40,6 +52,7 @@ class Candidate:
     utility: float
     probability: float = 0.0
     support: float | None = None  # blocs: vote-weighted share of members in favour
+    answer: tuple[OpenDemand, str] | None = None  # an answer to an open demand (sim.core.bargaining)
 
 
 @dataclass
@@ -52,21 +65,29 @@ class Decision:
     support: float | None = None  # blocs: weighted share of members in favour
 
 
+def timing(action: S.Action, horizon: int) -> tuple[int, int]:
+    """(start month, months) of an action's economic effect inside the decision horizon."""
+    if isinstance(action, S.RouteInvestmentAction):
+        return action.lag_months, max(0, horizon - action.lag_months)
+    duration = getattr(action, "duration_months", None)
+    return 0, int(min(duration, horizon)) if duration else horizon
+
+
 def effective_months(action: S.Action, horizon: int) -> float:
     """Months within the decision horizon during which the action's economic effect lasts."""
-    if isinstance(action, S.RouteInvestmentAction):
-        return float(max(0, horizon - action.lag_months))
-    duration = getattr(action, "duration_months", None)
-    return float(min(duration, horizon)) if duration else float(horizon)
+    return float(timing(action, horizon)[1])
 
 
 class _Base:
-    """A status-quo snapshot with per-actor caches of welfare and dependence."""
+    """A status-quo snapshot with per-actor caches of welfare, dependence and coercion risk."""
 
-    def __init__(self, world: World, snap: Snapshot):
+    def __init__(self, world: World, snap: Snapshot, exposure: dict | None = None):
         self.world, self.snap = world, snap
+        self.exposure = {} if exposure is None else exposure
         self._w: dict[int, float] = {}
         self._dep: dict[int, np.ndarray] = {}
+        self._risk: dict[int, CoercionRisk] = {}
+        self._trade_var: dict[int, np.ndarray] = {}
 
     def decision_welfare(self, i: int) -> float:
         if i not in self._w:
@@ -78,14 +99,78 @@ class _Base:
             self._dep[i] = actor_dependence(self.world, self.snap, i)
         return self._dep[i]
 
+    def trade_var(self, i: int) -> np.ndarray:
+        """Trade part of the value at risk per pole (USD bn/yr).
+
+        Re-assessed once a year and whenever the sanctions in force change (`exposure` cache,
+        kept by the model across rounds): trade exposure moves slowly with the time paths.
+        """
+        key = ("trade", i, self.snap.month // 12, tuple(sorted(self.snap.policy.measures)))
+        if key in self.exposure:
+            self._trade_var[i] = self.exposure[key]
+        if i not in self._trade_var:
+            w = self.world
+            self._trade_var[i] = self.exposure[key] = np.array(
+                [
+                    0.0
+                    if q == w.pole_of[i]
+                    else trade_value_at_risk(w, self.snap, i, q, self.decision_welfare(i))
+                    for q in range(len(w.poles))
+                ]
+            )
+        return self._trade_var[i]
+
+    def risk(self, i: int) -> CoercionRisk:
+        """Coercion risk in this base; the value at risk is re-assessed yearly or when routes change."""
+        if i not in self._risk:
+            pol = self.snap.policy
+            key = ("route", i, self.snap.month // 12, _route_signature(self.world, pol, i))
+            if key not in self.exposure:
+                self.exposure[key] = coercion_risk(
+                    self.world, self.snap, i, self.trade_var(i), self.decision_welfare(i)
+                ).value_at_risk
+            var = self.exposure[key]
+            self._risk[i] = CoercionRisk(coercion_probability(self.world, pol, i), var, 0.0)
+        return self._risk[i]
+
+
+def _route_signature(world: World, policy, i: int) -> tuple:
+    """What actor i's route conditions depend on (for the exposure cache): the measures on the routes
+    its shipments can use and on its shipments; measures elsewhere do not invalidate its exposure."""
+    ships = world.extra["ships_of"][i]
+    routes = set(np.flatnonzero(world.ship_allowed[ships].any(axis=0)).tolist()) if len(ships) else set()
+    mine = set(ships.tolist())
+    return (
+        tuple(np.round(policy.capacity_added[sorted(routes)], 6)),
+        tuple(d for d in policy.disruptions if d.route in routes),
+        tuple(d for d in policy.reprices if d.route in routes),
+        tuple(c for c in policy.contracts if c.shipment in mine),
+        tuple(v for v in policy.volume_factors if v.route in mine),
+        tuple(policy.price_factors),
+    )
+
+
+def hedges(world: World, i: int) -> bool:
+    """Actors with a sovereignty (coercion-insurance) term: states that are not poles, hedging > 0."""
+    return bool(world.hedging[i] > 0 and world.pole_of[i] < 0 and world.is_state[i])
+
 
 class Scorer:
-    """Scores candidate actions for actors against one status-quo snapshot."""
+    """Scores candidate actions for actors against one status-quo snapshot (USD bn present value)."""
 
-    def __init__(self, world: World, sq: Snapshot, month: int, alignment: np.ndarray, grievance: np.ndarray):
+    def __init__(
+        self,
+        world: World,
+        sq: Snapshot,
+        month: int,
+        alignment: np.ndarray,
+        grievance: np.ndarray,
+        exposure: dict | None = None,
+    ):
         self.world, self.sq, self.month = world, sq, month
         self.alignment, self.grievance = alignment, grievance
-        self._bases: dict[str, _Base] = {"current": _Base(world, sq)}
+        self.exposure = {} if exposure is None else exposure  # coercion exposure, kept across rounds
+        self._bases: dict[str, _Base] = {"current": _Base(world, sq, self.exposure)}
         self._rivals: dict[int, list[int]] = {}
 
     def base_for(self, action: S.Action) -> _Base:
@@ -93,21 +178,18 @@ class Scorer:
 
         Route investments pay off for years, so they are valued against structural
         conditions (today's policy without the temporary route disruptions in force),
-        not against this month's outage. Everything else: the current snapshot.
+        not against this month's outage; their resilience value comes from the coercion
+        risk (sim.core.coercion). Everything else: the current snapshot.
         """
         if not isinstance(action, S.RouteInvestmentAction) or not self.sq.policy.disruptions:
             return self._bases["current"]
         if "structural" not in self._bases:
             policy = self.sq.policy.copy()
             policy.disruptions = []
-            self._bases["structural"] = _Base(self.world, snapshot(self.world, policy, self.month))
+            self._bases["structural"] = _Base(
+                self.world, snapshot(self.world, policy, self.month), self.exposure
+            )
         return self._bases["structural"]
-
-    @property
-    def region_gdp(self) -> float:
-        """GDP of the contested middle states (states that are not poles), USD bn."""
-        w = self.world
-        return float(w.gdp[w.is_state & (w.pole_of < 0)].sum()) or 1.0
 
     def predicted_shift(
         self, base: _Base, j: int, pole: int, cf: Snapshot, intensity: float, months: float
@@ -116,7 +198,7 @@ class Scorer:
 
         The alignment layer's own forces: the welfare change the action brings j
         (gain force, sustained over the action's effective months) plus the one-off
-        pressure impulse (compliance minus backlash); anchor pull ignored.
+        pressure impulse (compliance minus backlash), damped by j's hedging; anchor pull ignored.
         """
         w, p = self.world, self.world.params
         d_wj = decision_welfare(w, actor_welfare(w, cf, j), j) - base.decision_welfare(j)
@@ -127,10 +209,11 @@ class Scorer:
         force += al.pressure_force(
             press, base.dependence(j)[None, :], w.sovereignty[[j]], _rates(w), w.compliance[[j]]
         )[0]
+        force /= 1.0 + p.alignment_hedging_damping * w.hedging[j]
         return float(al.exponentiated_step(self.alignment[j], force)[pole] - self.alignment[j, pole])
 
     def rivals(self, i: int) -> list[int]:
-        """Actors that i sanctions (it is a sender of a measure in force against them)."""
+        """Targets of the measures i sends (only targets: third parties that gain are not rivals)."""
         if i not in self._rivals:
             self._rivals[i] = sorted({m.target for m in self.sq.policy.measures.values() if i in m.senders})
         return self._rivals[i]
@@ -138,43 +221,81 @@ class Scorer:
     def status_quo(self) -> dict[str, float]:
         return dict.fromkeys(TERMS, 0.0)
 
+    def sovereignty(
+        self, base: _Base, i: int, action: S.Action, cf: Snapshot, d_w: float, lasting: float
+    ) -> float:
+        """hedging_weight x change in expected loss from coercion (USD bn PV; + is worse).
+
+        Split in a value-at-risk change (new routes, contracts: counted once an investment has
+        arrived, the `lasting` share of the horizon) and a coercion-chance change (grievance the
+        action causes, counted at once). Value at risk is re-assessed only for actions that change
+        routes or trade costs, and cached per year and route state.
+        """
+        w, p = self.world, self.world.params
+        changes_trade = isinstance(action, S.SanctionAction | S.LiftSanctionAction)
+        r0 = base.risk(i)
+        var = r0.value_at_risk
+        if isinstance(action, ROUTE_ACTIONS) or changes_trade:
+            key = ("cand", i, self.month // 12, _route_signature(w, base.snap.policy, i), repr(action))
+            var = None if changes_trade else self.exposure.get(key)
+            if var is None:
+                cf_c = cf  # an investment is judged as if arrived: the chain re-reads capacity from policy
+                if isinstance(action, S.RouteInvestmentAction) and action.lag_months > 0:
+                    arrived = action.model_copy(update={"lag_months": 0})
+                    cf_c = counterfactual(w, base.snap, arrived, self.month)
+                trade_var = None if changes_trade else base.trade_var(i)
+                var = coercion_risk(w, cf_c, i, trade_var, base.decision_welfare(i) + d_w).value_at_risk
+                self.exposure[key] = var
+        prob = coercion_probability(w, cf.policy, i)
+        years_c = annuity_years(p, 0, p.coercion_duration_months)
+        d_var = float((r0.probability * (var - r0.value_at_risk)).sum()) * years_c
+        d_prob = float(((prob - r0.probability) * var).sum()) * years_c
+        if isinstance(action, S.RouteInvestmentAction):
+            d_var *= lasting
+        return float(w.hedging[i] * (d_var + d_prob))
+
     def score(self, i: int, action: S.Action) -> dict[str, float]:
-        """Utility terms (points = % of GDP) of actor i taking `action` now, vs the status quo."""
+        """Utility terms (USD bn, present value over the horizon) of actor i taking `action` now.
+
+        Every term is a difference against the same month's status quo.
+        """
         w, p = self.world, self.world.params
         base = self.base_for(action)
         cf = counterfactual(w, base.snap, action, self.month)
-        gdp = w.gdp[i]
-        months = effective_months(action, p.decision_horizon_months)
+        start, months = timing(action, p.decision_horizon_months)
+        years = annuity_years(p, start, months)
+        lasting = years / max(horizon_years(p), 1e-12)
         d_w = decision_welfare(w, actor_welfare(w, cf, i), i) - base.decision_welfare(i)
-        econ = 100.0 * d_w * months / 12.0 / gdp
-        cost = 100.0 * getattr(action, "cost_usd_bn", 0.0) / gdp
+        econ = d_w * years
+        cost = float(getattr(action, "cost_usd_bn", 0.0))
         st = stance(w, self.sq.policy, action, i)
-        dep_sq, dep_cf = base.dependence(i), actor_dependence(w, cf, i)
+        per_stance = p.stance_utility * w.gdp[i]  # USD bn per unit of stance
         security = (
-            w.security_weight[i]
-            * p.stance_utility
-            * float((w.security_dependence[i] * np.minimum(st, 0.0)).sum())
+            w.security_weight[i] * per_stance * float((w.security_dependence[i] * np.minimum(st, 0.0)).sum())
         )
-        # Dependence effects last as long as the economic ones: scale by the share of the horizon.
-        lasting = months / p.decision_horizon_months
-        ident = w.alignment_weight[i] * float(
-            (self.alignment[i] * (p.stance_utility * st + 100.0 * lasting * (dep_cf - dep_sq))).sum()
-        )
-        sovereignty = w.hedging[i] * 100.0 * lasting * float(herfindahl(dep_cf) - herfindahl(dep_sq))
+        # Identity: the stance toward the poles one is aligned with. (Shifts of trade dependence are
+        # valued by econ and, for hedgers, by the sovereignty term: not counted again here.)
+        ident = w.alignment_weight[i] * per_stance * float((self.alignment[i] * st).sum())
+        sovereignty = self.sovereignty(base, i, action, cf, d_w, lasting) if hedges(w, i) else 0.0
         influence = punishment = 0.0
         pole = w.pole_of[i]
         intensity = pressure_intensity(action)
-        if pole >= 0:
-            for j in target_of(w, action):
-                if j == i or not w.is_state[j] or w.pole_of[j] >= 0:
-                    continue
+        who = actor_of(action)
+        acting = who is not None and i in w.members(who)  # only one's own acts punish or influence
+        for j in target_of(w, action) if acting else []:
+            if j == i or not w.is_state[j]:
+                continue
+            # Punishing whom one holds a grievance against (poles and, retaliating, middle states):
+            # valued on the smaller of the two economies (what the episode is about).
+            size = min(w.gdp[i], w.gdp[j])
+            punishment += p.punishment_weight * float(self.grievance[i, j]) * intensity * size
+            if pole >= 0 and w.pole_of[j] < 0:
                 shift = self.predicted_shift(base, j, pole, cf, intensity, months)
-                influence += p.influence_weight * 100.0 * w.gdp[j] / self.region_gdp * shift
-                punishment += p.punishment_weight * float(self.grievance[i, j]) * intensity
+                influence += p.influence_weight * w.gdp[j] * shift
         rivalry = 0.0
         for r in self.rivals(i):
             d_wr = decision_welfare(w, actor_welfare(w, cf, r), r) - base.decision_welfare(r)
-            rivalry += p.rivalry_weight * 100.0 * (-d_wr) * months / 12.0 / w.gdp[r]
+            rivalry += p.rivalry_weight * (-d_wr) * years
         return {
             "econ": econ,
             "security": security,
@@ -245,6 +366,11 @@ class _Decider(mesa.Agent):
 class StateAgent(_Decider):
     """A state (or the Rest of World) at row `index` of the world's arrays."""
 
+    def rationality(self, world: World) -> float:
+        """Logit lambda (1/USD bn): `decision_rationality_pole` for poles, `decision_rationality` else."""
+        p = world.params
+        return p.decision_rationality_pole if world.pole_of[self.index] >= 0 else p.decision_rationality
+
     def __init__(self, model: mesa.Model, index: int, name: str, menu: list[S.MenuItem]):
         super().__init__(model)
         self.index = index
@@ -255,12 +381,19 @@ class StateAgent(_Decider):
     def decide(self, scorer: Scorer, rationality: float, uniform: float) -> Decision | None:
         """Score the status quo and each available item; draw one by logit."""
         items = self.available(scorer, self.index)
-        if not items:
+        demands = [od for od in scorer.sq.policy.demands if od.target == self.index]
+        if not items and not demands:
             return None
         cands = [Candidate(STATUS_QUO, None, scorer.status_quo(), 0.0)]
         for m in items:
             terms = scorer.score(self.index, m.action)
             cands.append(Candidate(m.name, m.action, terms, float(total_utility(terms))))
+        for od in demands:  # concede / refuse / counter (status quo: wait until the deadline)
+            for ans in bg.answers(od):
+                terms = bg.answer_terms(scorer, self.index, od, ans)
+                cand = Candidate(bg.answer_name(od, ans), od.demand, terms, float(total_utility(terms)))
+                cand.answer = (od, ans)
+                cands.append(cand)
         return Decision(self.name, self.draw(scorer, cands, rationality, uniform), cands)
 
 
@@ -288,6 +421,10 @@ class BlocAgent(_Decider):
         self.threshold = threshold
         self.menu = menu
         self.last_chosen = {}
+
+    def rationality(self, world: World) -> float:
+        """Logit lambda (1/USD bn) of a bloc: `decision_rationality_pole`."""
+        return world.params.decision_rationality_pole
 
     def decide(self, scorer: Scorer, rationality: float, uniform: float) -> Decision | None:
         items = self.available(scorer, self.members[0])

@@ -11,7 +11,7 @@ only for the actors the decision needs (the decider and its targets).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,38 +21,73 @@ from sim.core.economy import (
     RouteState,
     blocked_flows,
     buyer_shares,
+    contract_terms,
     diversion_for,
+    recovery_offer,
     route_conditions,
+    route_money,
     route_state,
+    sanctions_economy,
+    spend_factor,
 )
 from sim.core.policy import Policy, apply_action
-from sim.core.routes import Allocation, allocate
-from sim.core.sanctions import Diversion, cost_factors, detection_chance
+from sim.core.routes import Allocation, allocate_with_contracts
+from sim.core.sanctions import Diversion, detection_chance, displace_direct
 from sim.core.world import World
 from sim.scenario import schema as S
 
 
 @dataclass
 class Snapshot:
-    """An equilibrium economy for one policy state (no partial adjustment)."""
+    """An equilibrium economy for one policy state in one month (no partial adjustment)."""
 
     policy: Policy
     tau: np.ndarray
-    direct: np.ndarray
+    direct: np.ndarray  # (N, N, G) after intermediated supply displaced part of the direct flows
     price: np.ndarray
     diversion: Diversion
     routes: RouteState
-    blocked: np.ndarray  # (N, N, G) USD bn/yr
+    blocked: np.ndarray  # (N, N, G) USD bn/yr, all sanctioned cells
     sanctioned: np.ndarray  # (N, N, G) bool
+    gravity_direct: np.ndarray | None = None  # (N, N, G) before intermediation
+    controlled: np.ndarray | None = None  # (N, N, G) blocked at the coalition's export-control cells
+    controls: np.ndarray | None = None  # (N, N, G) bool export-control cells
+    spend: np.ndarray | None = None  # (N, G) the month's importer spending without measures
+    month: int = 0
+    factor: np.ndarray | None = None  # (N, G) the month's spending factor vs the base year
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # buyer shares per (shipper, good)
+
+    def buyers(self, world: World, shipper: int, good: int) -> np.ndarray:
+        """Route buyer shares (R, N) of a shipper's good in this snapshot (cached)."""
+        key = (shipper, good)
+        if key not in self.cache:
+            self.cache[key] = buyer_shares(world, self.tau, self.price, self.factor, shipper, good)
+        return self.cache[key]
 
 
 def snapshot(world: World, policy: Policy, month: int) -> Snapshot:
     """Full equilibrium evaluation of a policy state (used once per decision round)."""
-    tau = cost_factors(list(policy.measures.values()), world.shape)
-    direct, price = trade.gravity_equilibrium(world.gravity_flows, tau, world.params.trade_elasticity)
-    blocked, sanctioned = blocked_flows(world, direct, tau), tau > 1.0
-    div = diversion_for(world, policy, direct, tau, price, blocked, sanctioned)
-    return Snapshot(policy, tau, direct, price, div, route_state(world, policy, month), blocked, sanctioned)
+    tau, base, _, gdirect, price, blocked, controlled, controls = sanctions_economy(
+        world, policy, month, None
+    )
+    div = diversion_for(world, policy, gdirect, tau, price, controlled, controls)
+    direct, div = displace_direct(gdirect, div, world.params.reexport_markup)
+    return Snapshot(
+        policy,
+        tau,
+        direct,
+        price,
+        div,
+        route_state(world, policy, month),
+        blocked,
+        tau > 1.0,
+        gdirect,
+        controlled,
+        controls,
+        trade.expenditure(base),
+        month,
+        spend_factor(world, policy, month),
+    )
 
 
 def _changed_columns(world: World, action: S.Action, policy: Policy) -> np.ndarray:
@@ -74,39 +109,77 @@ def _changed_columns(world: World, action: S.Action, policy: Policy) -> np.ndarr
     return np.zeros(0, dtype=np.intp)
 
 
+_ROUTE_ACTIONS = (
+    S.RouteDisruptionAction,
+    S.RouteRepriceAction,
+    S.RouteInvestmentAction,
+    S.ContractAction,
+    S.VolumeChangeAction,
+)
+
+
 def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> Snapshot:
     """The equilibrium economy if `action` were taken now, recomputing only what it touches."""
     policy = sq.policy.copy()
     apply_action(world, policy, action, month)
+    if isinstance(action, S.PriceChangeAction):
+        return snapshot(world, policy, month)  # a price moves every market of the good: recompute
     cols = _changed_columns(world, action, sq.policy)
-    tau, direct, price, blocked, sanctioned = sq.tau, sq.direct, sq.price, sq.blocked, sq.sanctioned
+    tau, gdirect, price = sq.tau, sq.gravity_direct, sq.price
+    blocked, sanctioned, controlled, controls = sq.blocked, sq.sanctioned, sq.controlled, sq.controls
     if cols.size:
-        tau = cost_factors(list(policy.measures.values()), world.shape)
-        direct, price = trade.gravity_equilibrium(
-            world.gravity_flows, tau, world.params.trade_elasticity, cols
+        tau, base, _, gdirect, price, blocked, controlled, controls = sanctions_economy(
+            world, policy, month, None, cols
         )
-        direct[:, ~np.isin(np.arange(world.n), cols), :] = sq.direct[:, ~np.isin(np.arange(world.n), cols), :]
-        keep = np.ones(world.n, dtype=bool)
-        keep[cols] = False
-        price[keep] = sq.price[keep]
-        blocked, sanctioned = blocked_flows(world, direct, tau), tau > 1.0
+        others = ~np.isin(np.arange(world.n), cols)
+        gdirect[:, others, :] = sq.gravity_direct[:, others, :]
+        price[others] = sq.price[others]
+        blocked = blocked_flows(base, gdirect, tau)
+        controlled = np.where(controls, blocked, 0.0)
+        sanctioned = tau > 1.0
     touches_div = cols.size or isinstance(action, S.EnforcementAction | S.SecondarySanctionAction)
-    cells = sq.diversion.cells if not cols.size else None  # same blocked cells unless costs changed
-    div = (
-        diversion_for(world, policy, direct, tau, price, blocked, sanctioned, cells)
-        if touches_div
-        else sq.diversion
-    )
+    if touches_div:
+        cells = sq.diversion.cells if not cols.size else None  # same blocked cells unless costs changed
+        div = diversion_for(world, policy, gdirect, tau, price, controlled, controls, cells)
+        direct, div = displace_direct(gdirect, div, world.params.reexport_markup)
+    else:
+        direct, div = sq.direct, sq.diversion
     routes = sq.routes
-    if isinstance(action, S.RouteDisruptionAction | S.RouteRepriceAction | S.RouteInvestmentAction):
-        routes = _reroute(world, policy, sq.routes, world.route_index[action.route], month, action)
-    return Snapshot(policy, tau, direct, price, div, routes, blocked, sanctioned)
+    if isinstance(action, _ROUTE_ACTIONS):
+        r = world.route_index[action.route] if hasattr(action, "route") else None
+        routes = _reroute(world, policy, sq.routes, r, month, action)
+    return Snapshot(
+        policy,
+        tau,
+        direct,
+        price,
+        div,
+        routes,
+        blocked,
+        sanctioned,
+        gdirect,
+        controlled,
+        controls,
+        sq.spend,
+        month,
+        sq.factor,
+        sq.cache if not cols.size else {},  # buyer shares depend on tau and prices only
+    )
+
+
+def _component_cells(world: World, route: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.ix_ index of the (shipments, routes) block of a route's network component (cached)."""
+    cache = world.extra.setdefault("_component_cells", {})
+    if route not in cache:
+        ships, rts = world.extra["route_components"][route]
+        cache[route] = np.ix_(ships, rts)
+    return cache[route]
 
 
 def _reroute(
-    world: World, policy: Policy, base: RouteState, route: int, month: int, action: S.Action
+    world: World, policy: Policy, base: RouteState, route: int | None, month: int, action: S.Action
 ) -> RouteState:
-    """Re-allocate only the route-network component containing `route`.
+    """Re-allocate only the route-network component the action touches.
 
     An investment is evaluated as if its capacity had arrived (its payoff is
     counted only after the lag by the decision horizon).
@@ -115,33 +188,49 @@ def _reroute(
     if isinstance(action, S.RouteInvestmentAction):
         capacity = capacity.copy()
         capacity[route] += action.capacity_added
+    if route is None:  # a volume change: the component of the shipment's first route
+        route = int(np.flatnonzero(world.ship_allowed[world.shipments.index(action.shipment)])[0])
     ships, rts = world.extra["route_components"][route]
-    sub = allocate(
+    cell = _component_cells(world, route)
+    terms = contract_terms(world, policy)
+    value = base.value
+    sub = allocate_with_contracts(
         offered[ships],
-        world.ship_value[ships],
-        world.ship_allowed[np.ix_(ships, rts)],
+        np.where(np.isfinite(world.ship_value[ships]), value[ships], np.inf),
+        world.ship_allowed[cell],
         (tariff + world.route_risk0)[rts],
         capacity[rts],
         world.params.route_logit_scale,
+        None if terms is None else terms.committed[cell],
     )
     shipped = base.allocation.shipped.copy()
     lost = base.allocation.lost.copy()
-    shipped[np.ix_(ships, rts)] = sub.shipped
+    shipped[cell] = sub.shipped
     lost[ships] = sub.lost
-    return RouteState(capacity, tariff, offered, Allocation(shipped, lost))
+    firm = None
+    if terms is not None:
+        firm = np.zeros_like(shipped) if base.allocation.firm is None else base.allocation.firm.copy()
+        firm[cell] = sub.firm if sub.firm is not None else 0.0
+    return RouteState(
+        capacity,
+        tariff,
+        offered,
+        Allocation(shipped, lost, firm),
+        value,
+        terms,
+        recovery_offer(world, policy),
+    )
 
 
 def actor_welfare(world: World, snap: Snapshot, i: int) -> dict[str, float]:
     """Welfare components of one actor, USD bn/yr (same terms as economy.welfare)."""
     rs = snap.routes
-    value = world.extra["ship_value_finite"]
     ships = world.extra["ships_of"][i]
-    shipped = rs.allocation.shipped
-    route_rev = float((shipped[ships] * (value[ships, None] - rs.tariff[None, :])).sum() * VALUE_SCALE)
+    rev_s, paid_r = route_money(world, rs)
+    route_rev = float(rev_s[ships].sum())
     transit = 0.0
     for r in world.extra["transit_routes_of"][i]:
-        fee = shipped[:, r].sum() * rs.tariff[r] * world.route_fee_share[r] * VALUE_SCALE
-        transit += fee / max(1, int(world.route_transit[r].sum()))
+        transit += paid_r[r] * world.route_fee_share[r] / max(1, int(world.route_transit[r].sum()))
     div = snap.diversion
     n_goods = len(world.goods)
     by_good = (
@@ -160,7 +249,7 @@ def actor_welfare(world: World, snap: Snapshot, i: int) -> dict[str, float]:
         "route_revenue": route_rev,
         "transit_fees": float(transit),
         "reexport_margin": float(margin),
-        "import_cost": float((world.extra["spend"][i] * np.minimum(rise, 1.0)).sum()),
+        "import_cost": float((snap.spend[i] * np.minimum(rise, 1.0)).sum()),
         "transfers": float(transfers),
         "expected_penalty": float(
             12.0
@@ -187,12 +276,19 @@ def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
         np.add.at(bil, s, d[:, i])  # s -> i legs
         np.add.at(bil, t, mk * d[:, i])  # i -> t legs
         bil += d[s == i].sum(axis=0) + mk * d[t == i].sum(axis=0)  # i -> m and m -> i legs
-    value = world.extra["ship_value_finite"]
     ships = world.extra["ships_of"][i]
-    ship_v = snap.routes.allocation.shipped[ships] * value[ships, None] * VALUE_SCALE  # (k, R)
+    rs = snap.routes
+    ship_v = rs.allocation.shipped[ships] * rs.value[ships, None] * VALUE_SCALE  # (k, R)
+    terms = rs.contracts
     for k, s in enumerate(ships):
         if world.ship_good[s] >= 0:
-            bil += ship_v[k] @ buyer_shares(world, snap.tau, i, world.ship_good[s])
+            v = ship_v[k]
+            if terms is not None and (terms.buyer[s] >= 0).any():
+                named = terms.buyer[s] >= 0
+                firm = rs.allocation.firm[s] * rs.value[s] * VALUE_SCALE
+                np.add.at(bil, terms.buyer[s, named], firm[named])
+                v = v - np.where(named, firm, 0.0)
+            bil += v @ snap.buyers(world, i, int(world.ship_good[s]))
     v = bil @ world.extra["pole_members"] + ship_v.sum(axis=0) @ world.route_control
     total = v.sum()
     return v / total if total > 0 else v

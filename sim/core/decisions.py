@@ -5,25 +5,15 @@ An actor scores each candidate action a (status quo included) by
     U(a) = econ(a) + security(a) + alignment(a) + influence(a) + punishment(a)
            + rivalry(a) - sovereignty(a) - cost(a)
 
-all in utility points, where one point is 1 % of the actor's GDP per year:
-    econ        100 * change in economic welfare (USD bn/yr, from the trade and
-                route layers' counterfactual) * months it lasts / 12 / GDP
-    security    security_weight * stance_utility * sum_p security_dependence[p] * min(0, stance[p])
-    alignment   alignment_weight * sum_p alignment[p] * (stance_utility * stance[p]
-                + 100 * dDependence[p] * lasting)
-    influence   influence_weight * 100 * sum_j (GDP_j / GDP of all middle states) * predicted shift of
-                middle state j toward i's pole (poles only)
-    punishment  punishment_weight * grievance against the target * pressure intensity
-    rivalry     rivalry_weight * 100 * sum over rivals r of (-change in r's welfare) / GDP_r,
-                rivals being the actors the decider sanctions (why a sanctioning pole
-                values closing leakage: the measure bites harder)
-    sovereignty hedging_weight * 100 * change in the HHI of dependence across poles * lasting
-                (lasting = months the effect lasts within the horizon / horizon)
-    cost        100 * direct cost (USD bn) / GDP
+every term in USD bn of present value over the decision horizon, as a difference against
+the same month's status quo (the terms are computed in `sim.core.agents.Scorer`; the
+currency and its exchange rates in `sim.core.utility` and `sim.params`; sovereignty, the
+hedging term, in `sim.core.coercion`; docs/model.md, "Decisions (ODD+D)"), and chooses by a
+multinomial logit with rationality lambda (1/USD bn):
 
-and chooses by a multinomial logit with rationality lambda:
     P(a) = exp(lambda * U(a)) / sum_b exp(lambda * U(b))     (McFadden 1974)
-The draw uses one uniform number from the model's Generator, so a run is
+
+The draw uses one uniform number from the decider's own random stream, so a run is
 reproducible from its seed.
 """
 
@@ -45,10 +35,13 @@ def herfindahl(shares: np.ndarray) -> np.ndarray:
 def multivector_index(shares: np.ndarray) -> np.ndarray:
     """Evenness of dependence across P poles: (1 - HHI) / (1 - 1/P), in [0, 1].
 
-    1 means equal dependence on every pole, 0 dependence on a single pole.
+    1 means equal dependence on every pole, 0 dependence on a single pole; an actor with no pole
+    exposure at all (every share 0) has index 0, not the 1 / (1 - 1/P) the formula would give.
     """
     p = shares.shape[-1]
-    return (1.0 - herfindahl(shares)) / (1.0 - 1.0 / p)
+    exposed = shares.sum(axis=-1) > 0
+    index = (1.0 - herfindahl(shares)) / (1.0 - 1.0 / p)
+    return np.clip(np.where(exposed, index, 0.0), 0.0, 1.0)
 
 
 def total_utility(terms: dict[str, np.ndarray]) -> np.ndarray:

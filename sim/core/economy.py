@@ -1,4 +1,4 @@
-"""One month of the economy: sanctions -> gravity -> re-exports -> routes -> welfare.
+"""One month of the economy: time paths -> sanctions -> gravity -> re-exports -> routes -> welfare.
 
 Pure functions of (world, policy, month). `evaluate` computes the full monthly
 outcome the model records; `Counterfactual` re-evaluates only what an action
@@ -12,20 +12,22 @@ volume (Mt or bcm) x price (USD per t or per 1000 m3) to USD bn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.core import trade
 from sim.core.policy import Policy
-from sim.core.routes import Allocation, allocate
+from sim.core.routes import Allocation, allocate, allocate_with_contracts, place_commitments
 from sim.core.sanctions import (
     Diversion,
     DiversionParams,
     apply_diversion,
     cost_factors,
     detection_chance,
+    displace_direct,
     expected_penalty,
+    export_controls,
     reexport_diversion,
 )
 from sim.core.world import World
@@ -58,14 +60,46 @@ def diversion_params(world: World) -> DiversionParams:
     )
 
 
+@dataclass(frozen=True)
+class ContractTerms:
+    """Contracts in force as (S, R) arrays: committed volume (unit/yr), the volume-weighted
+    contract tariff (USD/unit), take-or-pay share, and the buyer index (-1: the route's buyers)."""
+
+    committed: np.ndarray
+    tariff: np.ndarray
+    take_or_pay: np.ndarray
+    buyer: np.ndarray
+
+
+def contract_terms(world: World, policy: Policy) -> ContractTerms | None:
+    """The contracts in force as arrays, or None when there are none."""
+    if not policy.contracts:
+        return None
+    shape = world.ship_allowed.shape
+    vol, paid, top = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    buyer = np.full(shape, -1, dtype=np.intp)
+    for c in policy.contracts:
+        vol[c.shipment, c.route] += c.volume
+        paid[c.shipment, c.route] += c.volume * c.tariff
+        top[c.shipment, c.route] += c.volume * c.take_or_pay
+        if c.buyer >= 0:
+            buyer[c.shipment, c.route] = c.buyer
+    safe = np.where(vol > 0, vol, 1.0)
+    return ContractTerms(vol, paid / safe, top / safe, buyer)
+
+
 @dataclass
 class RouteState:
     """Route conditions and allocation for a month."""
 
     capacity: np.ndarray  # (R,) unit/yr after disruptions and investment
     tariff: np.ndarray  # (R,) USD/unit after repricing
-    offered: np.ndarray  # (S,) unit/yr
+    offered: np.ndarray  # (S,) unit/yr, deferred volume offered again included
     allocation: Allocation
+    value: np.ndarray | None = None  # (S,) netback value USD/unit this month (0 where none)
+    contracts: ContractTerms | None = None
+    recovery: np.ndarray | None = None  # (S,) part of `offered` that is deferred volume, unit/yr
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # derived values (route_money)
 
 
 @dataclass
@@ -74,17 +108,64 @@ class Outcome:
 
     tau: np.ndarray  # (N, N, G) cost factors
     equilibrium: np.ndarray  # (N, N, G) gravity target flows
-    direct: np.ndarray  # (N, N, G) direct flows after partial adjustment
+    gravity_direct: np.ndarray  # (N, N, G) direct flows after partial adjustment, before intermediation
+    direct: np.ndarray  # (N, N, G) direct flows after intermediated supply displaced part of them
     price: np.ndarray  # (N, G) import price-index change vs baseline
     blocked: np.ndarray  # (N, N, G) fall in direct flows at sanctioned cells
+    controlled: np.ndarray  # (N, N, G) fall in direct flows at the coalition's export-control cells
     diversion: Diversion
     routes: RouteState
     flows: np.ndarray  # (N, N, G) recorded: direct + re-export legs + route-carried
     welfare: dict[str, np.ndarray]  # WELFARE_TERMS -> (N,)
+    base: np.ndarray  # (N, N, G) the month's flows without any measure (time paths applied)
+
+    @property
+    def hat(self) -> np.ndarray:
+        """gravity_direct / base: the policy effect carried into next month's partial adjustment."""
+        return flow_hat(self.gravity_direct, self.base)
+
+
+def spend_factor(world: World, policy: Policy, month: int) -> np.ndarray:
+    """Importer spending factor (N, G) of the month vs the base year: time paths x price events."""
+    f = world.paths.spend[min(month, len(world.months) - 1)]
+    if policy.price_factors:
+        f = f.copy()
+        for t in policy.price_factors:
+            f[:, t.route] *= t.factor
+    return f
+
+
+def base_flows(world: World, policy: Policy, month: int) -> np.ndarray:
+    """The month's gravity flows without measures, X0[i, j, g] x spending factor[j, g], USD bn/yr.
+
+    The last month's array is cached (decisions evaluate many counterfactuals per month).
+    """
+    key = (month, tuple((t.route, t.factor) for t in policy.price_factors))
+    cache = world.extra.setdefault("_base_cache", {})
+    if cache.get("key") != key:
+        cache["key"] = key
+        cache["value"] = world.gravity_flows * spend_factor(world, policy, month)[None, :, :]
+    return cache["value"]
+
+
+def ship_values(world: World, policy: Policy, month: int) -> np.ndarray:
+    """Netback value per unit of each shipment this month, USD/unit (0 where it has none)."""
+    value = world.extra["ship_value_finite"].copy()
+    goods = world.ship_good
+    has = goods >= 0
+    price = world.paths.price[min(month, len(world.months) - 1)].copy()
+    for t in policy.price_factors:
+        price[t.route] *= t.factor
+    value[has] *= price[goods[has]]
+    return value
 
 
 def route_conditions(world: World, policy: Policy, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(capacity, tariff, offered) for the month: disruptions take the minimum factor."""
+    """(capacity, tariff, offered) for the month: disruptions take the minimum factor.
+
+    Offered = the shipment's volume path x volume events + deferred volume offered again
+    (backlog x 12 / outage_recovery_months, unit/yr).
+    """
     factor = np.ones(len(world.routes))
     for d in policy.disruptions:
         factor[d.route] = min(factor[d.route], d.factor)
@@ -92,26 +173,69 @@ def route_conditions(world: World, policy: Policy, month: int) -> tuple[np.ndarr
     tariff = world.route_tariff0.copy()
     for r in policy.reprices:
         tariff[r.route] *= r.factor
-    offered = world.ship_volume0 * (1.0 + world.ship_growth) ** (month / 12.0)
-    return capacity, tariff, offered
+    return capacity, tariff, planned_volume(world, policy, month) + recovery_offer(world, policy)
+
+
+def planned_volume(world: World, policy: Policy, month: int) -> np.ndarray:
+    """Offered volume before deferred volume, unit/yr (S,): the volume path x volume events."""
+    offered = world.paths.volume[min(month, len(world.months) - 1)].copy()
+    for v in policy.volume_factors:
+        offered[v.route] *= v.factor
+    return offered
+
+
+def recovery_offer(world: World, policy: Policy) -> np.ndarray:
+    """Deferred volume offered this month, unit/yr (S,)."""
+    return policy.backlog * 12.0 / world.params.outage_recovery_months
 
 
 def route_state(world: World, policy: Policy, month: int) -> RouteState:
     capacity, tariff, offered = route_conditions(world, policy, month)
-    alloc = allocate(
+    value = ship_values(world, policy, month)
+    terms = contract_terms(world, policy)
+    alloc = allocate_with_contracts(
         offered,
-        world.ship_value,
+        np.where(np.isfinite(world.ship_value), value, np.inf),
         world.ship_allowed,
         tariff + world.route_risk0,
         capacity,
         world.params.route_logit_scale,
+        None if terms is None else terms.committed,
     )
-    return RouteState(capacity, tariff, offered, alloc)
+    return RouteState(capacity, tariff, offered, alloc, value, terms, recovery_offer(world, policy))
 
 
-def blocked_flows(world: World, direct: np.ndarray, tau: np.ndarray) -> np.ndarray:
-    """Fall in direct flows at sanctioned cells, B[s, t, g] in USD bn/yr."""
-    return np.where(tau > 1.0, np.maximum(world.gravity_flows - direct, 0.0), 0.0)
+def update_backlog(world: World, policy: Policy, rs: RouteState) -> np.ndarray:
+    """Carry deferred volume to next month; returns the volume shut in for good this month (unit/yr).
+
+    Planned volume is served before deferred volume: of this month's unshipped volume L
+    and deferred offer e, if L <= e the deferred volume shipped, (e - L) / 12, leaves the
+    backlog; else the planned volume L - e is shut in, a share `outage_recovery_share` of it
+    (in unit: / 12 for one month) joins the backlog and the rest is lost (stays in the ground).
+    """
+    lost, e = rs.allocation.lost, rs.recovery
+    shut_in = np.maximum(lost - e, 0.0)
+    recovered = np.maximum(e - lost, 0.0)
+    share = world.params.outage_recovery_share
+    policy.backlog[:] = np.maximum(policy.backlog - recovered / 12.0, 0.0) + share * shut_in / 12.0
+    return (1.0 - share) * shut_in
+
+
+def coalition_measures(world: World, policy: Policy) -> list:
+    """Measures of the sanctions coalition (every sender in a `sanctions_coalition` bloc).
+
+    Without such a bloc in the scenario, every measure counts.
+    """
+    members = world.extra["coalition"]
+    measures = list(policy.measures.values())
+    if members is None:
+        return measures
+    return [m for m in measures if all(members[s] for s in m.senders)]
+
+
+def blocked_flows(base: np.ndarray, direct: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Fall in direct flows at sanctioned cells vs the month's unsanctioned flows, USD bn/yr."""
+    return np.where(tau > 1.0, np.maximum(base - direct, 0.0), 0.0)
 
 
 def diversion_for(
@@ -120,21 +244,21 @@ def diversion_for(
     direct: np.ndarray,
     tau: np.ndarray,
     price: np.ndarray,
-    blocked: np.ndarray | None = None,
-    sanctioned: np.ndarray | None = None,
+    controlled: np.ndarray,
+    controls: np.ndarray,
     cells: np.ndarray | None = None,
 ) -> Diversion:
-    """Re-exports for the month's blocked flows (pass `blocked`/`sanctioned` to reuse computed arrays)."""
-    if sanctioned is None:
-        sanctioned = tau > 1.0
-    if blocked is None:
-        blocked = blocked_flows(world, direct, tau)
+    """Re-exports for the month's blocked flows under the coalition's export controls.
+
+    controlled: the fall in direct flows at export-control cells (USD bn/yr); controls: bool
+    mask of those cells (an intermediary under its own control of (t, g) cannot serve it).
+    """
     premium = np.where(np.isfinite(price), price - 1.0, 1.0)
     penalty = expected_penalty(policy.secondary, world.n, len(world.goods))
     return reexport_diversion(
-        blocked,
+        controlled,
         premium,
-        sanctioned,
+        controls,
         policy.enforcement,
         penalty,
         world.customs_union,
@@ -142,35 +266,121 @@ def diversion_for(
         world.extra["spend"],
         diversion_params(world),
         cells,
+        leg_cost=tau,
     )
 
 
-def buyer_shares(world: World, tau: np.ndarray, shipper: int, good: int) -> np.ndarray:
-    """Route buyer shares (R, N) for one shipper's good under sanctions.
+def sanctions_economy(
+    world: World,
+    policy: Policy,
+    month: int,
+    previous_hat: np.ndarray | None,
+    columns: np.ndarray | None = None,
+) -> tuple:
+    """(tau, base, equilibrium, gravity_direct, price, blocked, controlled, controls) for a policy.
 
-    A buyer that bans imports of the good from the shipper (cost factor inf) takes
-    nothing; its share is sold on the world market (the Rest of World actor). Ad
-    valorem wedges do not change the split (limitation: no price discount).
+    Partial adjustment acts on the policy effect, not on growth: the ratio of direct to
+    unsanctioned flows (the "hat" x'/x) moves a share `trade_adjustment_per_month` toward its
+    equilibrium each month, while the time paths move the level at once. previous_hat None:
+    jump to the equilibrium.
     """
-    banned = np.isinf(tau[shipper, :, good])
-    if not banned.any():
-        return world.route_buyers
-    shares = world.route_buyers.copy()
-    moved = shares[:, banned].sum(axis=1)
-    shares[:, banned] = 0.0
-    shares[:, world.extra["rest_of_world"]] += moved
+    measures = list(policy.measures.values())
+    tau = cost_factors(measures, world.shape)
+    base = base_flows(world, policy, month)
+    eq, price = trade.gravity_equilibrium(base, tau, world.params.trade_elasticity, columns)
+    if previous_hat is None:
+        direct = eq
+    else:
+        hat = trade.partial_adjustment(
+            previous_hat, flow_hat(eq, base), world.params.trade_adjustment_per_month
+        )
+        direct = hat * base
+    blocked = blocked_flows(base, direct, tau)
+    controls = export_controls(coalition_measures(world, policy), world.shape)
+    return tau, base, eq, direct, price, blocked, np.where(controls, blocked, 0.0), controls
+
+
+def flow_hat(flows: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """flows / base per cell (1 where the base is 0): the policy effect the partial adjustment tracks."""
+    return np.where(base > 0, flows / np.where(base > 0, base, 1.0), 1.0)
+
+
+def buyer_shares(
+    world: World, tau: np.ndarray, price: np.ndarray, factor: np.ndarray, shipper: int, good: int
+) -> np.ndarray:
+    """Route buyer shares (R, N) of one shipper's good: CES demand at equal netback.
+
+    Each route lists its candidate buyers with base-year shares w_b. A buyer's demand for
+    the shipper's variety in CES (Armington) is proportional to E_b x P_b^eps x t_b^-eps
+    (eps the trade elasticity, P_b its import price index of the good, t_b the cost factor
+    from shipper to buyer), so shares move with the buyers' spending paths and with the
+    sanctions that raise their price index (a buyer that lost other suppliers bids more):
+
+        share_b = w_b x (E_b(t) / E_b0) x min(P_b, 2)^eps x t_b^-eps / sum_k (...)
+
+    factor: the month's spending factor E(t) / E0 per buyer and good (N, G), `spend_factor`.
+
+    A buyer that bans the shipper's good (t = inf) takes nothing; if every listed buyer
+    does, the volume goes to the world market (the Rest of World actor).
+    """
+    eps = world.params.trade_elasticity
+    t = tau[shipper, :, good]
+    with np.errstate(divide="ignore", over="ignore"):
+        rise = np.minimum(np.where(np.isfinite(price[:, good]), price[:, good], 2.0), 2.0)
+        pull = factor[:, good] * rise**eps
+        pull = np.where(np.isinf(t), 0.0, pull * np.power(t, -eps))
+    shares = world.route_buyers * pull[None, :]
+    total = shares.sum(axis=1, keepdims=True)
+    empty = total[:, 0] <= 0
+    shares = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
+    shares[empty, world.extra["rest_of_world"]] = 1.0
     return shares
 
 
-def route_carried_flows(world: World, rs: RouteState, tau: np.ndarray) -> np.ndarray:
-    """Value of route-carried shipments by [shipper, buyer, good], USD bn/yr (split by route buyers)."""
+def route_carried_flows(
+    world: World, rs: RouteState, tau: np.ndarray, price: np.ndarray, factor: np.ndarray
+) -> np.ndarray:
+    """Value of route-carried shipments by [shipper, buyer, good], USD bn/yr.
+
+    Contracted volume with a named buyer goes to that buyer; the rest splits by the
+    route's buyer shares (`buyer_shares`).
+    """
     out = np.zeros(world.shape)
-    value = world.extra["ship_value_finite"]
+    terms = rs.contracts
     for s in np.flatnonzero(world.ship_good >= 0):
         i, g = world.ship_shipper[s], world.ship_good[s]
-        v = rs.allocation.shipped[s] * value[s] * VALUE_SCALE  # (R,)
-        out[i, :, g] += v @ buyer_shares(world, tau, i, g)
+        v = rs.allocation.shipped[s] * rs.value[s] * VALUE_SCALE  # (R,)
+        if terms is not None and (terms.buyer[s] >= 0).any():
+            firm = rs.allocation.firm[s] * rs.value[s] * VALUE_SCALE
+            named = terms.buyer[s] >= 0
+            np.add.at(out[i, :, g], terms.buyer[s, named], firm[named])
+            v = v - np.where(named, firm, 0.0)
+        out[i, :, g] += v @ buyer_shares(world, tau, price, factor, i, g)
     return out
+
+
+def route_money(world: World, rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
+    """(route revenue per shipment (S,), tariff paid per route (R,)), USD bn/yr.
+
+    Revenue = shipped x (netback value - tariff), with contracted volume paying its
+    contract tariff, minus take-or-pay for committed volume the shipper could not fill
+    (on the capacity-feasible commitment: a cut route is force majeure). Cached on `rs`.
+    """
+    if "money" in rs.cache:
+        return rs.cache["money"]
+    shipped = rs.allocation.shipped
+    gross = shipped * (rs.value[:, None] - rs.tariff[None, :])
+    paid = shipped * rs.tariff[None, :]
+    terms = rs.contracts
+    if terms is not None:
+        firm = rs.allocation.firm
+        _, feasible = place_commitments(rs.offered, terms.committed, rs.capacity)
+        unpaid = np.maximum(terms.take_or_pay * feasible - firm, 0.0)
+        delta = firm * (terms.tariff - rs.tariff[None, :]) + unpaid * terms.tariff
+        gross = gross - delta
+        paid = paid + delta
+    rs.cache["money"] = (gross.sum(axis=1) * VALUE_SCALE, paid.sum(axis=0) * VALUE_SCALE)
+    return rs.cache["money"]
 
 
 def welfare(
@@ -180,14 +390,16 @@ def welfare(
     price: np.ndarray,
     div: Diversion,
     rs: RouteState,
+    spend: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Economic welfare components per actor, USD bn/yr (see WELFARE_TERMS)."""
+    """Economic welfare components per actor, USD bn/yr (see WELFARE_TERMS).
+
+    spend: the month's importer spending per good without measures, E[j, g] USD bn/yr.
+    """
     n = world.n
-    value = np.where(np.isfinite(world.ship_value), world.ship_value, 0.0)
-    shipped = rs.allocation.shipped
-    netback = shipped * (value[:, None] - rs.tariff[None, :]) * VALUE_SCALE
-    route_rev = np.bincount(world.ship_shipper, weights=netback.sum(axis=1), minlength=n)
-    fees_r = shipped.sum(axis=0) * rs.tariff * world.route_fee_share * VALUE_SCALE
+    rev_s, paid_r = route_money(world, rs)
+    route_rev = np.bincount(world.ship_shipper, weights=rev_s, minlength=n)
+    fees_r = paid_r * world.route_fee_share
     n_transit = np.maximum(world.route_transit.sum(axis=1), 1)
     transit = (world.route_transit * (fees_r / n_transit)[:, None]).sum(axis=0)
     by_int = div.by_intermediary(len(world.goods))
@@ -197,7 +409,6 @@ def welfare(
         transfers[t.target] += t.amount
         transfers[t.sender] -= t.amount
     exp_pen = 12.0 * expected_penalty_flow(world, policy.secondary, by_int)
-    spend = trade.expenditure(world.gravity_flows)
     return {
         "exports": direct.sum(axis=(1, 2)),
         "route_revenue": route_rev,
@@ -244,29 +455,55 @@ def decision_welfare(world: World, w: dict, i: int | None = None):
     )
 
 
-def evaluate(world: World, policy: Policy, month: int, previous_direct: np.ndarray | None) -> Outcome:
-    """The month's full outcome. previous_direct None means jump to equilibrium."""
-    tau = cost_factors(list(policy.measures.values()), world.shape)
-    eq, price = trade.gravity_equilibrium(world.gravity_flows, tau, world.params.trade_elasticity)
-    if previous_direct is None:
-        direct = eq
-    else:
-        direct = trade.partial_adjustment(previous_direct, eq, world.params.trade_adjustment_per_month)
-    blocked = blocked_flows(world, direct, tau)
-    div = diversion_for(world, policy, direct, tau, price, blocked)
+def evaluate(world: World, policy: Policy, month: int, previous_hat: np.ndarray | None) -> Outcome:
+    """The month's full outcome. previous_hat: last month's `Outcome.hat` (None: jump to equilibrium)."""
+    tau, base, eq, gdirect, price, blocked, controlled, controls = sanctions_economy(
+        world, policy, month, previous_hat
+    )
+    div = diversion_for(world, policy, gdirect, tau, price, controlled, controls)
+    direct, div = displace_direct(gdirect, div, world.params.reexport_markup)
     rs = route_state(world, policy, month)
-    flows = apply_diversion(direct, div, world.params.reexport_markup) + route_carried_flows(world, rs, tau)
+    spend = trade.expenditure(base)
+    flows = apply_diversion(direct, div, world.params.reexport_markup) + route_carried_flows(
+        world, rs, tau, price, spend_factor(world, policy, month)
+    )
     return Outcome(
         tau=tau,
         equilibrium=eq,
+        gravity_direct=gdirect,
         direct=direct,
         price=price,
         blocked=blocked,
+        controlled=controlled,
         diversion=div,
         routes=rs,
         flows=flows,
-        welfare=welfare(world, policy, direct, price, div, rs),
+        welfare=welfare(world, policy, direct, price, div, rs, spend),
+        base=base,
     )
+
+
+def base_year_flows(world: World) -> np.ndarray:
+    """Flows of the trade base year without measures (N, N, G), USD bn/yr: the growth reference.
+
+    Gravity flows at base-year spending plus route-carried goods at the shipments' base
+    volumes, allocated without disruptions or contracts, valued at base-year prices.
+    """
+    capacity = world.route_capacity0.copy()
+    value = world.extra["ship_value_finite"].copy()
+    has = world.ship_good >= 0
+    value[has] /= world.paths.price_ref[world.ship_good[has]]
+    alloc = allocate(
+        world.ship_volume0,
+        np.where(np.isfinite(world.ship_value), value, np.inf),
+        world.ship_allowed,
+        world.route_tariff0 + world.route_risk0,
+        capacity,
+        world.params.route_logit_scale,
+    )
+    rs = RouteState(capacity, world.route_tariff0.copy(), world.ship_volume0.copy(), alloc, value)
+    ones = np.ones((world.n, len(world.goods)))
+    return world.gravity_flows + route_carried_flows(world, rs, np.ones(world.shape), ones, ones)
 
 
 def dependence(world: World, flows: np.ndarray, rs: RouteState) -> np.ndarray:
@@ -279,13 +516,34 @@ def dependence(world: World, flows: np.ndarray, rs: RouteState) -> np.ndarray:
     members = world.pole_members().astype(float)  # (N, P)
     bilateral = flows.sum(axis=2)
     trade_v = (bilateral + bilateral.T) @ members
-    value = np.where(np.isfinite(world.ship_value), world.ship_value, 0.0)
-    ship_v = rs.allocation.shipped * value[:, None] * VALUE_SCALE  # (S, R)
+    ship_v = rs.allocation.shipped * rs.value[:, None] * VALUE_SCALE  # (S, R)
     route_v = np.zeros_like(trade_v)
     np.add.at(route_v, world.ship_shipper, ship_v @ world.route_control)
     v = trade_v + route_v
     total = v.sum(axis=1, keepdims=True)
     return np.where(total > 0, v / np.where(total > 0, total, 1.0), 0.0)
+
+
+def reference_income(world: World, month: int) -> np.ndarray:
+    """Income of each actor attributable to each pole with no measure in force, USD bn/yr (N, P).
+
+    The month's time paths (GDP growth, prices, production plans) without sanctions,
+    disruptions, contracts or transfers: the reference against which the alignment layer
+    measures policy-induced gains, so that exogenous growth and price swings do not read as
+    a pole's favours. Cached per month on the world (it depends on nothing else).
+    """
+    cache = world.extra.setdefault("_reference_income", {})
+    if month not in cache:
+        from sim.core.policy import initial_policy
+
+        policy = initial_policy(world)
+        rs = route_state(world, policy, month)
+        ones = np.ones((world.n, len(world.goods)))
+        flows = base_flows(world, policy, month) + route_carried_flows(
+            world, rs, np.ones(world.shape), ones, spend_factor(world, policy, month)
+        )
+        cache[month] = flows.sum(axis=2) @ world.extra["pole_members"]
+    return cache[month]
 
 
 def income_by_pole(world: World, policy: Policy, out: Outcome) -> np.ndarray:
@@ -301,8 +559,7 @@ def income_by_pole(world: World, policy: Policy, out: Outcome) -> np.ndarray:
         q = world.pole_of[t.sender]
         if q >= 0:
             inc[t.target, q] += t.amount
-    value = np.where(np.isfinite(world.ship_value), world.ship_value, 0.0)
-    lost_v = out.routes.allocation.lost * value * VALUE_SCALE  # (S,)
+    lost_v = out.routes.allocation.lost * out.routes.value * VALUE_SCALE  # (S,)
     shortfall = np.maximum(world.route_capacity0 + policy.capacity_added - out.routes.capacity, 0.0)
     w = world.ship_allowed * shortfall[None, :]
     wsum = w.sum(axis=1, keepdims=True)

@@ -6,33 +6,40 @@ step() reads as the month's sequence:
     routes) -> secondary-sanction detection -> alignment -> record.
 
 The model is pure: no files, printing or plotting. It records into numpy
-arrays (`Recorder`) that the results layer turns into tables. All randomness
-comes from one numpy Generator (`self.rng`), drawn in a fixed order, so the
-same scenario and seed give bit-identical results.
+arrays (`Recorder`) that the results layer turns into tables. Every stochastic
+element draws from its own named stream (`sim.core.streams`: each hazard, each
+secondary-sanction measure's detection, each decider's draws), derived from the
+run's root seed and the element's name: the same scenario and seed give
+bit-identical results, and adding an event never shifts another element's draws.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import mesa
 import numpy as np
 
 from sim.core import alignment as al
+from sim.core import bargaining as bg
 from sim.core.agents import BlocAgent, Decision, Scorer, StateAgent, _rates
 from sim.core.counterfactual import snapshot
-from sim.core.economy import Outcome, dependence, evaluate, income_by_pole
+from sim.core.economy import Outcome, dependence, evaluate, income_by_pole, update_backlog
 from sim.core.policy import (
+    OpenDemand,
     Policy,
     actor_of,
     advance,
     apply_action,
+    fade,
     initial_policy,
     note_blocked,
     secondary_intensity,
 )
 from sim.core.recorder import Recorder, RunOutput
 from sim.core.sanctions import detection_chance
+from sim.core.streams import Streams
 from sim.core.world import World
 from sim.scenario import schema as S
 from sim.scenario.schema import month_index
@@ -43,13 +50,15 @@ class MultiVectorModel(mesa.Model):
 
     Args:
         world: the compiled scenario (sim.core.world.build_world).
-        rng: the run's numpy Generator (or a seed); the only source of randomness.
+        rng: the run's numpy Generator (or a seed); its seed sequence roots the named
+            streams (`self.streams`), the only source of randomness.
         record_flows: keep the (T, N, N, G) bilateral flow array (large for big N).
     """
 
     def __init__(self, world: World, rng: np.random.Generator | int | None = None, record_flows: bool = True):
         super().__init__(rng=rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng))
         self.world = world
+        self.streams = Streams(self.rng)
         spec = world.spec
         self.policy: Policy = initial_policy(world)
         self.alignment = world.alignment0.copy()
@@ -78,9 +87,11 @@ class MultiVectorModel(mesa.Model):
                 self.blocs.append(BlocAgent(self, b.name, mem, weights, b.threshold, list(menus[b.name])))
         self._baseline = evaluate(world, initial_policy(world), 0, None)
         self._income0 = income_by_pole(world, initial_policy(world), self._baseline)
-        self._direct = self._baseline.direct
+        self._hat = self._baseline.hat
         self.recorder = Recorder(world, record_flows)
         self.last_outcome: Outcome | None = None
+        self.datacollector = _datacollector(world.poles)
+        self._exposure: dict = {}  # deciders' coercion exposure (value at risk), re-assessed yearly
 
     # ------------------------------------------------------------------ helpers
     def _apply(self, action: S.Action, kind: str, name: str, detail: dict | None = None) -> None:
@@ -93,7 +104,7 @@ class MultiVectorModel(mesa.Model):
 
     def _fire_hazards(self) -> None:
         for h, start in zip(self.world.spec.hazards, self.hazard_from, strict=True):
-            draw = self.rng.random()  # drawn every month so streams do not shift
+            draw = self.streams.uniform("hazard", h.name)  # drawn every month: its own stream
             if self.month >= start and draw < 1.0 - math.exp(-h.rate_per_year / 12.0):
                 self._apply(h.action, "hazard", h.name)
 
@@ -105,27 +116,65 @@ class MultiVectorModel(mesa.Model):
             or (self.month - self.decide_from) % spec.every_months
         ):
             return
-        deciders = [a for a in self.states if a.menu] + self.blocs
+        asked = {od.target for od in self.policy.demands}
+        deciders = [a for a in self.states if a.menu or a.index in asked] + self.blocs
         if not deciders:
             return
         sq = snapshot(self.world, self.policy, self.month)
-        scorer = Scorer(self.world, sq, self.month, self.alignment, self.policy.grievance)
-        rationality = self.world.params.decision_rationality
+        scorer = Scorer(self.world, sq, self.month, self.alignment, self.policy.grievance, self._exposure)
+        # Demands past their deadline lapse into refusals (the threat may then be carried out).
+        lapsed = [od for od in self.policy.demands if od.until <= self.month]
+        self.policy.demands = [od for od in self.policy.demands if od.until > self.month]
+        for od in lapsed:
+            self._answer(scorer, od, bg.REFUSE, "lapsed")
+        sq.policy.demands = list(self.policy.demands)
         decisions: list[Decision] = []
         for agent in deciders:  # fixed order: actors in scenario order, then blocs
-            d = agent.decide(scorer, rationality, float(self.rng.random()))
+            rationality = agent.rationality(self.world)
+            d = agent.decide(scorer, rationality, self.streams.uniform("decision", agent.name))
             if d is not None:
                 decisions.append(d)
         # Simultaneous moves: all choices were made on the same snapshot, then applied.
         for d in decisions:
             self.recorder.log_decision(self.month, d)
-            if d.chosen.action is not None:
+            if d.chosen.answer is not None:
+                self._answer(scorer, *d.chosen.answer, d.actor)
+            elif d.chosen.action is not None:
                 self._apply(d.chosen.action, "decision", d.chosen.name, {"decided_by": d.actor})
+
+    def _answer(self, scorer: Scorer, od: OpenDemand, answer: str, by: str) -> None:
+        """Put a target's answer to a demand into force; on refusal, the sender decides on its threat."""
+        if od not in self.policy.demands and by != "lapsed":
+            return
+        self.policy.demands = [x for x in self.policy.demands if x is not od]
+        d, w = od.demand, self.world
+        if answer in (bg.CONCEDE, bg.COUNTER):
+            for a in d.on_concede if answer == bg.CONCEDE else d.counter:
+                self._apply(a, "decision", bg.answer_name(od, answer), {"decided_by": w.actors[od.target]})
+            return
+        # A refusal is a snub: the sender's pole holds a grievance against the target.
+        q = w.pole_of[bg.sender_index(w, od)]
+        senders = np.flatnonzero(w.pole_of == q) if q >= 0 else np.array(w.members(d.sender))
+        self.policy.grievance[senders, od.target] += d.intensity
+        for k, threat in enumerate(d.on_refuse):
+            prob, u = bg.execution_probability(scorer, od, threat)
+            draw = self.streams.uniform("threat", f"{d.sender}:{d.issue}:{k}")
+            executed = draw < prob
+            note = (
+                f"threat on refusal of {d.issue} ({by}): P(execute)={prob:.3f} from the sender's "
+                f"utility {u:+.3f} USD bn; draw {draw:.3f}: {'executed' if executed else 'withheld'}"
+            )
+            logged = threat.model_copy(update={"note": note})
+            if executed:
+                self._apply(logged, "threat", f"execute threat: {d.issue}")
+            else:
+                name = f"withhold threat: {d.issue}"
+                self.recorder.log_action(self.month, "threat_withheld", name, logged, {})
 
     def _detect_secondary(self, out: Outcome) -> None:
         by_int = out.diversion.by_intermediary(len(self.world.goods))
         for m in self.policy.secondary:
-            draw = self.rng.random()
+            draw = self.streams.uniform("detection", m.key(self.world.actors, self.world.goods))
             chance = detection_chance(
                 m.detection_probability,
                 by_int[m.target, list(m.goods)].sum(),
@@ -156,9 +205,14 @@ class MultiVectorModel(mesa.Model):
             p.signal_rate * self.policy.signals,
             rates,
         )
+        # A hedging actor resists being pulled to one pole: every force but the anchor is damped.
+        damp = 1.0 / (1.0 + p.alignment_hedging_damping * w.hedging)[:, None]
+        for k in ("gain", "security", "pressure", "signal"):
+            forces[k] = forces[k] * damp
         total = sum(forces.values())
         total[~w.is_state] = 0.0
         self.alignment = al.exponentiated_step(self.alignment, total)
+        fade(self.policy, p)  # one-off security changes and the memory of coercion fade
         return forces
 
     # ------------------------------------------------------------------ step
@@ -168,14 +222,17 @@ class MultiVectorModel(mesa.Model):
         self._fire_events()
         self._fire_hazards()
         self._decide()
-        out = evaluate(self.world, self.policy, self.month, self._direct)
+        out = evaluate(self.world, self.policy, self.month, self._hat)
+        lost_for_good = update_backlog(self.world, self.policy, out.routes)
         note_blocked(self.world, self.policy, out.blocked)
         self._detect_secondary(out)
         dep = dependence(self.world, out.flows, out.routes)
         forces = self._update_alignment(out, dep)
         self.recorder.record(self.month, out, dep, self.alignment, self.policy, forces)
-        self._direct = out.direct
+        self.recorder.record_volumes(self.month, out, self.policy.backlog.copy(), lost_for_good)
+        self._hat = out.hat
         self.last_outcome = out
+        self.datacollector.collect(self)
         self.month += 1
         if self.month >= len(self.world.months):
             self.running = False
@@ -194,8 +251,54 @@ def run_world(world: World, seed: int | np.random.SeedSequence, record_flows: bo
     try:
         return model.run()
     finally:
-        # Mesa keeps a class-level registry keyed by model (engineering notes): free it.
-        mesa.Agent._ids.pop(model, None)
+        release(model)
 
 
-__all__ = ["MultiVectorModel", "actor_of", "run_world"]
+def release(model: MultiVectorModel) -> None:
+    """Free a finished model's memory through public Mesa calls only; the model is unusable after.
+
+    Mesa 3.3 keeps every model that ever created an agent in a class-level registry, so the
+    model object outlives its run (engineering notes). Its agents are removed
+    (`Model.remove_all_agents`) and every attribute is dropped, leaving an empty object of a
+    few dozen bytes in that registry.
+    """
+    model.remove_all_agents()
+    vars(model).clear()
+
+
+def _state_metric(metric: str) -> Callable[[StateAgent], float]:
+    def report(agent: StateAgent) -> float:
+        m = agent.model
+        return float(m.recorder.metrics[metric][m.month, agent.index])
+
+    return report
+
+
+def _state_alignment(pole: int) -> Callable[[StateAgent], float]:
+    def report(agent: StateAgent) -> float:
+        return float(agent.model.alignment[agent.index, pole])
+
+    return report
+
+
+COLLECTED_METRICS = ("exports_usd_bn", "imports_usd_bn", "lost_exports_usd_bn", "multivector_index")
+"""Actor metrics in the Mesa DataCollector (USD bn/yr; multivector_index 0-1)."""
+
+
+def _datacollector(poles: list[str]) -> mesa.DataCollector:
+    """Mesa DataCollector of the main actor metrics, one row per month and state agent:
+    COLLECTED_METRICS plus `alignment_<pole>` (0-1), and the model's `month` ('YYYY-MM').
+    For Mesa tools (`model.datacollector.get_agenttype_vars_dataframe(StateAgent)`); the
+    result tables (sim.results.tables) are the full record."""
+    reporters: dict[str, Callable[[StateAgent], float]] = {
+        "name": lambda a: a.name,  # type: ignore[dict-item]
+        **{k: _state_metric(k) for k in COLLECTED_METRICS},
+        **{f"alignment_{p}": _state_alignment(j) for j, p in enumerate(poles)},
+    }
+    return mesa.DataCollector(
+        model_reporters={"month": lambda m: m.world.months[m.month]},
+        agenttype_reporters={StateAgent: reporters},
+    )
+
+
+__all__ = ["COLLECTED_METRICS", "MultiVectorModel", "actor_of", "release", "run_world"]

@@ -29,6 +29,35 @@ class Timed:
     amount: float = 0.0  # USD bn per year for transfers; capacity for investments
 
 
+@dataclass(frozen=True)
+class Contract:
+    """A long-term contract in force: committed volume of shipment `shipment` on `route`.
+
+    volume: unit/yr; tariff: USD/unit paid on the committed volume; take_or_pay: share of
+    the (capacity-feasible) committed volume paid for even when not shipped; buyer: actor
+    index taking the committed volume, or -1 for the route's buyers; until: month index
+    (exclusive) when it ends.
+    """
+
+    label: str
+    shipment: int
+    route: int
+    volume: float
+    tariff: float
+    take_or_pay: float
+    buyer: int
+    until: int
+
+
+@dataclass(frozen=True)
+class OpenDemand:
+    """A demand awaiting the target's answer (sim.core.bargaining) until month index `until`."""
+
+    demand: S.DemandAction
+    target: int
+    until: int
+
+
 @dataclass
 class Policy:
     """Measures in force at a month. Mutated only by `apply_action` and `advance`."""
@@ -47,6 +76,12 @@ class Policy:
     grievance: np.ndarray | None = None  # (N, N) grievance of i against j
     penalties: np.ndarray | None = None  # (N, P) realised secondary penalties this month by pole, USD bn
     blocked_by_pole: np.ndarray | None = None  # (2, P) shares of blocked trade by sender pole / target pole
+    volume_factors: list[Timed] = field(default_factory=list)  # route = shipment index
+    price_factors: list[Timed] = field(default_factory=list)  # route = good index
+    contracts: list[Contract] = field(default_factory=list)
+    backlog: np.ndarray | None = None  # (S,) shut-in volume awaiting recovery, route unit
+    coercion_seen: np.ndarray | None = None  # (N, P) decayed memory of coercive acts by pole p seen by i
+    demands: list[OpenDemand] = field(default_factory=list)  # demands awaiting an answer
 
     def copy(self) -> Policy:
         """Independent copy for counterfactual evaluation (measures are immutable, so lists are shallow)."""
@@ -65,6 +100,12 @@ class Policy:
             grievance=self.grievance.copy(),
             penalties=self.penalties.copy(),
             blocked_by_pole=self.blocked_by_pole.copy(),
+            volume_factors=list(self.volume_factors),
+            price_factors=list(self.price_factors),
+            contracts=list(self.contracts),
+            backlog=self.backlog.copy(),
+            coercion_seen=None if self.coercion_seen is None else self.coercion_seen.copy(),
+            demands=list(self.demands),
         )
 
 
@@ -81,15 +122,33 @@ def initial_policy(world: World) -> Policy:
         grievance=np.zeros((n, n)),
         penalties=np.zeros((n, n_p)),
         blocked_by_pole=np.zeros((2, n_p)),
+        backlog=np.zeros(len(world.shipments)),
+        coercion_seen=np.zeros((n, n_p)),
     )
 
 
 def note_blocked(world: World, policy: Policy, blocked: np.ndarray) -> None:
-    """Remember who sanctions whom, weighted by blocked trade (USD bn/yr), for enforcement stances."""
-    members = world.extra["pole_members"]
-    by_sender = blocked.sum(axis=(1, 2)) @ members
-    by_target = blocked.sum(axis=(0, 2)) @ members
-    total = blocked.sum()
+    """Remember who sanctions whom, weighted by blocked trade (USD bn/yr), for enforcement stances.
+
+    Each measure's blocked trade is attributed to the poles of its senders (the sanctioning
+    coalition) and of its target, whatever the direction of the flow (issue 9: an import ban's
+    exporter is the target, not the sanctioner).
+    """
+    n_p = len(world.poles)
+    by_sender, by_target = np.zeros(n_p), np.zeros(n_p)
+    for m in policy.measures.values():
+        senders, goods = list(m.senders), list(m.goods)
+        v = 0.0
+        if m.direction in ("exports", "both"):
+            v += float(blocked[np.ix_(senders, [m.target], goods)].sum())
+        if m.direction in ("imports", "both"):
+            v += float(blocked[np.ix_([m.target], senders, goods)].sum())
+        for s_ in senders:
+            if world.pole_of[s_] >= 0:
+                by_sender[world.pole_of[s_]] += v / len(senders)
+        if world.pole_of[m.target] >= 0:
+            by_target[world.pole_of[m.target]] += v
+    total = by_sender.sum()
     policy.blocked_by_pole[:] = np.stack([by_sender, by_target]) / total if total > 0 else 0.0
 
 
@@ -102,6 +161,9 @@ def advance(policy: Policy, month: int, grievance_decay: float) -> None:
     policy.disruptions = [d for d in policy.disruptions if d.until is None or d.until > month]
     policy.reprices = [d for d in policy.reprices if d.until is None or d.until > month]
     policy.transfers = [d for d in policy.transfers if d.until is None or d.until > month]
+    policy.volume_factors = [d for d in policy.volume_factors if d.until is None or d.until > month]
+    policy.price_factors = [d for d in policy.price_factors if d.until is None or d.until > month]
+    policy.contracts = [c for c in policy.contracts if c.until > month]
     policy.pressure[:] = 0.0
     policy.signals[:] = 0.0
     policy.penalties[:] = 0.0
@@ -171,7 +233,7 @@ def stance(world: World, policy: Policy, action: S.Action, actor: int) -> np.nda
             v[world.pole_index[action.against]] -= action.strength
         return v
     if isinstance(action, S.EnforcementAction):
-        delta = action.level - policy.enforcement[actor]
+        delta = (action.level - policy.enforcement[actor]) * world.params.enforcement_stance_per_level
         return np.clip(delta * (policy.blocked_by_pole[0] - policy.blocked_by_pole[1]), -1, 1)
     intensity = pressure_intensity(action)
     if intensity > 0:
@@ -264,6 +326,41 @@ def apply_action(world: World, policy: Policy, action: S.Action, month: int) -> 
     elif isinstance(action, S.SignalAction):
         for a in world.members(action.actor):
             policy.signals[a] += stance(world, policy, action, a)
+    elif isinstance(action, S.DemandAction) and (action.on_concede or action.on_refuse or action.counter):
+        for t in world.members(action.target):
+            # A new demand on the same issue replaces the open one (no stacking).
+            key = (action.sender, t, action.issue)
+            policy.demands = [d for d in policy.demands if (d.demand.sender, d.target, d.demand.issue) != key]
+            policy.demands.append(OpenDemand(action, t, month + action.deadline_months))
+    elif isinstance(action, S.ContractAction):
+        r = world.route_index[action.route]
+        label = action.label or f"{action.shipment}@{action.route}"
+        policy.contracts = [c for c in policy.contracts if c.label != label]
+        policy.contracts.append(
+            Contract(
+                label=label,
+                shipment=world.shipments.index(action.shipment),
+                route=r,
+                volume=action.volume_per_year,
+                tariff=(
+                    action.tariff_usd_per_unit
+                    if action.tariff_usd_per_unit is not None
+                    else float(world.route_tariff0[r])
+                ),
+                take_or_pay=action.take_or_pay,
+                buyer=world.index[action.buyer] if action.buyer else -1,
+                until=month + action.duration_months,
+            )
+        )
+    elif isinstance(action, S.VolumeChangeAction):
+        until = None if action.duration_months is None else month + action.duration_months
+        policy.volume_factors.append(
+            Timed(until=until, route=world.shipments.index(action.shipment), factor=action.factor)
+        )
+    elif isinstance(action, S.PriceChangeAction):
+        until = None if action.duration_months is None else month + action.duration_months
+        good = world.good_index[action.good]
+        policy.price_factors.append(Timed(until=until, route=good, factor=action.factor))
     # Coercion registers as pressure on the target from the sender's pole.
     intensity = pressure_intensity(action)
     if intensity > 0 and who is not None:
@@ -274,3 +371,31 @@ def apply_action(world: World, policy: Policy, action: S.Action, month: int) -> 
             for t in target_of(world, action):
                 if t != s:
                     policy.pressure[t, q] = max(policy.pressure[t, q], intensity)
+            _observe_coercion(world, policy, q, s, target_of(world, action), intensity)
+
+
+def _observe_coercion(
+    world: World, policy: Policy, q: int, sender: int, targets: list[int], intensity: float
+) -> None:
+    """Every state remembers a coercive act by pole q: weight 1 on its targets, a spillover on others."""
+    if policy.coercion_seen is None or not isinstance(q, int | np.integer):
+        return
+    seen = np.full(world.n, world.params.coercion_spillover * intensity)
+    tg = [t for t in targets if t != sender]
+    if not tg:
+        return
+    seen[tg] = intensity
+    seen[world.pole_of == q] = 0.0
+    policy.coercion_seen[:, q] += seen
+    policy.grievance[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)
+
+
+def fade(policy: Policy, params) -> None:
+    """Month-end decay of forces that must not accumulate (half-lives in sim.params).
+
+    security_change (one-off guarantees, the CSTO intervention) and the memory of coercive acts
+    halve every `security_half_life_months` / `coercion_memory_half_life_months`.
+    """
+    policy.security_change *= 0.5 ** (1.0 / params.security_half_life_months)
+    if policy.coercion_seen is not None:
+        policy.coercion_seen *= 0.5 ** (1.0 / params.coercion_memory_half_life_months)

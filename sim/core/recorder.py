@@ -17,6 +17,7 @@ from sim.core.agents import Decision
 from sim.core.decisions import TERMS, multivector_index
 from sim.core.economy import VALUE_SCALE, WELFARE_TERMS, Outcome
 from sim.core.policy import Policy, actor_of, target_of
+from sim.core.sanctions import leakage_shares
 from sim.core.world import World
 from sim.scenario import schema as S
 
@@ -27,6 +28,7 @@ ACTOR_METRICS = (
     "reexports_usd_bn",
     "reexports_intercepted_usd_bn",
     "lost_exports_usd_bn",
+    "deferred_exports_usd_bn",
     "penalty_realised_usd_bn",
     "enforcement",
     "multivector_index",
@@ -55,8 +57,12 @@ class RunOutput:
     shipment_offered: np.ndarray  # (T, S)
     shipment_lost: np.ndarray  # (T, S)
     shipment_routes: np.ndarray  # (T, S, R) shipped per shipment and route
-    leakage_share: np.ndarray  # (T,) diverted / blocked (nan when nothing is blocked)
+    leakage_share: np.ndarray  # (T,) EBRD: intermediated exports / fall in direct exports, export controls
     flows: np.ndarray | None  # (T, N, N, G) USD bn/yr, or None when not recorded
+    shipment_lost_for_good: np.ndarray | None = None  # (T, S) unit/yr shut in and not recovered
+    shipment_backlog: np.ndarray | None = None  # (T, S) deferred volume awaiting recovery, unit
+    shipment_contracted: np.ndarray | None = None  # (T, S) volume shipped under contracts, unit/yr
+    leakage_share_all_blocked: np.ndarray | None = None  # (T,) diverted / fall at all sanctioned cells
     actions: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)
 
@@ -82,6 +88,10 @@ class Recorder:
         self.ship_lost = np.zeros((t, s))
         self.ship_routes = np.zeros((t, s, r))
         self.leakage = np.full(t, np.nan)
+        self.leakage_all = np.full(t, np.nan)
+        self.ship_lost_for_good = np.zeros((t, s))
+        self.ship_backlog = np.zeros((t, s))
+        self.ship_contracted = np.zeros((t, s))
         self.flows = np.zeros((t, *world.shape)) if record_flows else None
         self.actions: list[dict] = []
         self.decisions: list[dict] = []
@@ -106,9 +116,9 @@ class Recorder:
         m["reexports_intercepted_usd_bn"][month] = (
             (div.attempted - div.diverted).sum(axis=0) if len(div.cells) else 0.0
         )
-        value = w.extra["ship_value_finite"]
-        lost_v = out.routes.allocation.lost * value * VALUE_SCALE
-        m["lost_exports_usd_bn"][month] = np.bincount(w.ship_shipper, weights=lost_v, minlength=w.n)
+        value = out.routes.value
+        unshipped_v = out.routes.allocation.lost * value * VALUE_SCALE
+        m["deferred_exports_usd_bn"][month] = np.bincount(w.ship_shipper, weights=unshipped_v, minlength=w.n)
         m["penalty_realised_usd_bn"][month] = policy.penalties.sum(axis=1)
         m["enforcement"][month] = policy.enforcement
         m["multivector_index"][month] = multivector_index(dep)
@@ -123,11 +133,32 @@ class Recorder:
         self.ship_offered[month] = rs.offered
         self.ship_lost[month] = rs.allocation.lost
         self.ship_routes[month] = rs.allocation.shipped
-        blocked = out.blocked.sum()
-        if blocked > 0:
-            self.leakage[month] = div.diverted.sum() / blocked
+        self.leakage[month], self.leakage_all[month] = leakage_shares(
+            float(div.diverted.sum()),
+            float(out.controlled.sum()),
+            float(out.blocked.sum()),
+            w.params.reexport_markup,
+        )
         if self.flows is not None:
             self.flows[month] = out.flows
+
+    def record_volumes(
+        self, month: int, out: Outcome, backlog: np.ndarray, lost_for_good: np.ndarray
+    ) -> None:
+        """Deferred and lost route volumes (after `update_backlog`); splits unshipped export value.
+
+        backlog: deferred volume at the end of the month (unit); lost_for_good: unit/yr.
+        """
+        w, m = self.w, self.metrics
+        value = out.routes.value * VALUE_SCALE
+        self.ship_lost_for_good[month] = lost_for_good
+        self.ship_backlog[month] = backlog
+        firm = out.routes.allocation.firm
+        if firm is not None:
+            self.ship_contracted[month] = firm.sum(axis=1)
+        lost_v = np.bincount(w.ship_shipper, weights=lost_for_good * value, minlength=w.n)
+        m["lost_exports_usd_bn"][month] = lost_v
+        m["deferred_exports_usd_bn"][month] -= lost_v
 
     def log_action(self, month: int, kind: str, name: str, action: S.Action, detail: dict) -> None:
         targets = target_of(self.w, action)
@@ -196,6 +227,10 @@ class Recorder:
             shipment_lost=self.ship_lost,
             shipment_routes=self.ship_routes,
             leakage_share=self.leakage,
+            shipment_lost_for_good=self.ship_lost_for_good,
+            shipment_backlog=self.ship_backlog,
+            shipment_contracted=self.ship_contracted,
+            leakage_share_all_blocked=self.leakage_all,
             flows=self.flows,
             actions=self.actions,
             decisions=self.decisions,

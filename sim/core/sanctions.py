@@ -58,6 +58,10 @@ class SecondaryMeasure:
     detection_probability: float  # per month
     penalty_usd_bn: float
 
+    def key(self, actors: list[str], goods: list[str]) -> str:
+        """Stable name of the measure (sender, target, goods) for its detection stream."""
+        return f"{actors[self.sender]}->{actors[self.target]}:{','.join(goods[g] for g in self.goods)}"
+
 
 def cost_factors(measures: list[Measure], shape: tuple[int, int, int]) -> np.ndarray:
     """Trade-cost factor t[i, j, g] >= 1 from the active measures (inf = banned).
@@ -76,6 +80,22 @@ def cost_factors(measures: list[Measure], shape: tuple[int, int, int]) -> np.nda
         for idx in cells:
             t[idx] = np.inf if m.ban else t[idx] * (1.0 + m.rate)
     return t
+
+
+def export_controls(measures: list[Measure], shape: tuple[int, int, int]) -> np.ndarray:
+    """Cells [sender, target, good] under an export control (direction 'exports' or 'both').
+
+    Only these cells can be re-routed through intermediaries: an import ban (the
+    sanctioner refusing the target's goods, e.g. the EU crude embargo) leaves
+    nothing for an intermediary to supply to the target, so it diverts nothing.
+    """
+    out = np.zeros(shape, dtype=bool)
+    for m in measures:
+        if m.direction in ("exports", "both"):
+            s = np.asarray(m.senders, dtype=np.intp)
+            g = np.asarray(m.goods, dtype=np.intp)
+            out[s[:, None], m.target, g[None, :]] = True
+    return out
 
 
 def expected_penalty(secondary: list[SecondaryMeasure], n_actors: int, n_goods: int) -> np.ndarray:
@@ -144,6 +164,7 @@ def reexport_diversion(
     size: np.ndarray,
     p: DiversionParams,
     cells: np.ndarray | None = None,
+    leg_cost: np.ndarray | None = None,
 ) -> Diversion:
     """Re-exported volume through each intermediary, for every blocked cell.
 
@@ -160,6 +181,10 @@ def reexport_diversion(
         size: baseline imports per actor and good, USD bn/yr (N, G).
         p: logit constants.
         cells: optional precomputed np.argwhere(blocked > 0), to skip the scan.
+        leg_cost: cost factors t[i, j, g] in force (1 free, inf banned). Both legs of a
+            re-export are checked: an intermediary m is unusable when the sender's own
+            export to m is banned (t[s, m, g] = inf, e.g. EU dual-use to Belarus), and an
+            ad valorem wedge on the s -> m leg lowers its utility by theta_p x wedge.
     """
     n = blocked.shape[0]
     if cells is None:
@@ -183,10 +208,57 @@ def reexport_diversion(
     ok[rows, s] = False
     ok[rows, t] = False
     ok &= ~sanctioners[:, t, g].T
+    if leg_cost is not None:
+        first_leg = leg_cost[s, :, g]  # (C, N) cost factor of the sender -> intermediary leg
+        ok &= np.isfinite(first_leg)
+        util = util - p.premium_sensitivity * np.where(np.isfinite(first_leg), first_leg - 1.0, 0.0)
     expu = np.where(ok, np.exp(util), 0.0)
     attempted = blocked[s, t, g][:, None] * expu / (1.0 + expu.sum(axis=1, keepdims=True))
     diverted = attempted * (1.0 - enforcement)[None, :]
     return Diversion(cells, attempted, diverted)
+
+
+def displace_direct(direct: np.ndarray, div: Diversion, markup: float) -> tuple[np.ndarray, Diversion]:
+    """Intermediated supply inside the target's CES nest: spending on the good stays fixed.
+
+    The target t's spending on good g (the sum of its direct imports after the
+    sanctions, USD bn/yr) is an upper-tier (Cobb-Douglas) constant; re-exports
+    delivered to t, valued at the intermediary's price (1 + markup) x diverted,
+    substitute for part of it, so every direct supplier of (t, g) is scaled down
+    pro rata. Should intermediated supply exceed the spending (not reached in
+    practice), the diversion is scaled down to fit. Returns (direct', diversion').
+    """
+    if len(div.cells) == 0:
+        return direct, div
+    out = direct.copy()
+    t, g = div.cells[:, 1], div.cells[:, 2]
+    inflow = np.zeros(direct.shape[1:])  # (N, G) intermediated value into (t, g)
+    np.add.at(inflow, (t, g), (1.0 + markup) * div.diverted.sum(axis=1))
+    tt, gg = np.nonzero(inflow)
+    spend = direct[:, tt, gg].sum(axis=0)
+    fit = np.where(inflow[tt, gg] > spend, spend / np.where(inflow[tt, gg] > 0, inflow[tt, gg], 1.0), 1.0)
+    if (fit < 1.0).any():
+        scale = np.ones(direct.shape[1:])
+        scale[tt, gg] = fit
+        f = scale[t, g][:, None]
+        div = Diversion(div.cells, div.attempted * f, div.diverted * f)
+        inflow[tt, gg] *= fit
+    keep = np.where(spend > 0, 1.0 - inflow[tt, gg] / np.where(spend > 0, spend, 1.0), 1.0)
+    out[:, tt, gg] = direct[:, tt, gg] * np.maximum(keep, 0.0)[None, :]
+    return out, div
+
+
+def leakage_shares(diverted: float, controlled: float, blocked: float, markup: float) -> tuple[float, float]:
+    """(EBRD leakage, former all-blocked share) of one month; NaN where the denominator is 0.
+
+    EBRD ("Eurasian roundabout", 2023): intermediated exports of controlled goods to the target,
+    i.e. the intermediaries' sales (1 + markup) x diverted, over the fall in direct exports under
+    the coalition's export controls. The former definition divides the diverted value (at the
+    sender's prices) by the fall in direct flows at every sanctioned cell, import bans included.
+    """
+    ebrd = (1.0 + markup) * diverted / controlled if controlled > 0 else float("nan")
+    former = diverted / blocked if blocked > 0 else float("nan")
+    return ebrd, former
 
 
 def apply_diversion(flows: np.ndarray, div: Diversion, markup: float) -> np.ndarray:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.core.paths import EconomyPaths, build_paths
 from sim.params import Parameters
 from sim.scenario.schema import ScenarioSpec, month_index
 
@@ -72,6 +73,7 @@ class World:
     ship_growth: np.ndarray  # (S,) per year
     ship_value: np.ndarray  # (S,) USD/unit, inf if none
     ship_allowed: np.ndarray  # (S, R) bool
+    paths: EconomyPaths | None = None  # monthly spending, price and volume factors
     extra: dict = field(default_factory=dict)
 
     @property
@@ -166,11 +168,12 @@ def build_world(spec: ScenarioSpec, base_flows: np.ndarray, params: Parameters |
 
     base = np.asarray(base_flows, dtype=float)
     gravity = base * ~route_carried[:, None, :]
+    months = month_labels(spec.start, spec.end)
 
     world = World(
         spec=spec,
         params=params,
-        months=month_labels(spec.start, spec.end),
+        months=months,
         actors=actors,
         goods=goods,
         poles=poles,
@@ -220,6 +223,7 @@ def build_world(spec: ScenarioSpec, base_flows: np.ndarray, params: Parameters |
         ship_growth=np.array([s.growth_per_year for s in spec.shipments], dtype=float),
         ship_value=ship_value,
         ship_allowed=ship_allowed,
+        paths=build_paths(spec, len(months)),
     )
     world.extra.update(_derived(world))
     return world
@@ -240,6 +244,11 @@ def _derived(w: World) -> dict:
             lab = label[n_s + r]
             comps[r] = (np.flatnonzero(label[:n_s] == lab), np.flatnonzero(label[n_s:] == lab))
     ships_of = [np.flatnonzero(w.ship_shipper == i) for i in range(w.n)]
+    coalition = None
+    for b in w.spec.blocs:
+        if b.kind == "sanctions_coalition":
+            coalition = np.zeros(w.n, dtype=bool) if coalition is None else coalition
+            coalition[list(w.bloc_members[b.name])] = True
     transit_of = [np.flatnonzero(w.route_transit[:, i]) for i in range(w.n)]
     return {
         "route_components": comps,
@@ -249,4 +258,5 @@ def _derived(w: World) -> dict:
         "spend": w.gravity_flows.sum(axis=0),
         "pole_members": w.pole_members().astype(float),
         "rest_of_world": int(np.flatnonzero(~w.is_state)[0]),
+        "coalition": coalition,  # (N,) bool members of a sanctions coalition, or None
     }

@@ -3,7 +3,9 @@
 Figures are plain `matplotlib.figure.Figure` objects rendered by the Agg canvas:
 pyplot is never used, so nothing is shown, no global figure state is kept and
 importing this module does not change the matplotlib backend of the caller.
-Each plot function takes `(tables, focus)` and returns a Figure.
+Each plot function takes `(tables, focus)` and returns a Figure. matplotlib is
+imported when a plot is drawn, not when this module is imported (`mvsim run
+--no-plots` never loads it). In a notebook a returned Figure displays itself.
 """
 
 from __future__ import annotations
@@ -11,18 +13,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from sim.results.summary import consequential_actions
-from sim.results.tables import month_dates, partner_shares, poles_of, resolve_focus
+from sim.results.tables import focus_shipments, month_dates, partner_shares, poles_of, resolve_focus
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 DPI = 110
 TOP_PARTNERS = 6
@@ -39,15 +40,35 @@ KIND_STYLE: dict[str, tuple[str, str]] = {  # kind -> (marker, colour)
 
 
 def _figure(width: float = 10.0, height: float = 5.0) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
+def _line(**kw: object) -> object:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], **kw)
+
+
 def _date_axis(ax: Axes) -> None:
+    import matplotlib.dates as mdates
+
     locator = mdates.AutoDateLocator(minticks=4, maxticks=12)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    ax.grid(True, alpha=0.3)
+
+
+def _year_axis(ax: Axes) -> None:
+    """Year ticks (for narrow panels)."""
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_locator(mdates.YearLocator(base=2))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.grid(True, alpha=0.3)
 
 
@@ -113,103 +134,133 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
-def plot_route_utilisation(tables: Mapping[str, pd.DataFrame], focus: str | None = None) -> Figure:
-    """One panel per route unit: volume (solid) and capacity (dashed) per route, unit/yr.
+ROUTE_COLUMNS = 3
 
-    Months where a route's capacity is below its previous maximum (an outage or
-    partial disruption) are shaded in the route's colour.
-    """
+
+def _focus_route_volume(tables: Mapping[str, pd.DataFrame], focus: str) -> pd.DataFrame:
+    """Month x route volume shipped by `focus`'s shipments (unit/yr); empty if unknown."""
+    ships = tables.get("shipments")
+    if ships is None or ships.empty:
+        return pd.DataFrame()
+    mine = ships[ships["shipment"].isin(set(focus_shipments(tables, focus)))]
+    return mine.pivot_table(
+        index="month", columns="route", values="shipped_per_year", aggfunc="sum", fill_value=0.0
+    )
+
+
+def plot_route_utilisation(tables: Mapping[str, pd.DataFrame], focus: str | None = None) -> Figure:
+    """Small multiples, one panel per route: volume of all shippers (filled), the focus actor's
+    own volume (darker fill) and capacity (dashed), in the route's unit per year; months with
+    capacity below its previous maximum (outages, disruptions) are shaded."""
+    focus = resolve_focus(tables, focus)
     routes = tables["routes"]
-    units = list(dict.fromkeys(routes["unit"].tolist()))
-    fig = _figure(10.0, 1.0 + 3.2 * max(1, len(units)))
-    if not units:
-        ax = fig.add_subplot()
-        ax.set_title("Route volume vs capacity (unit/yr)")
-        _empty(ax, "no routes in this scenario")
+    names = list(dict.fromkeys(routes["route"].tolist()))
+    ncols = min(ROUTE_COLUMNS, max(1, len(names)))
+    nrows = max(1, -(-len(names) // ncols))
+    fig = _figure(4.0 * ncols + 1.0, 1.2 + 2.4 * nrows)
+    fig.suptitle(f"Routes: volume of all shippers vs capacity, with {focus}'s own volume (unit/yr per panel)")
+    if not names:
+        _empty(fig.add_subplot(), "no routes in this scenario")
         return fig
-    axes = fig.subplots(len(units), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, unit in zip(axes, units, strict=True):
-        sub = routes[routes["unit"] == unit]
-        n_routes = sub["route"].nunique()
-        for k, (route, rows) in enumerate(sub.groupby("route", sort=False)):
-            edges = _month_edges(rows["month"])
-            cap = rows["capacity_per_year"].to_numpy()
-            vol = rows["volume_per_year"].to_numpy()
-            colour = f"C{k}" if n_routes <= 10 else colormaps["tab20"](k % 20)
-            ax.stairs(vol, edges, color=colour, lw=2.6, alpha=0.55, baseline=None, label=route)
-            ax.stairs(cap, edges, color=colour, lw=1.2, ls="--", baseline=None)
-            outage = cap < np.maximum.accumulate(cap) * (1.0 - 1e-9)
-            for a, b in _runs(outage):
-                ax.axvspan(edges[a], edges[b], color=colour, alpha=0.15, lw=0)
-        ax.set_title(f"Route volume vs capacity ({unit}/yr); shaded: capacity below its previous maximum")
-        ax.set_ylabel(f"{unit}/yr")
-        ax.set_ylim(bottom=0)
-        _date_axis(ax)
-        handles, labels = ax.get_legend_handles_labels()
-        handles += [Line2D([], [], color="0.4", lw=2.6, alpha=0.55), Line2D([], [], color="0.4", ls="--")]
-        labels += ["volume (solid)", "capacity (dashed)"]
-        ax.legend(
-            handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize="small"
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).reshape(-1)
+    mine = _focus_route_volume(tables, focus)
+    for ax, route in zip(axes, names, strict=False):
+        rows = routes[routes["route"] == route]
+        unit = str(rows["unit"].iloc[0])
+        edges = _month_edges(rows["month"])
+        cap = rows["capacity_per_year"].to_numpy()
+        vol = rows["volume_per_year"].to_numpy()
+        own = (
+            mine[route].reindex(rows["month"]).fillna(0.0).to_numpy()
+            if route in mine.columns
+            else np.zeros(len(rows))
         )
+        ax.stairs(vol, edges, fill=True, color="tab:blue", alpha=0.3, label="all shippers")
+        if own.any():
+            ax.stairs(own, edges, fill=True, color="tab:blue", alpha=0.75, label=focus)
+        ax.stairs(cap, edges, color="0.2", lw=1.1, ls="--", baseline=None, label="capacity")
+        outage = cap < np.maximum.accumulate(cap) * (1.0 - 1e-9)
+        for a, b in _runs(outage):
+            ax.axvspan(edges[a], edges[b], color="tab:red", alpha=0.12, lw=0)
+        share = own.sum() / vol.sum() if vol.sum() > 0 else 0.0
+        ax.set_title(f"{route} ({unit}/yr); {focus} {share:.0%} of volume", fontsize="small")
+        ax.set_ylabel(f"{unit}/yr", fontsize="small")
+        ax.set_ylim(bottom=0, top=max(float(cap.max()), float(vol.max()), 1e-9) * 1.1)
+        ax.tick_params(labelsize="x-small")
+        _year_axis(ax)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    handles = [
+        _line(color="tab:blue", alpha=0.3, lw=6),
+        _line(color="tab:blue", alpha=0.75, lw=6),
+        _line(color="0.2", ls="--"),
+        _line(color="tab:red", alpha=0.2, lw=6),
+    ]
+    labels = ["volume, all shippers", f"volume shipped by {focus}", "capacity", "capacity below its maximum"]
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False, fontsize="small")
     return fig
 
 
 def plot_alignment(tables: Mapping[str, pd.DataFrame], focus: str | None = None) -> Figure:
-    """Stacked area of the focus actor's alignment over poles (0-1) with a marker (and faint line)
-    for every action it takes or is targeted by; the ALIGNMENT_LABELS most consequential ones
-    (sim.results.summary.consequential_actions) are labelled."""
+    """The focus actor's alignment as change from the first month per pole (percentage points),
+    with the actions it takes or is targeted by in a lane below (markers by kind); the
+    ALIGNMENT_LABELS most consequential ones (sim.results.summary.consequential_actions) are
+    labelled in the lane."""
     focus = resolve_focus(tables, focus)
     am = tables["actor_month"]
     rows = am[am["actor"] == focus]
     poles = poles_of(tables)
     dates = month_dates(rows["month"])
-    fig = _figure()
-    ax = fig.add_subplot()
-    ax.set_title(f"{focus}: alignment over poles (share, 0-1, end of month)", pad=12)
-    shares = rows[[f"alignment_{p}" for p in poles]].to_numpy()
-    ax.stackplot(dates, shares.T, labels=poles, alpha=0.8)
-    ax.set_ylim(0, 1)
+    fig = _figure(10.0, 6.0)
+    ax, lane = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
+    since = rows["month"].iloc[0]
+    ax.set_title(f"{focus}: alignment with each pole, change since {since} (percentage points)")
+    shares = rows[[f"alignment_{p}" for p in poles]].to_numpy() * 100.0
+    change = shares - shares[0]
+    for k, p in enumerate(poles):
+        ax.plot(dates, change[:, k], color=f"C{k}", lw=2, label=f"{p} (start {shares[0, k]:.1f} %)")
+    ax.axhline(0.0, color="0.3", lw=0.8)
+    ax.set_ylabel("change in alignment share (pp)")
     ax.set_xlim(dates[0], dates[-1])
-    ax.set_ylabel("alignment share")
     _date_axis(ax)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, title="pole (start share)")
     events = _involving(tables["events"], focus)
+    kinds = [k for k in KIND_STYLE if (events["kind"] == k).any()]
+    y_of = {k: len(kinds) - 1 - i for i, k in enumerate(kinds)}
     for kind, group in events.groupby("kind", sort=False):
         marker, colour = KIND_STYLE.get(str(kind), ("o", "0.3"))
         when = month_dates(group["month"])
-        ax.vlines(when, 0, 1, color=colour, lw=0.6, alpha=0.35)
-        ax.plot(when, [1.0] * len(when), marker=marker, color=colour, ms=6, ls="", clip_on=False, zorder=5)
+        lane.plot(when, [y_of.get(str(kind), 0)] * len(when), marker=marker, color=colour, ms=6, ls="")
     lo, hi = dates[0], dates[-1]
     char_days = max(1, (hi - lo).days) * 5.8 / (0.75 * 10.0 * DPI)
-    occupied: dict[int, list[tuple[float, float]]] = {}
+    occupied: dict[tuple[str, int], list[tuple[float, float]]] = {}
     for c in consequential_actions(tables, focus, n=ALIGNMENT_LABELS):
         when = month_dates([c.month])[0]
-        text = f"{c.month} {c.actor or '(no actor)'}: {c.name}"
+        text = f"{c.month} {c.actor or ACCIDENT}: {c.name}"
         right = (when - lo) > 0.65 * (hi - lo)
         x = float((when - lo).days)
         span = (x - len(text) * char_days, x) if right else (x, x + len(text) * char_days)
-        level = next(
-            (k for k in range(8) if all(b < span[0] or a > span[1] for a, b in occupied.get(k, []))), None
-        )
+        free = (all(b < span[0] or a > span[1] for a, b in occupied.get((c.kind, k), [])) for k in range(2))
+        level = next((k for k, ok in enumerate(free) if ok), None)
         if level is None:
-            continue
-        occupied.setdefault(level, []).append(span)
-        ax.annotate(
+            continue  # would overlap another label: the marker stays
+        occupied.setdefault((c.kind, level), []).append(span)
+        lane.annotate(
             text,
-            (when, 0.97 - 0.065 * level),
-            xytext=(-3 if right else 3, 0),
+            (when, y_of.get(c.kind, 0)),
+            xytext=(-3 if right else 3, 4 + 8 * level),
             textcoords="offset points",
             fontsize="x-small",
-            va="top",
             ha="right" if right else "left",
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.75, "lw": 0},
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "alpha": 0.75, "lw": 0},
         )
-    handles, labels = ax.get_legend_handles_labels()
-    handles, labels = handles[::-1], labels[::-1]  # poles top-down like the stack
-    for kind, (marker, colour) in KIND_STYLE.items():
-        if (events["kind"] == kind).any():
-            handles.append(Line2D([], [], marker=marker, color=colour, ls=""))
-            labels.append(kind)
-    ax.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    lane.set_yticks([y_of[k] for k in kinds], kinds)
+    lane.set_ylim(-0.7, max(1, len(kinds)) - 0.3 + 0.6)
+    lane.set_ylabel("actions", fontsize="small")
+    lane.set_xlabel("month")
+    _date_axis(lane)
+    if events.empty:
+        lane.text(0.5, 0.5, f"no actions by or against {focus}", ha="center", transform=lane.transAxes)
     return fig
 
 
@@ -306,6 +357,30 @@ def plot_timeline(tables: Mapping[str, pd.DataFrame], focus: str | None = None) 
     ax.legend(handles, list(KIND_STYLE), loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     note = f"{len(events)} actions; {omitted} repeated or overlapping labels omitted" if omitted else ""
     ax.set_xlabel("month" + (f"   ({note})" if note else ""))
+    return fig
+
+
+def plot_envelope(env: pd.DataFrame, title: str, unit: str) -> Figure:
+    """An ensemble envelope (sim.api.envelope): median line, 10-90 % band and min-max band per
+    month, in `unit` (e.g. 'Mt/yr')."""
+    fig = _figure(9.0, 3.8)
+    ax = fig.add_subplot()
+    dates = pd.DatetimeIndex(env["date"])
+    ax.fill_between(
+        dates, env["min"], env["max"], step="mid", color="tab:blue", alpha=0.12, lw=0, label="min-max"
+    )
+    if {"p10", "p90"} <= set(env.columns):
+        ax.fill_between(
+            dates, env["p10"], env["p90"], step="mid", color="tab:blue", alpha=0.3, lw=0, label="10-90 %"
+        )
+    ax.step(dates, env["p50"], where="mid", color="tab:blue", lw=1.6, label="median")
+    ax.step(dates, env["mean"], where="mid", color="tab:orange", lw=1.0, ls=":", label="mean")
+    runs = int(env["runs"].max()) if "runs" in env.columns else 0
+    ax.set_title(f"{title} ({runs} runs)" if runs else title)
+    ax.set_ylabel(unit)
+    ax.set_xlim(dates[0], dates[-1])
+    _date_axis(ax)
+    ax.legend(loc="upper left", frameon=False, fontsize="small")
     return fig
 
 

@@ -193,6 +193,10 @@ def consequential_actions(
     return [c for _, c in ranked[:n]]
 
 
+DROP = 0.10
+"""A route's yearly volume this far below the previous year's names the year in the summary."""
+
+
 def _year_label(year: int, months: int) -> str:
     return str(year) if months == 12 else f"{year} ({months} mo)"
 
@@ -228,7 +232,8 @@ def _trade_lines(
 
 
 def _route_lines(tables: Mapping[str, pd.DataFrame], focus: str) -> list[str]:
-    """Focus shipments: mean volume per route and lost volume per unit, first two calendar years."""
+    """Focus shipments: mean volume per route and lost volume per unit, first and last calendar
+    year, and the years in between whose route volumes differ from both (disruptions, new routes)."""
     ships = focus_shipments(tables, focus)
     if not ships:
         return []
@@ -237,14 +242,15 @@ def _route_lines(tables: Mapping[str, pd.DataFrame], focus: str) -> list[str]:
     mine = shipped[shipped["shipment"].isin(ships)]
     mine_totals = totals[totals["shipment"].isin(ships)]
     month_years = pd.Series([int(m[:4]) for m in totals["month"].unique()])
-    years = sorted(month_years.unique())[:2]
+    all_years = sorted(month_years.unique())
+    years = all_years if len(all_years) <= 2 else [all_years[0], all_years[-1]]
     counts = month_years.value_counts()
 
-    def yearly(frame: pd.DataFrame, col: str) -> list[float]:
+    def yearly(frame: pd.DataFrame, col: str, which: list[int] = years) -> list[float]:
         per_month = frame.groupby("month")[col].sum()
         yr = pd.Series([int(m[:4]) for m in per_month.index], index=per_month.index)
         means = per_month.groupby(yr).mean()
-        return [float(means.get(y, 0.0)) for y in years]
+        return [float(means.get(y, 0.0)) for y in which]
 
     if "shipment_info" in tables:
         info = tables["shipment_info"]
@@ -263,7 +269,31 @@ def _route_lines(tables: Mapping[str, pd.DataFrame], focus: str) -> list[str]:
         f"Route shipments of {focus} (volume per year, mean of months):",
         f"  {'route':<{width}}{header}",
     ]
-    return lines + [_fmt_row(label, values, width) for label, values in rows]
+    lines += [_fmt_row(label, values, width) for label, values in rows]
+    middle = all_years[1:-1]
+    if middle:
+        per_route = [yearly(g, "shipped_per_year", all_years) for _, g in mine.groupby("route", sort=False)]
+        lost = yearly(mine_totals, "lost_per_year", all_years)
+        differ = [
+            y
+            for k, y in enumerate(all_years)
+            if 0 < k < len(all_years) - 1
+            and (lost[k] > 1e-9 or any(v[k] < (1.0 - DROP) * v[k - 1] for v in per_route))
+        ]
+        if differ:
+            lines.append(f"  years in between with volume lost or a route down > 10 %: {years_text(differ)}")
+    return lines
+
+
+def years_text(years: list[int]) -> str:
+    """[2023, 2024, 2025, 2028] -> '2023-2025, 2028'."""
+    parts: list[str] = []
+    for y in years:
+        if parts and parts[-1][1] == y - 1:
+            parts[-1] = (parts[-1][0], y)
+        else:
+            parts.append((y, y))
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
 
 
 def summary_text(

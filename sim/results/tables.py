@@ -4,7 +4,10 @@
 observation, in a deterministic order (month, then scenario order of actors,
 routes, shipments, goods, poles). Column dtypes follow the unit in
 `TABLE_SCHEMAS`: text units ('YYYY-MM', name, text, JSON) are `str`, 'bool' is
-bool, every other unit is float64. Money is USD bn per year (monthly values are
+bool, 'integer' is int64, 'datetime' is datetime64[ns], every other unit is float64.
+Every table starts with the run's identity (`run_id`, `scenario`, `seed`) so that
+tables of many runs stack without bookkeeping; tables with a `month` also carry
+its first day as a datetime `date`. Money is USD bn per year (monthly values are
 annualised rates), volumes are the route unit per year, shares are fractions 0-1.
 
 `docs/tables.md` is generated from `TABLE_SCHEMAS` by `schema_markdown()`:
@@ -32,9 +35,18 @@ Column = tuple[str, str, str]
 
 POLE = "<pole>"
 TEXT_UNITS = frozenset({"YYYY-MM", "name", "text", "JSON"})
+UNKNOWN_SEED = -1
+"""`seed` value of tables built without a seed (e.g. `to_tables(out)`)."""
 STATUS_QUO = "status_quo"
 
-_MONTH: Column = ("month", "YYYY-MM", "Calendar month of the observation (end-of-month state).")
+_MONTH_ONLY: Column = ("month", "YYYY-MM", "Calendar month of the observation (end-of-month state).")
+_DATE: Column = ("date", "datetime", "First day of `month` as a timestamp (for time axes and resampling).")
+ID_COLUMNS: list[Column] = [
+    ("run_id", "text", "Run identifier: `<scenario>_seed<seed>` unless the caller names the run."),
+    ("scenario", "name", "Scenario name (`name:` of the scenario file); empty if unknown."),
+    ("seed", "integer", f"Seed of the run; {UNKNOWN_SEED} if unknown."),
+]
+"""Leading columns of every table: which run a row comes from."""
 
 _WELFARE_MEANING = {
     "exports": "Export revenue from goods not carried by routes",
@@ -55,7 +67,14 @@ _METRIC_DOCS: dict[str, tuple[str, str]] = {
     },
     "reexports_usd_bn": ("USD bn/yr", "Re-exports of sanctioned goods through this actor, at resale value."),
     "reexports_intercepted_usd_bn": ("USD bn/yr", "Attempted re-exports stopped by this actor's customs."),
-    "lost_exports_usd_bn": ("USD bn/yr", "Value of offered route shipments that found no route capacity."),
+    "lost_exports_usd_bn": (
+        "USD bn/yr",
+        "Value of route shipments shut in for good (no route capacity, not recovered later).",
+    ),
+    "deferred_exports_usd_bn": (
+        "USD bn/yr",
+        "Value of route shipments that found no capacity this month but are deferred (shipped later).",
+    ),
     "penalty_realised_usd_bn": ("USD bn", "Secondary-sanction penalties realised this month (one-off)."),
     "enforcement": ("0-1", "Enforcement level against re-exports of sanctioned goods."),
     "multivector_index": ("0-1", "Evenness of dependence across poles: (1 - HHI) / (1 - 1/P); 1 = even."),
@@ -68,14 +87,14 @@ def _metric_column(name: str) -> Column:
 
 
 _TERM_MEANING = {
-    "econ": "100 x change in economic welfare x months it lasts / 12 / GDP",
+    "econ": "change in economic welfare (USD bn/yr) x the discounted years it lasts within the horizon",
     "security": "security term: stance against poles the decider depends on for security",
-    "alignment": "alignment/identity term: stance and dependence shift toward the poles it is aligned with",
-    "influence": "influence over middle states' alignment toward the decider's pole (poles only)",
-    "punishment": "punishment of an actor the decider holds a grievance against",
-    "rivalry": "harm to the welfare of actors the decider sanctions (100 x loss / their GDP)",
-    "sovereignty": "loss of diversification (HHI of dependence); subtracts from utility",
-    "cost": "100 x direct cost / GDP; subtracts from utility",
+    "alignment": "alignment/identity term: stance toward the poles it is aligned with",
+    "influence": "value of middle states' predicted alignment shift toward the decider's pole (poles only)",
+    "punishment": "value of coercing an actor the decider holds a grievance against",
+    "rivalry": "welfare loss of the targets of the decider's sanctions x rivalry_weight",
+    "sovereignty": "hedging x change in expected loss from coercion (sim/core/coercion.py); subtracts",
+    "cost": "direct cost (USD bn); subtracts from utility",
 }
 
 TABLE_DESCRIPTIONS: dict[str, str] = {
@@ -84,21 +103,25 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
     "flows": "Bilateral trade flows, one row per month, exporter, importer and good; nonzero rows only. "
     "Absent when the run did not record flows.",
     "routes": "One row per month and route: capacity, volume, utilisation and tariff.",
-    "shipments": "Volume shipped per month, shipment and route, for every (shipment, route) pair "
-    "used in at least one month of the run.",
+    "shipments": "Volume shipped per month, shipment and route, for every allowed (shipment, route) "
+    "pair of the scenario, zero where the pair carries nothing (without the scenario spec: the pairs "
+    "used in at least one month).",
     "shipment_totals": "One row per month and shipment: offered = shipped + lost.",
     "events": "Every action that took effect, in the order it did: scripted events, hazards, "
     "decisions and detected secondary-sanction penalties.",
     "decisions": "Every candidate scored in every decision round (status quo included), "
-    "with its utility terms in utility points (1 point = 1 % of the decider's GDP per year).",
+    "with its utility terms in USD bn of present value over the decision horizon (issue 9; docs/model.md).",
     "run_month": "One row per month: run-wide quantities.",
     "actor_info": "Static actor attributes from the scenario (only when the scenario spec is given).",
     "shipment_info": "Static shipment attributes from the scenario (only when the scenario spec is given).",
+    "route_info": "Static route attributes from the scenario: transit states, buyers, capacity and the pole "
+    "controlling it (only when the scenario spec is given).",
 }
 
 TABLE_SCHEMAS: dict[str, list[Column]] = {
     "actor_month": [
-        _MONTH,
+        _MONTH_ONLY,
+        _DATE,
         ("actor", "name", "Actor (state or rest of world)."),
         *(_metric_column(m) for m in ACTOR_METRICS),
         ("alignment_<pole>", "0-1", "Alignment with the pole at the end of the month; sums to 1 over poles."),
@@ -110,21 +133,24 @@ TABLE_SCHEMAS: dict[str, list[Column]] = {
         ),
     ],
     "alignment_forces": [
-        _MONTH,
+        _MONTH_ONLY,
+        _DATE,
         ("actor", "name", "Actor whose alignment moves."),
         ("pole", "name", "Pole the force pushes toward (positive) or away from (negative)."),
         ("term", "name", f"Force: one of {', '.join(ALIGNMENT_FORCES)}."),
         ("value", "1/month", "Force on the alignment log-weight this month (exponentiated update)."),
     ],
     "flows": [
-        _MONTH,
+        _MONTH_ONLY,
+        _DATE,
         ("exporter", "name", "Exporting actor."),
         ("importer", "name", "Importing actor."),
         ("good", "name", "Traded good (sector)."),
         ("value_usd_bn", "USD bn/yr", "Flow value, annualised monthly rate; always > 0."),
     ],
     "routes": [
-        _MONTH,
+        _MONTH_ONLY,
+        _DATE,
         ("route", "name", "Transport route."),
         ("unit", "name", "Physical unit the route carries (e.g. Mt, bcm)."),
         ("capacity_per_year", "unit/yr", "Usable capacity after disruptions and investments."),
@@ -133,21 +159,31 @@ TABLE_SCHEMAS: dict[str, list[Column]] = {
         ("tariff_usd_per_unit", "USD/unit", "Transport tariff in force."),
     ],
     "shipments": [
-        _MONTH,
+        _MONTH_ONLY,
+        _DATE,
         ("shipment", "name", "Shipment (a shipper's offered volume)."),
         ("route", "name", "Route carrying it."),
         ("unit", "name", "Physical unit of the route."),
         ("shipped_per_year", "unit/yr", "Volume of the shipment carried by the route."),
     ],
     "shipment_totals": [
-        _MONTH,
+        _MONTH_ONLY,
+        _DATE,
         ("shipment", "name", "Shipment."),
         ("offered_per_year", "unit/yr", "Volume offered to the route network."),
         ("shipped_per_year", "unit/yr", "Volume shipped over all routes."),
-        ("lost_per_year", "unit/yr", "Volume that found no route (offered - shipped)."),
+        ("lost_per_year", "unit/yr", "Volume that found no route this month (offered - shipped)."),
+        (
+            "lost_for_good_per_year",
+            "unit/yr",
+            "Part of lost_per_year shut in for good; the rest joins the backlog and is offered again.",
+        ),
+        ("backlog", "unit", "Deferred volume awaiting recovery at the end of the month."),
+        ("contracted_per_year", "unit/yr", "Volume shipped under long-term contracts (placed first)."),
     ],
     "events": [
-        _MONTH,
+        _MONTH_ONLY,
+        _DATE,
         ("kind", "text", "event (scripted), hazard (stochastic), decision or penalty (secondary sanction)."),
         ("name", "text", "Hazard or menu item name; the action type for scripted events."),
         ("type", "text", "Action type (sanction, route_disruption, demand, ...)."),
@@ -158,19 +194,32 @@ TABLE_SCHEMAS: dict[str, list[Column]] = {
         ("source", "text", "Source reference from the scenario file."),
     ],
     "decisions": [
-        _MONTH,
+        _MONTH_ONLY,
+        _DATE,
         ("actor", "name", "Deciding actor or bloc."),
         ("candidate", "text", "Candidate menu item; status_quo is doing nothing."),
         ("chosen", "bool", "True for the candidate drawn."),
         ("probability", "0-1", "Logit choice probability (0 for bloc items that failed the vote)."),
-        ("utility", "points", "Total utility: sum of the terms, sovereignty and cost subtracting."),
-        *((t, "points", f"Utility term: {_TERM_MEANING.get(t, t)}.") for t in TERMS),
+        ("utility", "USD bn", "Total utility (present value): the terms, sovereignty and cost subtracting."),
+        *((t, "USD bn", f"Utility term: {_TERM_MEANING.get(t, t)}.") for t in TERMS),
         ("support", "0-1", "Blocs: vote-weighted share of members in favour; NaN for single actors."),
         ("action", "JSON", "The candidate action as JSON; empty for the status quo."),
     ],
     "run_month": [
-        _MONTH,
-        ("leakage_share", "0-1", "Re-exported (diverted) / blocked trade; NaN when nothing is blocked."),
+        _MONTH_ONLY,
+        _DATE,
+        (
+            "leakage_share",
+            "0-1",
+            "EBRD definition: intermediated exports of controlled goods (intermediaries' sales to the "
+            "target) / fall in direct exports under the coalition's export controls; NaN when none.",
+        ),
+        (
+            "leakage_share_all_blocked",
+            "0-1",
+            "Former definition: diverted value / fall in direct flows at every sanctioned cell (import "
+            "bans included); NaN when nothing is blocked.",
+        ),
     ],
     "actor_info": [
         ("actor", "name", "Actor, in scenario order."),
@@ -185,22 +234,41 @@ TABLE_SCHEMAS: dict[str, list[Column]] = {
         ("unit", "name", "Physical unit (that of its first allowed route)."),
         ("routes", "text", "Allowed routes, comma-separated."),
     ],
+    "route_info": [
+        ("route", "name", "Route, in scenario order."),
+        ("mode", "text", "pipeline, rail, sea, road or multimodal."),
+        ("unit", "name", "Physical unit carried (e.g. Mt, bcm)."),
+        ("capacity_per_year", "unit/yr", "Capacity at the start of the run (before events)."),
+        ("tariff_usd_per_unit", "USD/unit", "Transport tariff at the start of the run."),
+        ("destination", "name", "Actor whose market the route delivers to."),
+        ("buyers", "text", "Buyers of the delivered volume with shares, e.g. 'EU 0.8, China 0.2'."),
+        ("transit", "text", "Transit states that can cut or price the route, comma-separated."),
+        (
+            "owner_pole",
+            "name",
+            "Pole that controls the route: that of the first transit state embodying a pole, else the "
+            "destination's pole; empty if none.",
+        ),
+        ("nodes", "text", "Hubs along the path, comma-separated."),
+    ],
 }
+
+TABLE_SCHEMAS = {name: [*ID_COLUMNS, *cols] for name, cols in TABLE_SCHEMAS.items()}
 
 NULLABLE_COLUMNS: dict[str, frozenset[str]] = {
     "routes": frozenset({"utilisation"}),
     "decisions": frozenset({"support"}),
-    "run_month": frozenset({"leakage_share"}),
+    "run_month": frozenset({"leakage_share", "leakage_share_all_blocked"}),
 }
 """Float columns that may hold NaN (with the meaning given in the schema); all others never do."""
 
 
 # ----------------------------------------------------------------------------- schema helpers
 def column_dtype(unit: str) -> str:
-    """pandas dtype of a column with this unit: 'str', 'bool' or 'float64'."""
+    """pandas dtype of a column with this unit: 'str', 'bool', 'int64', 'datetime64[ns]' or 'float64'."""
     if unit in TEXT_UNITS:
         return "str"
-    return "bool" if unit == "bool" else "float64"
+    return {"bool": "bool", "integer": "int64", "datetime": "datetime64[ns]"}.get(unit, "float64")
 
 
 def table_columns(table: str, poles: list[str]) -> list[str]:
@@ -219,13 +287,51 @@ def _dtypes(table: str, poles: list[str]) -> dict[str, str]:
     return out
 
 
-def _frame(table: str, data: Mapping[str, object], poles: list[str]) -> pd.DataFrame:
-    """Build `table` from column data, in schema order with schema dtypes."""
+RunIds = tuple[str, str, int]
+"""(run_id, scenario, seed) of a run."""
+
+
+def _frame(
+    table: str, data: Mapping[str, object], poles: list[str], ids: RunIds | None = None
+) -> pd.DataFrame:
+    """Build `table` from column data, in schema order with schema dtypes.
+
+    The identity columns come from `ids` (default unknown) and `date` from `month`.
+    """
     dtypes = _dtypes(table, poles)
+    data = dict(data)
+    n = len(next(iter(data.values()))) if data else 0
+    run_id, scenario, seed = ids or ("", "", UNKNOWN_SEED)
+    data |= {
+        "run_id": np.full(n, run_id, dtype=object),
+        "scenario": np.full(n, scenario, dtype=object),
+        "seed": np.full(n, seed, dtype=np.int64),
+    }
+    if "date" in dtypes:
+        data["date"] = _dates(data["month"])
     if set(data) != set(dtypes):
         raise RuntimeError(f"{table}: columns {sorted(set(data) ^ set(dtypes))} disagree with TABLE_SCHEMAS")
     cols = {c: pd.Series(np.asarray(data[c]), dtype=dtypes[c]) for c in dtypes}
     return pd.DataFrame(cols, columns=list(dtypes))
+
+
+def _dates(months: object) -> np.ndarray:
+    """'YYYY-MM' strings -> datetime64[ns] first-of-month."""
+    arr = np.asarray(months, dtype=object)
+    if not len(arr):
+        return np.array([], dtype="datetime64[ns]")
+    return pd.to_datetime(pd.Series(arr, dtype="str"), format="%Y-%m").to_numpy(dtype="datetime64[ns]")
+
+
+def with_ids(df: pd.DataFrame, ids: RunIds) -> pd.DataFrame:
+    """`df` with its identity columns set to (run_id, scenario, seed)."""
+    run_id, scenario, seed = ids
+    n = len(df)
+    return df.assign(
+        run_id=pd.Series(np.full(n, run_id, dtype=object), index=df.index, dtype="str"),
+        scenario=pd.Series(np.full(n, scenario, dtype=object), index=df.index, dtype="str"),
+        seed=pd.Series(np.full(n, seed, dtype=np.int64), index=df.index),
+    )
 
 
 def schema_markdown() -> str:
@@ -241,11 +347,16 @@ def schema_markdown() -> str:
         "`manifest.json`, `summary.txt` and PNG plots; `sim.results.read_run(run_dir)` loads the tables.",
         "",
         "Conventions: tables are long (tidy) and sorted by month, then scenario order.",
-        "Months are `YYYY-MM` strings. Money is USD bn per year (monthly values are",
+        "Every table starts with `run_id`, `scenario` and `seed`, so tables of several runs",
+        "(`sim.api.ensemble`) stack with `pd.concat` and group by `run_id`. Months are",
+        "`YYYY-MM` strings in `month` and first-of-month timestamps in `date`",
+        "(`sim.api.annual(df)` / `sim.api.by_period(df, 'QS')` aggregate by calendar period).",
+        "Money is USD bn per year (monthly values are",
         "annualised rates) unless the unit says otherwise; volumes are in the route's",
-        "physical unit per year; shares are fractions 0-1. Utility points: 1 point =",
-        "1 % of the deciding actor's GDP per year. Text columns (units `YYYY-MM`, `name`,",
-        "`text`, `JSON`) are strings, `bool` columns are booleans, all others are float64.",
+        "physical unit per year; shares are fractions 0-1. Decision utilities are USD bn of",
+        "present value over the decision horizon. Text columns (units `YYYY-MM`, `name`,",
+        "`text`, `JSON`) are strings, `bool` columns are booleans, `integer` int64,",
+        "`datetime` datetime64[ns], all others are float64.",
         f"A column written `{POLE}` stands for one column per pole of the scenario,",
         "in the scenario's pole order (e.g. `alignment_Russia`).",
         "",
@@ -326,9 +437,23 @@ def routes_table(out: RunOutput) -> pd.DataFrame:
     return _frame("routes", data, out.poles)
 
 
-def shipments_table(out: RunOutput) -> pd.DataFrame:
-    """Shipped volume per (month, shipment, route) for the pairs used in any month."""
-    used = np.argwhere((out.shipment_routes > 0).any(axis=0))  # (k, 2) rows of (s, r), sorted
+def _allowed_pairs(out: RunOutput, spec: ScenarioSpec | None) -> np.ndarray:
+    """(k, 2) sorted (shipment, route) index pairs: allowed by `spec`, else used in any month."""
+    if spec is None:
+        return np.argwhere((out.shipment_routes > 0).any(axis=0))
+    mask = np.zeros(out.shipment_routes.shape[1:], dtype=bool)
+    r_index = {r: j for j, r in enumerate(out.routes)}
+    s_index = {s: i for i, s in enumerate(out.shipments)}
+    for sh in spec.shipments:
+        for r in sh.routes:
+            if sh.name in s_index and r in r_index:
+                mask[s_index[sh.name], r_index[r]] = True
+    return np.argwhere(mask | (out.shipment_routes > 0).any(axis=0))
+
+
+def shipments_table(out: RunOutput, spec: ScenarioSpec | None = None) -> pd.DataFrame:
+    """Shipped volume per (month, shipment, route) for every allowed pair (zeros included)."""
+    used = _allowed_pairs(out, spec)  # (k, 2) rows of (s, r), sorted
     n_t, n_pairs = len(out.months), len(used)
     s_idx = np.tile(used[:, 0], n_t) if n_pairs else np.array([], dtype=np.intp)
     r_idx = np.tile(used[:, 1], n_t) if n_pairs else np.array([], dtype=np.intp)
@@ -341,6 +466,11 @@ def shipments_table(out: RunOutput) -> pd.DataFrame:
         "shipped_per_year": out.shipment_routes[t_idx, s_idx, r_idx],
     }
     return _frame("shipments", data, out.poles)
+
+
+def _or_zero(values: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
+    """A recorded (T, S) array flattened, or zeros for outputs recorded before it existed."""
+    return np.zeros(shape) if values is None else values.reshape(-1)
 
 
 def shipment_totals_table(out: RunOutput, rtol: float = 1e-9) -> pd.DataFrame:
@@ -362,6 +492,9 @@ def shipment_totals_table(out: RunOutput, rtol: float = 1e-9) -> pd.DataFrame:
         "offered_per_year": offered,
         "shipped_per_year": shipped,
         "lost_per_year": lost,
+        "lost_for_good_per_year": _or_zero(out.shipment_lost_for_good, lost.shape),
+        "backlog": _or_zero(out.shipment_backlog, lost.shape),
+        "contracted_per_year": _or_zero(out.shipment_contracted, lost.shape),
     }
     return _frame("shipment_totals", data, out.poles)
 
@@ -393,7 +526,15 @@ def decisions_table(out: RunOutput) -> pd.DataFrame:
 
 def run_month_table(out: RunOutput) -> pd.DataFrame:
     """One row per month: leakage share."""
-    data = {"month": np.asarray(out.months, dtype=object), "leakage_share": out.leakage_share}
+    data = {
+        "month": np.asarray(out.months, dtype=object),
+        "leakage_share": out.leakage_share,
+        "leakage_share_all_blocked": (
+            out.leakage_share_all_blocked
+            if out.leakage_share_all_blocked is not None
+            else np.full(len(out.months), np.nan)
+        ),
+    }
     return _frame("run_month", data, out.poles)
 
 
@@ -422,18 +563,58 @@ def shipment_info_table(spec: ScenarioSpec) -> pd.DataFrame:
     return _records("shipment_info", rows, list(spec.poles))
 
 
-def to_tables(out: RunOutput, spec: ScenarioSpec | None = None) -> dict[str, pd.DataFrame]:
+def _owner_pole(spec: ScenarioSpec, transit: list[str], destination: str) -> str:
+    poles = {a.name: a.pole for a in spec.actors if a.pole}
+    for name in [*transit, destination]:
+        if name in poles:
+            return str(poles[name])
+    return ""
+
+
+def route_info_table(spec: ScenarioSpec) -> pd.DataFrame:
+    """Static route attributes (mode, unit, capacity, buyers, transit, owner pole) from the scenario."""
+    rows = [
+        {
+            "route": r.name,
+            "mode": r.mode,
+            "unit": r.unit,
+            "capacity_per_year": r.capacity_per_year,
+            "tariff_usd_per_unit": r.tariff_usd_per_unit,
+            "destination": r.destination,
+            "buyers": ", ".join(f"{b} {share:g}" for b, share in (r.buyers or {r.destination: 1.0}).items()),
+            "transit": ", ".join(r.transit),
+            "owner_pole": _owner_pole(spec, r.transit, r.destination),
+            "nodes": ", ".join(r.nodes),
+        }
+        for r in spec.routes
+    ]
+    return _records("route_info", rows, list(spec.poles))
+
+
+def run_id_for(scenario: str, seed: int) -> str:
+    """Default run identifier: `<scenario>_seed<seed>`."""
+    return f"{scenario or 'run'}_seed{seed}"
+
+
+def to_tables(
+    out: RunOutput,
+    spec: ScenarioSpec | None = None,
+    *,
+    seed: int | None = None,
+    run_id: str | None = None,
+) -> dict[str, pd.DataFrame]:
     """All tables of a run, keyed by name in `TABLE_SCHEMAS` order.
 
-    `flows` is absent when the run did not record flows; `actor_info` and
-    `shipment_info` are present only when the scenario `spec` is given.
+    `flows` is absent when the run did not record flows; `actor_info`,
+    `shipment_info` and `route_info` are present only when the scenario `spec` is
+    given. `seed` and `run_id` fill the identity columns (scenario from `spec.name`).
     """
     tables: dict[str, pd.DataFrame | None] = {
         "actor_month": actor_month_table(out),
         "alignment_forces": alignment_forces_table(out),
         "flows": flows_table(out),
         "routes": routes_table(out),
-        "shipments": shipments_table(out),
+        "shipments": shipments_table(out, spec),
         "shipment_totals": shipment_totals_table(out),
         "events": events_table(out),
         "decisions": decisions_table(out),
@@ -442,7 +623,11 @@ def to_tables(out: RunOutput, spec: ScenarioSpec | None = None) -> dict[str, pd.
     if spec is not None:
         tables["actor_info"] = actor_info_table(spec)
         tables["shipment_info"] = shipment_info_table(spec)
-    return {k: v for k, v in tables.items() if v is not None}
+        tables["route_info"] = route_info_table(spec)
+    scenario = spec.name if spec is not None else ""
+    seed_value = UNKNOWN_SEED if seed is None else int(seed)
+    ids = (run_id or (run_id_for(scenario, seed_value) if seed is not None else ""), scenario, seed_value)
+    return {k: with_ids(v, ids) for k, v in tables.items() if v is not None}
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -9,7 +9,10 @@ Layout of `<out_dir>/<scenario>_seed<seed>_<YYYYmmddTHHMMSS>[_<k>]/`:
 
 Everything is written into a hidden sibling `<out_dir>/.tmp-<random>/` that is renamed
 to the final name only when complete; on any error (or interrupt) it is removed, so no
-directory under a final name is ever half-written.
+directory under a final name is ever half-written. A process killed outright (kill -9)
+cannot remove it: the next run in the same `<out_dir>` removes temporary directories whose
+owner process (recorded in `.tmp-*/.owner`) is gone. A full disk or a read-only directory is
+an `InputError` (one line, exit code 2), never a traceback.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import platform
 import re
 import secrets
 import shutil
+import socket
 import subprocess
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from importlib import metadata
@@ -33,6 +38,7 @@ import pandas as pd
 
 import sim
 from sim.core.recorder import RunOutput
+from sim.errors import InputError, describe_os_error
 from sim.results import plots as plotting
 from sim.results.summary import summary_text
 from sim.results.tables import resolve_focus, to_tables
@@ -41,6 +47,8 @@ from sim.scenario.loader import LoadedScenario
 MANIFEST = "manifest.json"
 SUMMARY = "summary.txt"
 TMP_PREFIX = ".tmp-"
+OWNER = ".owner"  # in a temporary directory: "<host> <pid>" of the process writing it
+STALE_TMP_SECONDS = 24 * 3600  # a temporary directory without a live local owner is removed after this
 MANIFEST_VERSION = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -136,18 +144,89 @@ def _manifest(
 
 
 def make_tmp_dir(out_dir: Path) -> Path:
-    """A new empty `<out_dir>/.tmp-<random>` with default permissions (mkdir honours the umask)."""
+    """A new empty `<out_dir>/.tmp-<random>` with default permissions (mkdir honours the umask).
+
+    It holds an owner file (host and process id); leftovers of killed processes are removed
+    first (`clean_stale_tmp_dirs`).
+    """
+    clean_stale_tmp_dirs(out_dir)
     while True:
         tmp = out_dir / f"{TMP_PREFIX}{secrets.token_hex(6)}"
         try:
             tmp.mkdir()
         except FileExistsError:
             continue
+        try:
+            (tmp / OWNER).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return tmp
+
+
+def _owner_alive(tmp: Path) -> bool:
+    """Whether the process that made `tmp` may still be writing it.
+
+    True for another host's or an unreadable owner file younger than `STALE_TMP_SECONDS`."""
+    try:
+        host, pid_text = (tmp / OWNER).read_text(encoding="utf-8").split()
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        host, pid = "", -1
+    if host == socket.gethostname() and pid > 0:
+        if pid == os.getpid():
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # exists, owned by someone else
+        return True
+    try:
+        age = time.time() - tmp.stat().st_mtime
+    except OSError:
+        return True
+    return age < STALE_TMP_SECONDS
+
+
+def clean_stale_tmp_dirs(out_dir: Path) -> list[Path]:
+    """Remove `<out_dir>/.tmp-*` directories left by killed runs (owner process gone); the removed paths."""
+    removed = []
+    try:
+        entries = list(Path(out_dir).iterdir())
+    except OSError:
+        return removed
+    for tmp in entries:
+        if not tmp.name.startswith(TMP_PREFIX) or tmp.is_symlink() or not tmp.is_dir():
+            continue
+        if not _owner_alive(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
+def prepare_out_dir(out_dir: str | os.PathLike[str], option: str = "--out") -> Path:
+    """Create `out_dir` if missing and check that a run can be written there; raise InputError if not.
+
+    Refuses a path that is a file, a read-only or full location, and removes stale temporary
+    directories of killed runs. Call it before a long computation so that it fails in seconds.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"expected a directory, but {out} is a file", field=option)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = make_tmp_dir(out)
+        shutil.rmtree(probe)
+    except OSError as exc:
+        raise InputError(f"cannot write there: {describe_os_error(exc)}", field=option) from None
+    return out
 
 
 def publish_dir(tmp: Path, out_dir: Path, base: str) -> Path:
     """Rename `tmp` to `out_dir/base` (or `base_2`, `base_3`, ... if taken); return the final path."""
+    (tmp / OWNER).unlink(missing_ok=True)  # young and ownerless: left alone by cleaners until renamed
     for k in range(1, 10_000):
         final = out_dir / (base if k == 1 else f"{base}_{k}")
         if final.exists():
@@ -184,8 +263,7 @@ def write_run(
         focus: focus actor of the summary and plots (default: Kazakhstan, else the first state).
         tables: `to_tables(out, loaded.spec)` if the caller already built them.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_out_dir(out_dir)
     if tables is None:
         tables = to_tables(out, loaded.spec)
     focus = resolve_focus(tables, focus)
@@ -198,6 +276,13 @@ def write_run(
         manifest = _manifest(loaded, seed, started, tables, plot_files, focus)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
         return publish_dir(tmp, out_dir, run_dir_name(loaded.spec.name, seed, started))
+    except OSError as exc:  # disk full, read-only, removed directory: nothing under a final name
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(
+            f"cannot write the run to {out_dir}: {describe_os_error(exc)}; "
+            "nothing was written under a final name",
+            field="--out",
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

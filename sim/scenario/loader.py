@@ -36,25 +36,30 @@ source; relative to the file declaring it) is read into a dense
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
 import math
 import os
+import stat
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 import numpy as np
-import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 from sim.errors import Loc, Problem, ScenarioError, format_loc
 from sim.scenario.references import ReferenceProblems, unknown_name
+from sim.scenario.safe_yaml import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, parse_limited
 from sim.scenario.schema import ScenarioSpec
 
 NAMED_LISTS = ("actors", "blocs", "goods", "routes", "shipments", "hazards")
@@ -74,7 +79,18 @@ class LoadedScenario:
     content_hash: str
     sources: list[Path]
     baseline_flows: np.ndarray
-    flow_sources: pd.DataFrame
+    flow_records: tuple[tuple[list[str], list[dict[str, Any]]], ...] = ()  # (header, rows) of the trade CSV
+
+    @functools.cached_property
+    def flow_sources(self) -> pd.DataFrame:
+        """The trade CSV's rows with their sources, as a DataFrame (built on first use: pandas is
+        imported only when a caller asks, so `mvsim validate` does not pay for it)."""
+        import pandas as pd
+
+        header, records = self.flow_records[0]
+        table = pd.DataFrame.from_records(records, columns=header)
+        table["value_usd_bn"] = table["value_usd_bn"].astype("float64")
+        return table
 
     @property
     def actor_index(self) -> dict[str, int]:
@@ -96,23 +112,110 @@ def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
     """Read, merge, validate and load the data of a scenario file; raise `ScenarioError` on bad input."""
     path = Path(path)
     display = _display(path)
-    sources: list[Path] = []
-    merged, origin = _load_chain(path, display, [], sources)
+    sources: list[Path] = [Path(display)]
+    data = _read_mapping(path, display, "a scenario file")
+    merged, origin = _load_chain(data, path, display, [], sources)
+    return _finish(path, merged, origin, sources)
+
+
+def load_scenario_text(text: str, base_dir: str | os.PathLike[str], name: str = "<text>") -> LoadedScenario:
+    """Load a scenario from YAML text, as if it were the file `base_dir/name`.
+
+    Same limits, merge, validation and errors as `load_scenario` (errors name `name`);
+    `extends`, `parameters_file` and data files are resolved relative to `base_dir`.
+    """
+    if not isinstance(text, str):
+        raise ScenarioError(name, "", f"expected YAML text (a str), got a {type(text).__name__}")
+    data = _parse_yaml(text.encode("utf-8", errors="surrogatepass"), name, "a scenario")
+    if not isinstance(data, dict):
+        got = "an empty text" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(name, "", f"expected a mapping of keys at the top level (a scenario), got {got}")
+    return _load_virtual(data, base_dir, name)
+
+
+def load_scenario_mapping(
+    mapping: dict[str, Any], base_dir: str | os.PathLike[str], name: str = "<mapping>"
+) -> LoadedScenario:
+    """Load a scenario from a mapping (e.g. built in a notebook), as if it were the file `base_dir/name`.
+
+    The mapping must hold plain values only (str, int, float, bool, None, dicts with string keys,
+    lists or tuples), within the YAML limits of `sim.scenario.safe_yaml`; it is copied, never
+    modified. Otherwise as `load_scenario_text`.
+    """
+    if not isinstance(mapping, dict):
+        raise ScenarioError(
+            name, "", f"expected a mapping (dict) of scenario keys, got a {type(mapping).__name__}"
+        )
+    return _load_virtual(plain_copy(mapping, name), base_dir, name)
+
+
+def _load_virtual(data: dict[Any, Any], base_dir: str | os.PathLike[str], name: str) -> LoadedScenario:
+    """Load an in-memory scenario whose relative paths resolve against `base_dir`."""
+    path = Path(base_dir) / name
+    sources: list[Path] = []  # the text itself is no file; files it extends or reads are
+    merged, origin = _load_chain(data, path, name, [], sources)
+    return _finish(path, merged, origin, sources, {name: Path(base_dir)})
+
+
+def plain_copy(value: Any, name: str, loc: Loc = (), depth: int = 0, budget: list[int] | None = None) -> Any:
+    """A deep copy of `value` made of plain YAML types, or ScenarioError naming the bad field.
+
+    Refuses other types (dates, objects, sets), non-string keys, self-references, nesting deeper
+    than `MAX_YAML_DEPTH` and more than `MAX_YAML_NODES` values.
+    """
+    budget = budget if budget is not None else [MAX_YAML_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ScenarioError(name, "", f"more than {MAX_YAML_NODES:,} values; expected a smaller scenario")
+    if depth > MAX_YAML_DEPTH:
+        raise ScenarioError(
+            name,
+            format_loc(loc),
+            f"nested more than {MAX_YAML_DEPTH} levels deep; expected a flatter mapping",
+        )
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ScenarioError(name, format_loc(loc), f"expected string keys, got {_short(key)}")
+            out[key] = plain_copy(item, name, (*loc, key), depth + 1, budget)
+        return out
+    if isinstance(value, list | tuple):
+        return [plain_copy(item, name, (*loc, i), depth + 1, budget) for i, item in enumerate(value)]
+    raise ScenarioError(
+        name,
+        format_loc(loc),
+        "expected a plain value (text, number, true/false, None, mapping or list), "
+        f"got a {type(value).__name__}",
+    )
+
+
+def _finish(
+    path: Path,
+    merged: dict[Any, Any],
+    origin: _Origin,
+    sources: list[Path],
+    folders: dict[str, Path] | None = None,
+) -> LoadedScenario:
+    """Parameters file, size caps, validation, trade and path data of a merged scenario.
+
+    `folders` maps the name of an in-memory scenario to the folder its relative paths resolve in."""
+    folders = folders or {}
     hash_input = _canonical_json(merged)
     data_files: list[tuple[str, bytes]] = []
 
-    params_path = _apply_parameters_file(merged, origin, data_files)
+    params_path = _apply_parameters_file(merged, origin, data_files, folders)
     if params_path is not None:
         sources.append(params_path)
+    _check_counts(merged, origin)
+    spec = _validate(merged, origin)
 
-    try:
-        spec = ScenarioSpec.model_validate(merged)
-    except ValidationError as exc:
-        raise ScenarioError(problems=_validation_problems(exc, origin)) from None
-
-    csv_path, flows, table, csv_bytes = _load_trade(spec, origin)
+    csv_path, flows, table, csv_bytes = _load_trade(spec, origin, folders)
     sources.append(csv_path)
     data_files.append(("trade.baseline_file", csv_bytes))
+    spec = _load_paths(spec, origin, sources, data_files, folders)
 
     digest = hashlib.sha256(HASH_VERSION)
     digest.update(hash_input.encode("utf-8"))
@@ -125,65 +228,80 @@ def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
         content_hash=digest.hexdigest(),
         sources=sources,
         baseline_flows=flows,
-        flow_sources=table,
+        flow_records=(table,),
     )
 
 
 # =============================================================================== YAML
-_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available (10x faster)
-
-
-class _UniqueKeyLoader(_SafeBase):  # type: ignore[misc, valid-type]
-    """Safe loader (no arbitrary objects) that refuses duplicate keys in a mapping."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            duplicate = key in seen
-        except TypeError:  # unhashable key: construct_mapping reports it
-            continue
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"found duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=True)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+MAX_EXTENDS_DEPTH = 32  # files in one `extends` chain (the library uses 4)
+MAX_DATA_BYTES = 64 * 1024 * 1024  # CSV data files (trade, time paths): the shipped ones are ~20 kB
+YAML_SUFFIXES = (".yaml", ".yml")
+CSV_SUFFIXES = (".csv",)
 
 
 def _display(path: Path) -> str:
     return os.path.normpath(str(path))
 
 
-def _read_bytes(path: Path, display: str, what: str, file: str | None = None, field: str = "") -> bytes:
-    """Read a file or raise ScenarioError (reported against `file`/`field` when given)."""
+def _refer_error(file: str | None, display: str, field: str, message: str) -> ScenarioError:
+    """An error about a file: against the user's `file`/`field` that named it, else the file itself."""
+    if file is None:
+        return ScenarioError(display, field, message)
+    return ScenarioError(file, field, f"{display}: {message}")
+
+
+def check_suffix(path: Path, suffixes: Sequence[str], what: str, file: str, field: str) -> None:
+    """Refuse a referenced file whose name does not end in one of `suffixes` (before touching it)."""
+    if path.suffix.lower() not in suffixes:
+        raise ScenarioError(
+            file,
+            field,
+            f"{_display(path)} does not end in {' or '.join(suffixes)}; expected {what} with that extension",
+        )
+
+
+def _read_bytes(
+    path: Path,
+    display: str,
+    what: str,
+    file: str | None = None,
+    field: str = "",
+    limit: int = MAX_YAML_BYTES,
+) -> bytes:
+    """Read a regular file of at most `limit` bytes, or raise ScenarioError.
+
+    Devices, FIFOs, sockets and directories are refused before opening; the error is reported
+    against `file`/`field` (the user's file and the field that named this one) when given, and
+    never quotes the content of the file read.
+    """
     try:
-        return path.read_bytes()
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise _refer_error(file, display, field, f"is a directory; expected {what}")
+        if not stat.S_ISREG(st.st_mode):
+            raise _refer_error(
+                file, display, field, f"is not a regular file (a device, FIFO or socket); expected {what}"
+            )
+        if st.st_size > limit:
+            raise _refer_error(
+                file,
+                display,
+                field,
+                f"is {st.st_size:,} bytes, larger than the limit of {limit:,}; expected {what}",
+            )
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
-        msg = (
-            f"file not found; expected {what}"
-            if file is None
-            else f"file not found: {display}; expected {what}"
-        )
-    except IsADirectoryError:
-        msg = (
-            f"is a directory; expected {what}"
-            if file is None
-            else f"{display} is a directory; expected {what}"
-        )
+        raise _refer_error(file, display, field, f"file not found; expected {what}") from None
     except OSError as exc:
-        msg = f"cannot read {display}: {exc.strerror}; expected {what}"
-    raise ScenarioError(display if file is None else file, field, msg)
+        raise _refer_error(
+            file, display, field, f"cannot read: {exc.strerror or exc}; expected {what}"
+        ) from None
+    except ValueError:  # e.g. a NUL byte in the path
+        raise _refer_error(file, display, field, f"not a valid file name; expected {what}") from None
+    if len(raw) > limit:
+        raise _refer_error(file, display, field, f"larger than the limit of {limit:,} bytes; expected {what}")
+    return raw
 
 
 def _read_yaml(path: Path, display: str, what: str, file: str | None = None, field: str = "") -> Any:
@@ -196,14 +314,16 @@ def _parse_yaml(raw: bytes, display: str, what: str) -> Any:
     except UnicodeDecodeError as exc:
         raise ScenarioError(display, "", f"not UTF-8 text (byte {exc.start}); expected {what}") from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: safe
+        return parse_limited(text, display)  # a SafeLoader subclass with limits: safe
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         detail = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise ScenarioError(display, where, f"malformed YAML: {detail}") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(display, "", f"malformed YAML: {exc}") from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, ScenarioError):
+            raise
+        raise ScenarioError(display, "", f"malformed YAML: {type(exc).__name__}") from None
 
 
 def _read_mapping(
@@ -218,29 +338,42 @@ def _read_mapping(
 
 # =============================================================================== origins
 class _Origin:
-    """Which file supplied each part of the merged mapping (parallel tree)."""
+    """Which file supplied each part of the merged mapping (parallel tree), and where in that file.
 
-    __slots__ = ("file", "kids")
+    `local` is the location of the node in its own file (a child scenario's first event is its
+    `events[0]`, whatever the number of the base's events before it in the merged list).
+    """
 
-    def __init__(self, file: str, kids: dict[Any, _Origin] | list[_Origin] | None = None) -> None:
+    __slots__ = ("file", "kids", "local")
+
+    def __init__(
+        self, file: str, kids: dict[Any, _Origin] | list[_Origin] | None = None, local: Loc = ()
+    ) -> None:
         self.file = file
         self.kids = kids
+        self.local = local
 
     def child(self, key: Any) -> _Origin:
         if isinstance(self.kids, dict) and key in self.kids:
             return self.kids[key]
         if isinstance(self.kids, list) and isinstance(key, int) and 0 <= key < len(self.kids):
             return self.kids[key]
-        return _Origin(self.file)
+        return _Origin(self.file, None, (*self.local, key))
 
     def file_at(self, loc: Sequence[Any]) -> str:
         """The file that supplied the value at `loc` (or its nearest existing ancestor)."""
+        return self.at(loc)[0]
+
+    def at(self, loc: Sequence[Any]) -> tuple[str, Loc]:
+        """(file, location in that file) of the value at merged location `loc`."""
         node = self
+        depth = 0
         for seg in loc:
             if node.kids is None or not _has(node.kids, seg):
                 break
             node = node.child(seg)
-        return node.file
+            depth += 1
+        return node.file, (*node.local, *loc[depth:])
 
 
 def _has(kids: dict[Any, _Origin] | list[_Origin], key: Any) -> bool:
@@ -251,42 +384,85 @@ def _has(kids: dict[Any, _Origin] | list[_Origin], key: Any) -> bool:
 
 # =============================================================================== extends
 def _load_chain(
-    path: Path, display: str, stack: list[tuple[Path, str]], sources: list[Path]
+    data: dict[Any, Any],
+    path: Path,
+    display: str,
+    stack: list[tuple[Path | None, str]],
+    sources: list[Path],
 ) -> tuple[dict, _Origin]:
-    """Read `path`, recursively merge it onto its `extends` base; return (mapping, origins)."""
-    data = _read_mapping(path, display, "a scenario file")
-    sources.append(Path(display))
-    stack = [*stack, (path.resolve(), display)]
+    """Merge the mapping `data` read from `path` onto its `extends` base (recursively).
+
+    Returns (merged mapping, origins); `data` is not modified; `sources` gets each base file."""
+    data = dict(data)
+    stack = [*stack, (_resolved(path), display)]
     base: dict[Any, Any] = {}
     base_origin = _Origin(display, {})
     if "extends" in data:
         ext = data.pop("extends")
-        if not isinstance(ext, str) or not ext.strip():
+        if not isinstance(ext, str) or not ext.strip() or "\0" in ext:
             raise ScenarioError(
-                display, "extends", f"expected the path of a scenario file to extend, got {ext!r}"
+                display, "extends", f"expected the path of a scenario file to extend, got {_short(ext)}"
             )
         parent = path.parent / ext
         parent_display = _display(parent)
-        resolved = parent.resolve()
+        chain = " -> ".join([*(d for _, d in stack), parent_display])
+        if len(stack) >= MAX_EXTENDS_DEPTH:
+            raise ScenarioError(
+                stack[0][1],
+                "extends",
+                f"extends chain longer than {MAX_EXTENDS_DEPTH} files "
+                f"({_short_chain(stack, parent_display)}); expected a shorter chain",
+            )
+        check_suffix(parent, YAML_SUFFIXES, "a scenario file", display, "extends")
+        resolved = _resolved(parent)
+        if resolved is None:
+            raise ScenarioError(
+                display, "extends", f"{parent_display}: symbolic link loop; expected a scenario file"
+            )
         for seen, _ in stack:
             if seen == resolved:
-                chain = " -> ".join([*(d for _, d in stack), parent_display])
                 raise ScenarioError(
                     display, "extends", f"extends cycle: {chain}; expected a chain without loops"
                 )
         if not parent.is_file():
-            what = "a directory" if parent.exists() else "file not found"
+            what = (
+                "file not found"
+                if not parent.exists()
+                else "a directory"
+                if parent.is_dir()
+                else "not a regular file (a device, FIFO or socket)"
+            )
             raise ScenarioError(
                 display,
                 "extends",
                 f"{what}: {parent_display} (resolved relative to {display}); expected a scenario file",
             )
-        base, base_origin = _load_chain(parent, parent_display, stack, sources)
+        sources.append(Path(parent_display))
+        parent_data = _read_mapping(parent, parent_display, "a scenario file")
+        base, base_origin = _load_chain(parent_data, parent, parent_display, stack, sources)
     problems: list[Problem] = []
     merged, origin = _merge(base, base_origin, data, _Origin(display), (), problems)
     if problems:
         raise ScenarioError(problems=problems)
     return merged, origin
+
+
+def _folder(declaring: str, folders: dict[str, Path]) -> Path:
+    """The folder that paths written in the file `declaring` are relative to."""
+    return folders.get(declaring, Path(declaring).parent)
+
+
+def _resolved(path: Path) -> Path | None:
+    """The absolute path with symbolic links resolved, or None for a link loop."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a symlink loop
+        return None
+
+
+def _short_chain(stack: list[tuple[Path | None, str]], last: str) -> str:
+    names = [d for _, d in stack] + [last]
+    return " -> ".join(names) if len(names) <= 6 else " -> ".join([*names[:3], "...", *names[-2:]])
 
 
 def _merge(
@@ -312,7 +488,7 @@ def _merge(
             out[key], kids[key] = _merge(base[key], b_o.child(key), value, o_o.child(key), here, problems)
         else:
             out[key], kids[key] = value, o_o.child(key)
-    return out, _Origin(o_o.file, kids)
+    return out, _Origin(o_o.file, kids, o_o.local)
 
 
 _REMOVED = object()
@@ -347,7 +523,8 @@ def _append_events(
             continue
         added.append(item)
         added_o.append(o_o.child(j))
-    return [base[i] for i in keep] + added, _Origin(o_o.file, [b_o.child(i) for i in keep] + added_o)
+    kept = [b_o.child(i) for i in keep] + added_o
+    return [base[i] for i in keep] + added, _Origin(o_o.file, kept, o_o.local)
 
 
 def _merge_named(
@@ -427,7 +604,7 @@ def _merge_named(
             out.append(item)
             kids.append(item_o)
     keep = [i for i, item in enumerate(out) if item is not _REMOVED]
-    return [out[i] for i in keep], _Origin(o_o.file, [kids[i] for i in keep])
+    return [out[i] for i in keep], _Origin(o_o.file, [kids[i] for i in keep], o_o.local)
 
 
 def _is_name(value: Any) -> bool:
@@ -436,23 +613,26 @@ def _is_name(value: Any) -> bool:
 
 # =============================================================================== parameters
 def _apply_parameters_file(
-    merged: dict[Any, Any], origin: _Origin, data_files: list[tuple[str, bytes]]
+    merged: dict[Any, Any], origin: _Origin, data_files: list[tuple[str, bytes]], folders: dict[str, Path]
 ) -> Path | None:
     """Fold the parameters file's values under `merged['parameters']` (scenario values win)."""
     rel = merged.get("parameters_file")
     if not isinstance(rel, str):
         return None  # absent; a wrong type is reported by validation
     declaring = origin.file_at(("parameters_file",))
-    path = Path(declaring).parent / rel
+    path = _folder(declaring, folders) / rel
     display = _display(path)
     what = "a YAML mapping of parameter name -> value or -> {value: ...}"
+    check_suffix(path, YAML_SUFFIXES, "a parameters file", declaring, "parameters_file")
     raw = _read_bytes(path, display, what, file=declaring, field="parameters_file")
     data_files.append(("parameters_file", raw))
     data = _parse_yaml(raw, display, what)
     if data is None:
         data = {}
+    prefix: Loc = ()
     if isinstance(data, dict) and isinstance(data.get("parameters"), dict):
         data = data["parameters"]  # a calibrated file: other top-level keys are metadata
+        prefix = ("parameters",)
     if not isinstance(data, dict):
         raise ScenarioError(display, "", f"expected {what}, got a {type(data).__name__}")
     values: dict[Any, Any] = {}
@@ -481,18 +661,209 @@ def _apply_parameters_file(
         return path  # validation reports the bad `parameters` value
     own_origin = origin.child("parameters")
     merged["parameters"] = {**values, **own}
-    kids = {k: _Origin(display) for k in values}
+    kids = {k: _Origin(display, None, (*prefix, k)) for k in values}
     kids.update({k: own_origin.child(k) for k in own})
     assert isinstance(origin.kids, dict)
-    origin.kids["parameters"] = _Origin(own_origin.file, kids)
+    origin.kids["parameters"] = _Origin(own_origin.file, kids, own_origin.local)
     return path
+
+
+# =============================================================================== size caps
+MAX_ITEMS = {  # items per top-level list after merging: far above any real scenario, below a hang
+    "actors": 1_000,
+    "blocs": 500,
+    "goods": 200,
+    "routes": 500,
+    "shipments": 1_000,
+    "events": 2_000,
+    "hazards": 500,
+}
+MAX_MENU_ITEMS = 2_000  # decision menu items over all actors
+MAX_PROBLEMS = 50  # problems reported for one file (then "... and N more")
+
+
+def _check_counts(merged: dict[Any, Any], origin: _Origin) -> None:
+    """Refuse scenarios with more items than `MAX_ITEMS` (before validation, which would be slow)."""
+    problems = []
+    for key, limit in MAX_ITEMS.items():
+        items = merged.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            file, local = origin.at((key,))
+            problems.append(
+                Problem(file, format_loc(local), f"{len(items):,} {key}; expected at most {limit:,}")
+            )
+    menus = merged.get("decisions", {}).get("menus") if isinstance(merged.get("decisions"), dict) else None
+    if isinstance(menus, dict):
+        total = sum(len(v) for v in menus.values() if isinstance(v, list))
+        if total > MAX_MENU_ITEMS:
+            file, local = origin.at(("decisions", "menus"))
+            problems.append(
+                Problem(file, format_loc(local), f"{total:,} menu items; expected at most {MAX_MENU_ITEMS:,}")
+            )
+    if problems:
+        raise ScenarioError(problems=problems)
+
+
+# =============================================================================== validation
+_TOP_LISTS = ("actors", "blocs", "goods", "routes", "shipments", "events", "hazards")
+_REQUIRED = ("name", "start", "end", "poles", "actors", "goods", "trade")
+_WIDE_HORIZON = ("1900-01", "2200-12")
+
+
+def _validate(merged: dict[Any, Any], origin: _Origin) -> ScenarioSpec:
+    """ScenarioSpec of the merged mapping, or ScenarioError with every problem found in one pass.
+
+    Type errors stop pydantic before the cross-reference checks; so that a bad date does not
+    hide an unknown route name, the references of the well-typed rest are checked too
+    (`_rest_reference_problems`).
+    """
+    try:
+        return ScenarioSpec.model_validate(merged)
+    except ValidationError as exc:
+        problems = _validation_problems(exc, origin)
+        if exc.error_count() <= MAX_PROBLEMS and not _has_reference_problems(exc):
+            seen = {(p.file, p.field, p.message) for p in problems}
+            for extra in _rest_reference_problems(exc, merged, origin):
+                if (extra.file, extra.field, extra.message) not in seen:
+                    problems.append(extra)
+        raise ScenarioError(problems=_capped(problems)) from None
+
+
+def _capped(problems: list[Problem]) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    last = problems[MAX_PROBLEMS - 1]
+    more = Problem(last.file, "", f"... and {len(problems) - MAX_PROBLEMS + 1:,} more problem(s)")
+    return [*problems[: MAX_PROBLEMS - 1], more]
+
+
+def _has_reference_problems(exc: ValidationError) -> bool:
+    return any(isinstance((e.get("ctx") or {}).get("error"), ReferenceProblems) for e in exc.errors())
+
+
+def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origin: _Origin) -> list[Problem]:
+    """Cross-reference problems of `merged` without the parts that failed type validation.
+
+    List items with a type error are left out (their indices mapped back; names they defined are
+    not reported as unknown elsewhere); a bad start or end is replaced by a wide horizon (and
+    horizon checks skipped); other optional sections with errors are dropped. Gives up (returns
+    []) when a required section itself is malformed.
+    """
+    rest = dict(merged)
+    dropped: dict[str, set[int]] = {}
+    menu_dropped: dict[str, set[int]] = {}
+    skip_horizon = False
+    skip_locs: set[Loc] = set()
+    errors = exc.errors()
+    start_ok = not any(e["loc"][:1] == ("start",) for e in errors) and isinstance(merged.get("start"), str)
+    placeholder = merged["start"] if start_ok else _WIDE_HORIZON[0]
+    for err in errors:
+        loc = err["loc"]
+        if not loc:
+            return []
+        key = loc[0]
+        if len(loc) > 1 and loc[-1] in _MONTH_FIELDS and _set_in(rest, loc, placeholder):
+            skip_locs.add(tuple(loc))  # a bad date: check the rest of its item with a valid one
+            continue
+        if key in _TOP_LISTS and len(loc) > 1 and isinstance(loc[1], int):
+            dropped.setdefault(str(key), set()).add(loc[1])
+        elif key in ("start", "end"):
+            skip_horizon = True
+        elif key == "decisions" and len(loc) > 3 and loc[1] == "menus" and isinstance(loc[3], int):
+            menu_dropped.setdefault(str(loc[2]), set()).add(loc[3])
+        elif key in _REQUIRED:
+            return []
+        else:
+            rest.pop(str(key), None)
+    if skip_horizon:
+        rest["start"], rest["end"] = _WIDE_HORIZON
+    lost_names = set()
+    kept: dict[str, list[int]] = {}
+    for key, bad in dropped.items():
+        items = rest.get(key)
+        if not isinstance(items, list):
+            return []
+        kept[key] = [i for i in range(len(items)) if i not in bad]
+        lost_names.update(str(items[i].get("name")) for i in bad if isinstance(items[i], dict))
+        rest[key] = [items[i] for i in kept[key]]
+    menu_kept: dict[str, list[int]] = {}
+    if menu_dropped and isinstance(rest.get("decisions"), dict):
+        decisions = dict(rest["decisions"])
+        menus = dict(decisions.get("menus") or {})
+        for actor, bad in menu_dropped.items():
+            items = menus.get(actor)
+            if not isinstance(items, list):
+                return []
+            menu_kept[actor] = [i for i in range(len(items)) if i not in bad]
+            menus[actor] = [items[i] for i in menu_kept[actor]]
+        decisions["menus"] = menus
+        rest["decisions"] = decisions
+    try:
+        ScenarioSpec.model_validate(rest)
+    except ValidationError as again:
+        refs = [
+            e["ctx"]["error"]
+            for e in again.errors()
+            if isinstance((e.get("ctx") or {}).get("error"), ReferenceProblems)
+        ]
+    else:
+        return []
+    problems = []
+    for ref in refs:
+        for loc, message in ref.problems:
+            if skip_horizon and ("scenario horizon" in message or loc == ("end",)):
+                continue
+            if loc in skip_locs:
+                continue
+            if any(message.startswith("unknown") and f"{name!r}" in message for name in lost_names):
+                continue
+            loc = _map_back(loc, kept, menu_kept)
+            file, local = origin.at(loc)
+            problems.append(Problem(file, format_loc(local), message))
+    return problems
+
+
+_MONTH_FIELDS = ("date", "active_from", "available_from", "available_until", "start")
+
+
+def _set_in(data: dict[Any, Any], loc: Sequence[Any], value: Any) -> bool:
+    """Set `data` at `loc` to `value`, copying the containers on the way (the original is kept)."""
+    node: Any = data
+    for seg in loc[:-1]:
+        try:
+            child = node[seg]
+        except (KeyError, IndexError, TypeError):
+            return False
+        if isinstance(child, dict):
+            child = dict(child)
+        elif isinstance(child, list):
+            child = list(child)
+        else:
+            return False
+        node[seg] = child
+        node = child
+    last = loc[-1]
+    if isinstance(node, dict) or (isinstance(node, list) and isinstance(last, int) and last < len(node)):
+        node[last] = value
+        return True
+    return False
+
+
+def _map_back(loc: Loc, kept: dict[str, list[int]], menu_kept: dict[str, list[int]]) -> Loc:
+    """Location in the pruned mapping -> location in the merged mapping."""
+    if len(loc) > 1 and loc[0] in kept and isinstance(loc[1], int):
+        return (loc[0], kept[str(loc[0])][loc[1]], *loc[2:])
+    if len(loc) > 3 and loc[:2] == ("decisions", "menus") and loc[2] in menu_kept and isinstance(loc[3], int):
+        return (*loc[:3], menu_kept[str(loc[2])][loc[3]], *loc[4:])
+    return loc
 
 
 # =============================================================================== validation errors
 def _validation_problems(exc: ValidationError, origin: _Origin) -> list[Problem]:
     """Turn pydantic errors into problems with clean field paths and expectations."""
     entries: list[tuple[Loc, str, str | None, tuple[Loc, int] | None]] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for err in errors[: MAX_PROBLEMS * 4]:  # beyond that, only counted (a file of 100,000 typos)
         ctx = err.get("ctx") or {}
         if isinstance(ctx.get("error"), ReferenceProblems):
             entries.extend((loc, msg, None, None) for loc, msg in ctx["error"].problems)
@@ -513,6 +884,8 @@ def _validation_problems(exc: ValidationError, origin: _Origin) -> list[Problem]
         if expected not in bucket:
             bucket.append(expected)
     problems = []
+    if len(errors) > MAX_PROBLEMS * 4:
+        grouped[((), None)] = [f"... and {len(errors) - MAX_PROBLEMS * 4:,} more problem(s)"]
     for (loc, got), texts in grouped.items():
         if len(texts) > 1 and all(t.startswith("expected ") for t in texts):
             message = "expected " + " or ".join(t.removeprefix("expected ") for t in texts)
@@ -520,7 +893,8 @@ def _validation_problems(exc: ValidationError, origin: _Origin) -> list[Problem]
             message = "; ".join(texts)
         if got is not None:
             message += f", got {got}"
-        problems.append(Problem(origin.file_at(loc), format_loc(loc), message))
+        file, local = origin.at(loc)
+        problems.append(Problem(file, format_loc(local), message))
     return problems
 
 
@@ -706,15 +1080,18 @@ def _describe(err: Any, walk: _Walk) -> tuple[str, str | None]:
 
 
 # =============================================================================== trade data
-def _load_trade(spec: ScenarioSpec, origin: _Origin) -> tuple[Path, np.ndarray, pd.DataFrame, bytes]:
+def _load_trade(
+    spec: ScenarioSpec, origin: _Origin, folders: dict[str, Path]
+) -> tuple[Path, np.ndarray, tuple[list[str], list[dict[str, Any]]], bytes]:
     """Read trade.baseline_file into (path, flows[exporter, importer, good], rows, raw bytes)."""
     field = "trade.baseline_file"
     declaring = origin.file_at(("trade", "baseline_file"))
-    path = Path(declaring).parent / spec.trade.baseline_file
+    path = _folder(declaring, folders) / spec.trade.baseline_file
     display = _display(path)
     columns = ", ".join(TRADE_COLUMNS)
     what = f"a CSV with columns {columns}"
-    raw = _read_bytes(path, display, what, file=declaring, field=field)
+    check_suffix(path, CSV_SUFFIXES, "a trade CSV file", declaring, field)
+    raw = _read_bytes(path, display, what, file=declaring, field=field, limit=MAX_DATA_BYTES)
 
     def fail(message: str) -> ScenarioError:
         return ScenarioError(declaring, field, f"{display}: {message}")
@@ -802,10 +1179,46 @@ def _load_trade(spec: ScenarioSpec, origin: _Origin) -> tuple[Path, np.ndarray, 
         raise ScenarioError(problems=[Problem(declaring, field, f"{display}: {p}") for p in shown])
     if not records:
         raise fail(f"no data rows; expected {what}, one row per nonzero flow")
-    table = pd.DataFrame.from_records(records, columns=header)
-    table["value_usd_bn"] = table["value_usd_bn"].astype("float64")
     flows.setflags(write=False)
-    return path, flows, table, raw
+    return path, flows, (header, records), raw
+
+
+def _load_paths(
+    spec: ScenarioSpec,
+    origin: _Origin,
+    sources: list[Path],
+    data_files: list[tuple[str, bytes]],
+    folders: dict[str, Path],
+) -> ScenarioSpec:
+    """Read `paths.file` (time-path CSV) into `paths.series`, re-validating the references."""
+    from sim.scenario.paths_file import merge_rows, parse_paths_csv
+
+    if spec.paths is None or spec.paths.file is None:
+        return spec
+    field = "paths.file"
+    declaring = origin.file_at(("paths", "file"))
+    path = _folder(declaring, folders) / spec.paths.file
+    display = _display(path)
+    what = "a CSV with columns series, name, year, value, unit, source"
+    check_suffix(path, CSV_SUFFIXES, "a time-path CSV file", declaring, field)
+    raw = _read_bytes(path, display, what, declaring, field, limit=MAX_DATA_BYTES)
+    rows, problems = parse_paths_csv(raw)
+    if problems:
+        raise ScenarioError(problems=[Problem(declaring, field, f"{display}: {p}") for p in problems])
+    sources.append(path)
+    data_files.append((field, raw))
+    inline = [r.model_dump() for r in spec.paths.series]
+    merged = spec.model_dump()
+    merged["paths"]["series"] = merge_rows(rows, inline)
+    try:
+        return ScenarioSpec.model_validate(merged)
+    except ValidationError as exc:
+        raise ScenarioError(
+            problems=[
+                Problem(declaring, field, f"{display}: {p.field}: {p.message}")
+                for p in _validation_problems(exc, origin)
+            ]
+        ) from None
 
 
 def _canonical_json(data: Any) -> str:
@@ -838,6 +1251,9 @@ def validation_problems(exc: ValidationError, file: str) -> list[Problem]:
 __all__ = [
     "LoadedScenario",
     "load_scenario",
+    "load_scenario_mapping",
+    "load_scenario_text",
+    "plain_copy",
     "read_yaml_mapping",
     "scenario_json_schema",
     "validation_problems",

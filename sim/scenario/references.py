@@ -11,8 +11,9 @@ menu items per actor); exactly one ``rest_of_world`` actor; every actor, bloc,
 route, good and pole name used anywhere exists; a ``sender`` may be an actor or a
 bloc; ``lift_sanction`` labels name a sanction label defined in events, hazards
 or menus; event dates and hazard ``active_from`` lie within [start, end];
-start <= end; route-carried shipments have a price (the good's or their own
-``value_usd_per_unit``) and their routes carry one unit.
+start <= end and a horizon of at most `MAX_HORIZON_MONTHS`; route-carried shipments
+have a price (the good's or their own ``value_usd_per_unit``) and their routes carry
+one unit.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from sim.scenario.schema import ScenarioSpec
 
 MAX_LISTED = 40
+MAX_HORIZON_MONTHS = 600  # 50 years: the model is monthly and its figures are 2020s-2030s
 
 
 class ReferenceProblems(ValueError):
@@ -123,6 +125,13 @@ class _Checker:
         spec = self.spec
         if self.month_index(spec.start) > self.month_index(spec.end):
             self.add(("end",), f"end {spec.end} is before start {spec.start}; expected start <= end")
+        months = self.month_index(spec.end) - self.month_index(spec.start) + 1
+        if months > MAX_HORIZON_MONTHS:
+            self.add(
+                ("end",),
+                f"the horizon {spec.start} .. {spec.end} is {months:,} months; "
+                f"expected at most {MAX_HORIZON_MONTHS} months ({MAX_HORIZON_MONTHS // 12} years)",
+            )
         self._unique_plain(("poles",), spec.poles, "pole")
         self.unique(("actors",), self.actors, "actor")
         self.unique(("blocs",), self.blocs, "bloc")
@@ -158,6 +167,7 @@ class _Checker:
             self.action(("hazards", i, "action"), hz.action)
         for name in spec.parameters.route_risk_premium_usd_per_unit:
             self.route(("parameters", "route_risk_premium_usd_per_unit", name), name)
+        self.paths()
         if spec.decisions.start is not None:
             self.month(("decisions", "start"), spec.decisions.start)
         for actor, items in spec.decisions.menus.items():
@@ -274,6 +284,12 @@ class _Checker:
             self.route((*loc, "route"), action.route)
         if "goods" in fields:
             self.goods_list((*loc, "goods"), action.goods)
+        if "good" in fields:
+            self.good((*loc, "good"), action.good)
+        if "buyer" in fields and action.buyer is not None:
+            self.actor((*loc, "buyer"), action.buyer)
+        if "shipment" in fields:
+            self.shipment_route(loc, action.shipment, getattr(action, "route", None))
         if "toward" in fields:
             self.pole((*loc, "toward"), action.toward)
         if "against" in fields:
@@ -286,6 +302,45 @@ class _Checker:
             self.sanction_labels.add(action.label)
         if isinstance(action, LiftSanctionAction):
             self.lifts.append(((*loc, "label"), action.label))
+
+
+    def shipment_route(self, loc: Loc, name: str, route: str | None) -> None:
+        """A shipment named by an action exists, and the route (if any) is one it may use."""
+        ships = {s.name: s for s in self.spec.shipments}
+        if name not in ships:
+            self.add((*loc, "shipment"), unknown_name("shipment", name, list(ships)))
+        elif route is not None and route in self.routes and route not in ships[name].routes:
+            self.add(
+                (*loc, "route"),
+                f"shipment {name!r} does not use route {route!r}; expected one of its routes: "
+                f"{_listing(ships[name].routes)}",
+            )
+
+    def paths(self) -> None:
+        """Time-path rows name a known actor (GDP), good (price) or shipment (volume)."""
+        if self.spec.paths is None:
+            return
+        known = {
+            "real_gdp_growth": ("actor", self.actors),
+            "price": ("good", list(self.goods)),
+            "volume": ("shipment", [s.name for s in self.spec.shipments]),
+        }
+        seen: set[tuple[str, str, int]] = set()
+        for i, row in enumerate(self.spec.paths.series):
+            kind, names = known[row.series]
+            if row.name not in names:
+                self.add(("paths", "series", i, "name"), unknown_name(kind, row.name, names))
+            if row.series != "real_gdp_growth" and row.value <= 0:
+                self.add(("paths", "series", i, "value"), f"expected a {row.series} > 0, got {row.value}")
+            if row.series == "real_gdp_growth" and not -50.0 <= row.value <= 50.0:
+                self.add(
+                    ("paths", "series", i, "value"),
+                    f"expected real GDP growth in % per year between -50 and 50, got {row.value}",
+                )
+            key = (row.series, row.name, row.year)
+            if key in seen:
+                self.add(("paths", "series", i), f"duplicate {row.series} row for {row.name!r} {row.year}")
+            seen.add(key)
 
 
 def check_references(spec: ScenarioSpec) -> None:

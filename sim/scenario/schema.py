@@ -56,14 +56,19 @@ class ActorSpec(Strict):
     name: str
     kind: Literal["state", "rest_of_world"] = "state"
     pole: str | None = Field(None, description="The pole this actor embodies (e.g. Russia, West), if any.")
-    gdp_usd_bn: float = Field(gt=0, description="Nominal GDP, USD bn (2021).")
+    gdp_usd_bn: float = Field(gt=0, le=1e6, description="Nominal GDP, USD bn (2021).")
     alignment: dict[str, float] = Field(
         description="Initial position over the poles; non-negative, sums to 1."
     )
     hedging_weight: float = Field(
         0.0,
         ge=0,
-        description="Weight on diversified dependence (penalty on HHI across poles): the multi-vector trait.",
+        le=100,
+        description=(
+            "The multi-vector trait: weight on the expected loss from coercion by each pole (USD bn per USD "
+            "bn, sim/core/coercion.py), so diversification and not provoking the pole that controls one's "
+            "exports have value; also damps alignment pulls by 1 + alignment_hedging_damping x weight."
+        ),
     )
     security_dependence: dict[str, float] = Field(
         default_factory=dict, description="Dependence on each pole for security, 0-1 (e.g. CSTO -> Russia)."
@@ -84,9 +89,9 @@ class ActorSpec(Strict):
     enforcement: float = Field(
         0.0, ge=0, le=1, description="Initial enforcement against re-export of sanctioned goods, 0-1."
     )
-    security_weight: float = Field(1.0, ge=0, description="Weight of the security term in decisions.")
+    security_weight: float = Field(1.0, ge=0, le=100, description="Weight of the security term in decisions.")
     alignment_weight: float = Field(
-        1.0, ge=0, description="Weight of the alignment/identity term in decisions."
+        1.0, ge=0, le=100, description="Weight of the alignment/identity term in decisions."
     )
 
     @field_validator("alignment")
@@ -114,14 +119,14 @@ class BlocSpec(Strict):
     name: str
     kind: Literal["customs_union", "security", "sanctions_coalition", "affinity", "outreach"]
     members: list[str] = Field(min_length=1)
-    vote_weights: dict[str, float] | None = Field(
+    vote_weights: dict[str, Annotated[float, Field(ge=0, le=1e6)]] | None = Field(
         None, description="Voting weights for collective decisions; default GDP-weighted."
     )
     threshold: float = Field(
         0.5, gt=0, le=1, description="Weighted support needed to pass a collective measure."
     )
     internal_tariff: float = Field(
-        0.0, ge=0, description="Ad valorem trade cost between members (customs union: 0)."
+        0.0, ge=0, le=10, description="Ad valorem trade cost between members (customs union: 0)."
     )
     security_guarantee: float = Field(
         0.0, ge=0, le=1, description="Security a security bloc provides to members (0-1)."
@@ -136,10 +141,21 @@ class GoodSpec(Strict):
     price_usd_per_unit: float | None = Field(
         None,
         gt=0,
+        le=1e6,
         description="World price per physical unit (USD/t, USD per 1000 m3), for route-carried goods.",
     )
     dual_use: bool = Field(
         False, description="High-priority / sanctioned category (chips, drones, electronics)."
+    )
+    price_year: int | None = Field(
+        None,
+        ge=1900,
+        le=2200,
+        description=(
+            "Year whose price `price_usd_per_unit` (and shipments' `value_usd_per_unit`) quote; with a "
+            "`price` time path the value in month t is scaled by price(t) / price(price_year). "
+            "Default: the trade base year."
+        ),
     )
 
 
@@ -151,7 +167,7 @@ class TradeSpec(Strict):
             "CSV with exporter, importer, good, value_usd_bn, source (path relative to the scenario file)."
         )
     )
-    base_year: int = 2021
+    base_year: int = Field(2021, ge=1900, le=2200, description="Year of the baseline flows.")
 
 
 class RouteSpec(Strict):
@@ -164,7 +180,7 @@ class RouteSpec(Strict):
         default_factory=list, description="Hubs along the path, for documentation and plots."
     )
     destination: str = Field(description="Actor whose market the route delivers to.")
-    buyers: dict[str, float] = Field(
+    buyers: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict,
         description=(
             "Shares of the delivered volume booked as imports of each actor (sum 1); default: all to the "
@@ -174,10 +190,10 @@ class RouteSpec(Strict):
     transit: list[str] = Field(
         default_factory=list, description="Transit states that can cut or price the route."
     )
-    capacity_per_year: float = Field(ge=0, description="Capacity, unit per year.")
-    tariff_usd_per_unit: float = Field(ge=0, description="Transport tariff, USD per unit.")
+    capacity_per_year: float = Field(ge=0, le=1e4, description="Capacity, unit per year.")
+    tariff_usd_per_unit: float = Field(ge=0, le=1e6, description="Transport tariff, USD per unit.")
     risk_premium_usd_per_unit: float = Field(
-        0.0, ge=0, description="Risk premium in the generalized cost, USD per unit."
+        0.0, ge=0, le=1e6, description="Risk premium in the generalized cost, USD per unit."
     )
     transit_fee_share: float = Field(
         0.3, ge=0, le=1, description="Share of the tariff earned by transit states (split equally)."
@@ -191,10 +207,11 @@ class ShipmentSpec(Strict):
     name: str
     shipper: str
     good: str | None = Field(None, description="If set, shipped value enters bilateral trade of this good.")
-    volume_per_year: float = Field(ge=0, description="Offered volume, route unit per year.")
+    volume_per_year: float = Field(ge=0, le=1e4, description="Offered volume, route unit per year.")
     value_usd_per_unit: float | None = Field(
         None,
         gt=0,
+        le=1e6,
         description="Netback value per unit; default the good's price. Routes costing more are unused.",
     )
     growth_per_year: float = Field(
@@ -217,7 +234,9 @@ class SanctionAction(_Action):
     goods: list[str] | Literal["all"] = "all"
     direction: Literal["exports", "imports", "both"] = "exports"
     measure: Literal["ban", "ad_valorem"] = "ban"
-    rate: float = Field(0.0, ge=0, description="Ad valorem cost (0.25 = 25 %) when measure is ad_valorem.")
+    rate: float = Field(
+        0.0, ge=0, le=10, description="Ad valorem cost (0.25 = 25 %) when measure is ad_valorem."
+    )
     label: str | None = Field(None, description="Name to lift it by later.")
 
 
@@ -236,7 +255,7 @@ class SecondarySanctionAction(_Action):
         ge=0, le=1, description="Chance per month that re-exports are detected."
     )
     penalty_usd_bn: float = Field(
-        ge=0, description="Penalty when detected (lost access, bank exits), USD bn."
+        ge=0, le=1e4, description="Penalty when detected (lost access, bank exits), USD bn."
     )
 
 
@@ -245,32 +264,34 @@ class RouteDisruptionAction(_Action):
     actor: str | None = Field(None, description="Who disrupts (a transit state), or none for accidents.")
     route: str
     capacity_factor: float = Field(0.0, ge=0, le=1, description="Remaining share of capacity.")
-    duration_months: int = Field(1, ge=1)
+    duration_months: int = Field(1, ge=1, le=1200)
 
 
 class RouteRepriceAction(_Action):
     type: Literal["route_reprice"]
     actor: str | None = None
     route: str
-    tariff_factor: float = Field(gt=0, description="Multiplier on the route tariff (5 = five times).")
-    duration_months: int | None = Field(None, ge=1, description="None: permanent.")
+    tariff_factor: float = Field(gt=0, le=100, description="Multiplier on the route tariff (5 = five times).")
+    duration_months: int | None = Field(None, ge=1, le=1200, description="None: permanent.")
 
 
 class RouteInvestmentAction(_Action):
     type: Literal["route_investment"]
     actor: str
     route: str
-    capacity_added: float = Field(gt=0, description="Added capacity, route unit per year.")
-    lag_months: int = Field(ge=0, description="Months until the capacity is usable.")
-    cost_usd_bn: float = Field(ge=0)
+    capacity_added: float = Field(gt=0, le=1e4, description="Added capacity, route unit per year.")
+    lag_months: int = Field(ge=0, le=1200, description="Months until the capacity is usable.")
+    cost_usd_bn: float = Field(ge=0, le=1e4, description="Cost, USD bn.")
 
 
 class InducementAction(_Action):
     type: Literal["inducement"]
     sender: str
     target: str
-    amount_usd_bn: float = Field(gt=0, description="Aid or investment, USD bn (spread over duration).")
-    duration_months: int = Field(12, ge=1)
+    amount_usd_bn: float = Field(
+        gt=0, le=1e4, description="Aid or investment, USD bn (spread over duration)."
+    )
+    duration_months: int = Field(12, ge=1, le=1200)
 
 
 class SecurityAction(_Action):
@@ -284,8 +305,27 @@ class DemandAction(_Action):
     type: Literal["demand"]
     sender: str
     target: str
-    issue: str = Field(description="e.g. recognition, military_base, order.")
+    issue: str = Field(description="e.g. recognition, military_base, gas_union, nuclear_plant, enforcement.")
     intensity: float = Field(0.5, ge=0, le=1, description="Pressure intensity, 0-1.")
+    on_concede: list[Action] = Field(
+        default_factory=list,
+        description=(
+            "Actions put in force if the target concedes (e.g. the gas union: a contract handing the "
+            "pipeline's volume and price to the sender). With on_concede or on_refuse set, the demand "
+            "stays open for deadline_months and the target chooses concede / refuse / counter."
+        ),
+    )
+    on_refuse: list[Action] = Field(
+        default_factory=list,
+        description=(
+            "The punishment threatened on refusal: the sender's actions, each executed with the "
+            "probability its own utility gives (credibility, sim.core.bargaining)."
+        ),
+    )
+    counter: list[Action] = Field(
+        default_factory=list, description="A counter-offer the target may make instead (partial concession)."
+    )
+    deadline_months: int = Field(3, ge=1, le=120, description="Months the target has to answer.")
 
 
 class EnforcementAction(_Action):
@@ -302,6 +342,49 @@ class SignalAction(_Action):
     strength: float = Field(0.3, gt=0, le=1)
 
 
+class ContractAction(_Action):
+    type: Literal["contract"]
+    actor: str = Field(description="The shipper that signs (and pays any signing cost).")
+    shipment: str = Field(description="The shipment whose volume is committed.")
+    route: str = Field(description="The route the committed volume must use.")
+    volume_per_year: float = Field(gt=0, le=1e4, description="Committed volume, route unit per year.")
+    duration_months: int = Field(ge=1, le=1200, description="Months the contract runs.")
+    tariff_usd_per_unit: float | None = Field(
+        None, ge=0, le=1e6, description="Contract tariff, USD per unit (default: the route's tariff)."
+    )
+    take_or_pay: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description=(
+            "Share of the committed volume paid for at the contract tariff when the shipper ships less "
+            "for want of volume (not when the route itself is cut: force majeure)."
+        ),
+    )
+    buyer: str | None = Field(
+        None, description="Actor that buys the contracted volume (default: the route's buyers)."
+    )
+    cost_usd_bn: float = Field(0.0, ge=0, le=1e4, description="One-off signing cost, USD bn.")
+    label: str | None = Field(None, description="Name of the contract (default: shipment@route).")
+
+
+class VolumeChangeAction(_Action):
+    type: Literal["volume_change"]
+    actor: str | None = Field(None, description="The producer (or none for accidents and floods).")
+    shipment: str
+    factor: float = Field(
+        ge=0, le=10, description="Multiplier on the offered volume (0.9 = a 10 % quota cut; 0 = halt)."
+    )
+    duration_months: int | None = Field(None, ge=1, le=1200, description="None: permanent.")
+
+
+class PriceChangeAction(_Action):
+    type: Literal["price_change"]
+    good: str
+    factor: float = Field(gt=0, le=10, description="Multiplier on the good's world price (its time path).")
+    duration_months: int | None = Field(None, ge=1, le=1200, description="None: permanent.")
+
+
 Action = Annotated[
     SanctionAction
     | LiftSanctionAction
@@ -313,9 +396,15 @@ Action = Annotated[
     | SecurityAction
     | DemandAction
     | EnforcementAction
-    | SignalAction,
+    | SignalAction
+    | ContractAction
+    | VolumeChangeAction
+    | PriceChangeAction,
     Field(discriminator="type"),
 ]
+
+
+DemandAction.model_rebuild()
 
 
 class EventSpec(Strict):
@@ -334,7 +423,7 @@ class HazardSpec(Strict):
     """A stochastic event: each month it fires with probability 1 - exp(-rate/12)."""
 
     name: str
-    rate_per_year: float = Field(ge=0)
+    rate_per_year: float = Field(ge=0, le=1000, description="Expected firings per year.")
     action: Action
     active_from: Month | None = None
 
@@ -348,7 +437,9 @@ class MenuItem(Strict):
 
     name: str
     action: Action
-    cooldown_months: int = Field(6, ge=0, description="Months before the same item can be chosen again.")
+    cooldown_months: int = Field(
+        6, ge=0, le=1200, description="Months before the same item can be chosen again."
+    )
     available_from: Month | None = Field(
         None, description="First month the item can be chosen (default: always)."
     )
@@ -363,7 +454,7 @@ class MenuItem(Strict):
 
 class DecisionSpec(Strict):
     enabled: bool = True
-    every_months: int = Field(3, ge=1, description="Decision frequency.")
+    every_months: int = Field(3, ge=1, le=1200, description="Decision frequency, months.")
     start: Month | None = Field(
         None,
         description="First month in which actors decide (default: the scenario start); before it, "
@@ -379,6 +470,39 @@ class DecisionSpec(Strict):
     )
 
 
+PATH_SERIES = ("real_gdp_growth", "price", "volume")
+
+
+class PathRow(Strict):
+    """One year of an exogenous time path (see `PathsSpec`)."""
+
+    series: Literal["real_gdp_growth", "price", "volume"]
+    name: str = Field(description="Actor (real_gdp_growth), good (price) or shipment (volume).")
+    year: int = Field(ge=1900, le=2200)
+    value: float = Field(ge=-100, le=1e7)
+    unit: str = ""
+    source: str = ""
+
+
+class PathsSpec(Strict):
+    """Exogenous time paths: real GDP growth per actor, prices per good, volumes per shipment.
+
+    `file` (CSV with columns series, name, year, value, unit, source; relative to the
+    file declaring it) is read by the loader into `series`; rows given inline in
+    `series` replace file rows of the same series, name and year. Semantics:
+    real_gdp_growth in % per year (importer spending on good g scales with the real
+    GDP index x the price index of g); price in USD per unit (or any index) per year,
+    relative to the trade base year for trade values and to the good's price_year for
+    route netbacks; volume in the route unit per year (replaces the shipment's
+    volume_per_year and growth_per_year). Annual values sit at mid-year and are
+    interpolated geometrically by month; before the first and after the last year the
+    nearest year's value (volume, price) or growth (GDP) is held.
+    """
+
+    file: str | None = None
+    series: list[PathRow] = Field(default_factory=list)
+
+
 class ScenarioSpec(Strict):
     """A full scenario after `extends:` merging."""
 
@@ -386,7 +510,7 @@ class ScenarioSpec(Strict):
     description: str = ""
     start: Month
     end: Month
-    seed: int = Field(1, ge=0)
+    seed: int = Field(1, ge=0, le=2**63 - 1)
     poles: list[str] = Field(min_length=2)
     parameters_file: str | None = Field(None, description="YAML of calibrated parameters (relative path).")
     parameters: Parameters = Field(default_factory=Parameters)
@@ -394,6 +518,7 @@ class ScenarioSpec(Strict):
     blocs: list[BlocSpec] = Field(default_factory=list)
     goods: list[GoodSpec] = Field(min_length=1)
     trade: TradeSpec
+    paths: PathsSpec | None = Field(None, description="Exogenous time paths (GDP growth, prices, volumes).")
     routes: list[RouteSpec] = Field(default_factory=list)
     shipments: list[ShipmentSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)

@@ -21,12 +21,15 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -44,6 +47,9 @@ from sim.sweep.store import SweepStore, completed_chunks, failed_runs, status_co
 
 MAX_ERROR_CHARS = 2000
 MAX_FAILURES = 10  # failed runs listed in the summary
+MAX_WORKER_RETRIES = 3  # times a chunk is resubmitted after its worker process died (then: failed runs)
+DASK_CONNECT_TIMEOUT = 5.0  # seconds to reach a Dask scheduler before a clean error
+DASK_WORKER_TIMEOUT = 30.0  # seconds for the first Dask worker to join
 _ARROW = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "string": pa.string()}
 
 
@@ -210,8 +216,11 @@ def _message(exc: BaseException) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
 
 
-def run_chunk(ctx: RunContext, task: ChunkTask) -> ChunkResult:
-    """Run one chunk; never raises for a failing run (it is recorded with status 'error')."""
+def run_chunk(ctx: RunContext, task: ChunkTask, failure: str | None = None) -> ChunkResult:
+    """Run one chunk; never raises for a failing run (it is recorded with status 'error').
+
+    With `failure`, nothing is run: every run of the chunk is recorded as failed with that message
+    (a chunk whose worker process died `MAX_WORKER_RETRIES` times)."""
     schemas = ctx.schemas()
     n = len(task.run_ids)
     status: list[str] = []
@@ -221,11 +230,13 @@ def run_chunk(ctx: RunContext, task: ChunkTask) -> ChunkResult:
     ser_ids: list[np.ndarray] = []
     ser_months: list[str] = []
     ser: dict[str, list[np.ndarray]] = {s: [] for s in ctx.series}
-    try:
-        evaluate = _evaluator(ctx)
-        setup_error = None
-    except Exception as exc:
-        evaluate, setup_error = None, f"worker setup failed: {_message(exc)}"
+    evaluate: Any = None
+    setup_error = failure
+    if failure is None:
+        try:
+            evaluate = _evaluator(ctx)
+        except Exception as exc:
+            setup_error = f"worker setup failed: {_message(exc)}"
     for i in range(n):
         values = {c: _py(task.values[c][i]) for c in ctx.columns}
         if evaluate is None:
@@ -340,38 +351,77 @@ def _pool_run(task: ChunkTask) -> ChunkResult:
 
 
 class PoolExecutor(Executor):
-    """A local process pool (spawn start method; workers import the model from the package)."""
+    """A local process pool (spawn start method; workers import the model from the package).
+
+    A worker process that dies (killed, out of memory) breaks the pool: the pool is restarted and
+    the chunks in flight are resubmitted, each at most `MAX_WORKER_RETRIES` times (then its runs
+    are recorded as failed). Results do not depend on which process ran a chunk.
+    """
 
     name = "pool"
 
     def __init__(self, ctx: RunContext, workers: int):
+        self.ctx = ctx
         self.workers = workers
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers,
+        self.restarts = 0
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
             mp_context=get_context("spawn"),
             initializer=_pool_init,
-            initargs=(ctx, os.getpid()),
+            initargs=(self.ctx, os.getpid()),
         )
+
+    def _restart(self) -> None:
+        self.close(abort=True)
+        self.restarts += 1
+        self.pool = self._start()
 
     def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
         window = 2 * self.workers
-        pending: set[Future[ChunkResult]] = set()
+        pending: dict[Future[ChunkResult], ChunkTask] = {}
+        retry: deque[ChunkTask] = deque()
+        attempts: dict[int, int] = {}
         tasks = iter(tasks)
         exhausted = False
         while True:
-            while not exhausted and len(pending) < window:
-                t = next(tasks, None)
+            while len(pending) < window and (retry or not exhausted):
+                t = retry.popleft() if retry else next(tasks, None)
                 if t is None:
                     exhausted = True
                 else:
-                    pending.add(self.pool.submit(_pool_run, t))
+                    pending[self.pool.submit(_pool_run, t)] = t
             if not pending:
                 return
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            if exhausted and not pending:
+            finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
+            results: list[ChunkResult] = []
+            lost: list[ChunkTask] = []
+            for f in finished:
+                t = pending.pop(f)
+                try:
+                    results.append(f.result())
+                except BrokenProcessPool:
+                    lost.append(t)
+            if lost:  # a worker died: every chunk in flight is lost with the pool
+                for f, t in pending.items():
+                    if f.done() and not f.cancelled() and f.exception() is None:
+                        results.append(f.result())
+                    else:
+                        lost.append(t)
+                pending.clear()
+                self._restart()
+                for t in sorted(lost, key=lambda t: t.chunk):
+                    attempts[t.chunk] = attempts.get(t.chunk, 0) + 1
+                    if attempts[t.chunk] > MAX_WORKER_RETRIES:
+                        msg = f"worker process died {attempts[t.chunk]} times running this chunk"
+                        results.append(run_chunk(self.ctx, t, failure=msg))
+                    else:
+                        retry.append(t)
+            elif exhausted and not pending and not retry:
                 self.pool.shutdown(wait=False)  # let the workers exit while the last results are written
-            for f in sorted(finished, key=lambda f: f.result().chunk):
-                yield f.result()
+            yield from sorted(results, key=lambda r: r.chunk)
 
     def close(self, abort: bool = False) -> None:
         if abort:
@@ -379,7 +429,7 @@ class PoolExecutor(Executor):
             if kill is not None:
                 kill()
             else:
-                for p in list(getattr(self.pool, "_processes", {}).values()):
+                for p in list((getattr(self.pool, "_processes", None) or {}).values()):
                     with contextlib.suppress(Exception):
                         p.kill()
             self.pool.shutdown(wait=False, cancel_futures=True)
@@ -387,23 +437,53 @@ class PoolExecutor(Executor):
             self.pool.shutdown(wait=True)
 
 
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Ask the scheduler at `address` for its identity; TimeoutError/OSError unless it answers in time."""
+    import asyncio
+
+    from distributed.core import rpc
+
+    async def identity() -> None:
+        remote = rpc(address, timeout=timeout)
+        try:
+            await remote.identity()
+        finally:
+            await remote.close_rpc()
+
+    asyncio.run(asyncio.wait_for(identity(), timeout))
+
+
 class DaskExecutor(Executor):
     """A Dask distributed cluster the user started (`dask scheduler`; `dask worker ADDRESS --nthreads 1`)."""
 
     name = "dask"
 
-    def __init__(self, ctx: RunContext, address: str, timeout: float = 30.0):
+    def __init__(
+        self,
+        ctx: RunContext,
+        address: str,
+        timeout: float = DASK_WORKER_TIMEOUT,
+        connect_timeout: float = DASK_CONNECT_TIMEOUT,
+    ):
         try:
             from distributed import Client
         except ImportError:
             raise InputError(
                 "--scheduler needs Dask: pip install 'multivector-sim[dask]'", field="--scheduler"
             ) from None
-        try:
-            self.client = Client(address, timeout=timeout, set_as_default=False)
-        except OSError as exc:
+        if not re.fullmatch(r"(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+(:\d{1,5})?/?", address or ""):
             raise InputError(
-                f"cannot reach the Dask scheduler at {address}: {exc}", field="--scheduler"
+                f"expected a Dask scheduler address such as tcp://host:8786, got {address[:80]!r}",
+                field="--scheduler",
+            )
+        try:
+            _probe_scheduler(address, connect_timeout)  # Client() itself can wait forever on a mute peer
+            self.client = Client(address, timeout=connect_timeout, set_as_default=False)
+        except Exception as exc:  # OSError, TimeoutError, ValueError for a bad address, ...
+            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise InputError(
+                f"cannot reach the Dask scheduler at {address} within {connect_timeout:.0f} s ({why})",
+                field="--scheduler",
             ) from None
         try:
             self.client.wait_for_workers(1, timeout=timeout)

@@ -42,7 +42,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import sim
 from sim.core.world import World, build_world
 from sim.errors import Problem, ScenarioError, format_loc
-from sim.scenario.loader import LoadedScenario, load_scenario, read_yaml_mapping, validation_problems
+from sim.scenario.loader import (
+    YAML_SUFFIXES,
+    LoadedScenario,
+    check_suffix,
+    load_scenario,
+    read_yaml_mapping,
+    validation_problems,
+)
 from sim.scenario.references import unknown_name
 from sim.scenario.schema import ScenarioSpec
 from sim.sweep.outcomes import OutcomeError, Reducer
@@ -51,6 +58,14 @@ from sim.sweep.paths import Keys, PathError, apply_overrides, resolve_path
 DESIGNS = ("full_factorial", "latin_hypercube", "sobol", "monte_carlo")
 RESERVED_COLUMNS = ("run_id", "point", "replication", "seed", "chunk", "status", "error", "month")
 MAX_CHUNK = 50
+MAX_RUNS = 1_000_000  # runs in one sweep (design points x replications): above it, refused
+CONFIRM_RUNS = 10_000  # above this many runs `mvsim sweep` asks for --yes
+MAX_DESIGN_CELLS = 20_000_000  # design points x parameters held in memory (~1 GB at worst)
+MAX_VALUES = 1_000  # items of one parameter's `values` (each is validated against the base)
+MAX_LEVELS = 10_000  # full-factorial levels of one range
+MAX_PARAMETERS = 64
+MAX_NAME_CHARS = 100
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 FINGERPRINT_VERSION = "mvsim-sweep-v1"
 
 Scalar = bool | int | float | str
@@ -74,9 +89,14 @@ class ParameterSpec(_Strict):
     path: str = Field(description="Scenario field path, e.g. routes[Middle Corridor].capacity_per_year.")
     name: str | None = Field(None, description="Column name in the tables (default: the path).")
     range: tuple[float, float] | None = Field(None, description="[lower, upper] of a continuous input.")
-    values: list[Any] | None = Field(None, min_length=1, description="Discrete values (numbers or strings).")
+    values: list[Any] | None = Field(
+        None, min_length=1, max_length=MAX_VALUES, description="Discrete values (numbers or strings)."
+    )
     levels: int | None = Field(
-        None, ge=2, description="Full factorial: evenly spaced points over the range (default design.levels)."
+        None,
+        ge=2,
+        le=MAX_LEVELS,
+        description="Full factorial: evenly spaced points over the range (default design.levels).",
     )
     integer: bool = Field(False, description="Round range samples to integers.")
 
@@ -136,9 +156,14 @@ class DesignSpec(_Strict):
 
     type: Literal["full_factorial", "latin_hypercube", "sobol", "monte_carlo"]
     samples: int | None = Field(
-        None, ge=1, description="Points (Latin hypercube, Monte Carlo); base sample N (Sobol, a power of 2)."
+        None,
+        ge=1,
+        le=MAX_RUNS,
+        description="Points (Latin hypercube, Monte Carlo); base sample N (Sobol, a power of 2).",
     )
-    levels: int = Field(3, ge=2, description="Full factorial: default points per range parameter.")
+    levels: int = Field(
+        3, ge=2, le=MAX_LEVELS, description="Full factorial: default points per range parameter."
+    )
     second_order: bool = Field(False, description="Sobol: also estimate second-order indices.")
 
     @model_validator(mode="after")
@@ -183,16 +208,25 @@ class SweepSpec(_Strict):
         description="Custom model 'module:function' (params dict, seed) -> {outcome: float}; "
         "default: the simulator.",
     )
-    seed: int = Field(1, ge=0, description="Root seed of the run seeds (SeedSequence).")
+    seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed of the run seeds (SeedSequence).")
     focus: str = Field("Kazakhstan", description="Actor the kz_* outcomes describe.")
-    replications: int = Field(1, ge=1, description="Runs per design point, each with its own seed.")
+    replications: int = Field(
+        1, ge=1, le=MAX_RUNS, description="Runs per design point, each with its own seed."
+    )
     common_random_numbers: bool = Field(
         False, description="Replication r uses the same seed at every point (seed indexed by replication)."
     )
-    chunk_size: int | None = Field(None, ge=1, description="Runs per task (default: from the run count).")
+    chunk_size: int | None = Field(
+        None, ge=1, le=10_000, description="Runs per task (default: from the run count)."
+    )
     design: DesignSpec
-    parameters: list[ParameterSpec] = Field(min_length=1)
+    parameters: list[ParameterSpec] = Field(min_length=1, max_length=MAX_PARAMETERS)
     outcomes: OutcomesSpec
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        return check_sweep_name(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
@@ -235,6 +269,47 @@ class SweepSpec(_Strict):
                     "parameters", f"a Sobol design needs a `range` for every parameter; {bad} have `values`"
                 )
         return self
+
+
+def check_sweep_name(name: str) -> str:
+    """A sweep name usable as one directory name (`results/sweeps/<name>`), else ValueError."""
+    if len(name) > MAX_NAME_CHARS:
+        raise ValueError(f"expected a name of at most {MAX_NAME_CHARS} characters, got {len(name)}")
+    if not _SAFE_NAME.match(name) or ".." in name:
+        raise ValueError(
+            f"expected a name of letters, digits, '.', '_' and '-' (it names the folder "
+            f"results/sweeps/<name>; no '/', '..' or leading '.'), got {name[:60]!r}"
+        )
+    return name
+
+
+def safe_sweep_name(text: str) -> str:
+    """`text` (e.g. a file name) made into a valid sweep name."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text).replace("..", "_").lstrip("._-")[:MAX_NAME_CHARS]
+    return name or "sweep"
+
+
+def check_size(spec: SweepSpec, display: str) -> tuple[int, int]:
+    """(design points, runs) of a sweep, computed without allocating anything; ScenarioError if the
+    run count is above `MAX_RUNS` or the design would not fit in memory (`MAX_DESIGN_CELLS`)."""
+    npts = n_points(spec)
+    n_runs = npts * spec.replications
+    if n_runs > MAX_RUNS:
+        raise ScenarioError(
+            display,
+            "design",
+            f"{npts:,} design points x {spec.replications:,} replication(s) = {n_runs:,} runs; "
+            f"expected at most {MAX_RUNS:,} runs (split the sweep or use a smaller design)",
+        )
+    cells = npts * len(spec.parameters)
+    if cells > MAX_DESIGN_CELLS:
+        raise ScenarioError(
+            display,
+            "design",
+            f"{npts:,} design points x {len(spec.parameters)} parameters = {cells:,} values would not fit in "
+            f"memory; expected at most {MAX_DESIGN_CELLS:,}",
+        )
+    return npts, n_runs
 
 
 def n_points(spec: SweepSpec) -> int:
@@ -303,7 +378,9 @@ def _sweep_problems(exc: ValidationError, file: str) -> list[Problem]:
                 loc = (*loc, *m.group(1).split("."))
                 text = m.group(2)
         else:
-            text = msg.replace("Input should be", "expected", 1) + f", got {err.get('input')!r}"
+            got = repr(err.get("input"))
+            got = got if len(got) <= 70 else got[:67] + "..."
+            text = msg.replace("Input should be", "expected", 1) + f", got {got}"
         out.append(Problem(file, format_loc(loc), text))
     return out
 
@@ -398,11 +475,12 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
     path = Path(path)
     display = os.path.normpath(str(path))
     data = read_yaml_mapping(path, "a sweep file")
-    data.setdefault("name", path.stem)
+    data.setdefault("name", safe_sweep_name(path.stem))
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(problems=_sweep_problems(exc, display)) from None
+    npts, n_runs = check_size(spec, display)  # before anything is allocated or validated per value
 
     base = base_mapping = None
     keys: tuple[Keys, ...] = ()
@@ -419,11 +497,13 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
     if spec.base is not None:
         base_path = path.parent / spec.base
         base_display = os.path.normpath(str(base_path))
+        check_suffix(base_path, YAML_SUFFIXES, "a scenario file", display, "base")
         if not base_path.is_file():
+            what = "file not found" if not base_path.exists() else "not a regular file"
             raise ScenarioError(
                 display,
                 "base",
-                f"file not found: {base_display} (relative to {display}); expected a scenario",
+                f"{what}: {base_display} (relative to {display}); expected a scenario",
             )
         base = load_scenario(base_path)
         base_mapping = base.spec.model_dump()
@@ -436,8 +516,6 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
         if problems:
             raise ScenarioError(problems=problems)
 
-    npts = n_points(spec)
-    n_runs = npts * spec.replications
     return LoadedSweep(
         path=path,
         spec=spec,
@@ -452,16 +530,21 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
 
 
 __all__ = [
+    "CONFIRM_RUNS",
     "DESIGNS",
+    "MAX_RUNS",
     "DesignSpec",
     "LoadedSweep",
     "OutcomesSpec",
     "ParameterSpec",
     "SweepSpec",
+    "check_size",
+    "check_sweep_name",
     "default_chunk_size",
     "fingerprint",
     "import_model",
     "load_sweep",
     "n_points",
+    "safe_sweep_name",
     "validate_override",
 ]

@@ -1,0 +1,123 @@
+"""Run one job per seed serially or on a local process pool, with an optional progress bar.
+
+Shared by `sim.api.ensemble` and `compare(..., workers=)`. The pool is the same kind the
+sweep runner uses (`concurrent.futures.ProcessPoolExecutor`, spawn start method: Mesa forces
+it); a job is a picklable object sent once to each worker, whose `setup()` builds what it
+needs (worlds) once per process and whose `__call__(seed)` returns one run's result.
+Results come back in seed order whatever the worker count, so the output does not depend on it.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from typing import Any, Protocol
+
+
+class SeedJob(Protocol):
+    """A picklable per-seed job."""
+
+    def setup(self) -> None: ...
+
+    def __call__(self, seed: int) -> Any: ...
+
+
+_JOB: SeedJob | None = None
+
+
+def _init(blob: bytes) -> None:
+    global _JOB
+    _JOB = pickle.loads(blob)
+    _JOB.setup()
+
+
+def _call(seed: int) -> Any:
+    assert _JOB is not None, "pool worker was not initialised"
+    return _JOB(seed)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on."""
+    from sim.sweep.runner import usable_cpus as cpus
+
+    return cpus()
+
+
+def _bar(total: int, desc: str, enabled: bool | None) -> Any:
+    """A tqdm bar on stderr (None when disabled; default: only on a terminal)."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, leave=False)
+
+
+def map_seeds(
+    job: SeedJob,
+    seeds: Sequence[int],
+    workers: int | None = 1,
+    progress: bool | None = False,
+    desc: str = "runs",
+) -> list[Any]:
+    """`[job(s) for s in seeds]` on `workers` processes (None: all usable CPUs; 1: in-process).
+
+    With N > 1 workers this process is one of them: it starts N - 1 pool processes and runs
+    seeds itself while they start and work (a spawned worker needs 1-2 s before its first
+    run). Seeds are handed out one at a time from the front; results are returned in seed order.
+    progress: True shows a tqdm bar on stderr, None shows one only on a terminal.
+    """
+    seeds = [int(s) for s in seeds]
+    n_workers = min(usable_cpus() if workers is None else max(1, int(workers)), max(1, len(seeds)))
+    bar = _bar(len(seeds), desc, progress)
+    out: list[Any] = [None] * len(seeds)
+
+    def done(k: int, result: Any) -> None:
+        out[k] = result
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        job.setup()
+        if n_workers <= 1:
+            for k, s in enumerate(seeds):
+                done(k, job(s))
+            return out
+        with ProcessPoolExecutor(
+            max_workers=n_workers - 1,
+            mp_context=get_context("spawn"),
+            initializer=_init,
+            # Sent as bytes: the parent's write to a starting worker then does not wait for the
+            # worker to import every module the job's classes live in (about 1 s per worker).
+            initargs=(pickle.dumps(job),),
+        ) as pool:
+            window = 2 * (n_workers - 1)  # one running and one queued per pool process
+            pending: dict[Future[Any], int] = {}
+            nxt = 0
+            while nxt < len(seeds) or pending:
+                while nxt < len(seeds) and len(pending) < window:
+                    pending[pool.submit(_call, seeds[nxt])] = nxt
+                    nxt += 1
+                finished = [f for f in pending if f.done()]
+                for f in finished:
+                    done(pending.pop(f), f.result())
+                if finished:
+                    continue
+                if nxt < len(seeds):  # the pool is busy: run the next seed here
+                    done(nxt, job(seeds[nxt]))
+                    nxt += 1
+                else:
+                    finished_set, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in finished_set:
+                        done(pending.pop(f), f.result())
+            return out
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+__all__ = ["SeedJob", "map_seeds", "usable_cpus"]

@@ -1,0 +1,143 @@
+"""Hedging as insurance against coercion: the expected loss a middle state runs from each pole.
+
+A middle state's sovereignty term is
+
+    sovereignty = hedging_weight x sum_q P_q x VaR_q x A(coercion_duration)     (USD bn PV)
+
+over poles q other than its own, where
+    VaR_q  value at risk that pole q controls, USD bn/yr: the actor's decision welfare now minus
+           its welfare with q's coercive options in force, evaluated by running the economy
+           (counterfactual): every route q controls (as transit state or destination) that the
+           actor ships on cut to zero, plus q's members banning their exports to the actor
+           (imports without close substitutes lose through the CES price index, closed form);
+    P_q    chance that q coerces the actor within the decision horizon, learnt:
+           1 - exp(-Lambda_q), Lambda_q = integrated hazard over the horizon of
+           base + per_grievance x (grievance of q against the actor, decaying at the grievance
+           rate) + per_act x (memory of coercive acts by q seen by the actor, decaying with its
+           half-life);
+    A(d)   present value in years of d months of loss (`sim.core.utility.annuity_years`).
+
+Diversification lowers VaR_q (a contract or new capacity on a route q does not control keeps
+volume moving when q cuts its routes), appeasement lowers P_q (less grievance), and the hedging
+weight scales both. Nothing here draws random numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.core.counterfactual import Snapshot, actor_welfare, counterfactual
+from sim.core.economy import decision_welfare
+from sim.core.policy import Policy
+from sim.core.utility import annuity_years
+from sim.core.world import World
+from sim.scenario import schema as S
+
+
+@dataclass(frozen=True)
+class CoercionRisk:
+    """One actor's exposure: per pole, the coercion chance, the value at risk (USD bn/yr), and the total."""
+
+    probability: np.ndarray  # (P,) within the horizon
+    value_at_risk: np.ndarray  # (P,) USD bn/yr
+    expected_loss: float  # USD bn PV
+
+
+def integrated_hazard(world: World, policy: Policy, i: int) -> np.ndarray:
+    """Lambda_q: expected number of coercive episodes by each pole against actor i over the horizon."""
+    p = world.params
+    h = p.decision_horizon_months
+    t = np.arange(h, dtype=float)
+    g_sum = float(((1.0 - p.grievance_decay_per_month) ** t).sum())
+    s_sum = float((0.5 ** (t / p.coercion_memory_half_life_months)).sum())
+    members = world.extra["pole_members"]  # (N, P) float
+    grievance = (policy.grievance[:, i][:, None] * members).max(axis=0)  # (P,)
+    seen = policy.coercion_seen[i] if policy.coercion_seen is not None else np.zeros(len(world.poles))
+    lam = p.coercion_hazard_base_per_month * h + p.coercion_hazard_per_grievance * g_sum * grievance
+    lam = lam + p.coercion_hazard_per_act * s_sum * seen
+    own = world.pole_of[i]
+    if own >= 0:
+        lam[own] = 0.0
+    return lam
+
+
+def coercion_probability(world: World, policy: Policy, i: int) -> np.ndarray:
+    """P_q = 1 - exp(-Lambda_q): chance each pole coerces actor i within the horizon."""
+    return 1.0 - np.exp(-integrated_hazard(world, policy, i))
+
+
+def route_options(world: World, i: int, q: int) -> list[S.RouteDisruptionAction]:
+    """Pole q's route coercion against actor i: every route q controls that i ships on, cut to zero."""
+    ships = world.extra["ships_of"][i]
+    if len(ships) == 0:
+        return []
+    used = world.ship_allowed[ships].any(axis=0) & (world.route_control[:, q] > 0)
+    return [
+        S.RouteDisruptionAction(type="route_disruption", route=world.routes[r], capacity_factor=0.0)
+        for r in np.flatnonzero(used)
+    ]
+
+
+def _apply_all(world: World, snap: Snapshot, actions: list, month: int) -> Snapshot:
+    for a in actions:
+        snap = counterfactual(world, snap, a, month)
+    return snap
+
+
+def route_value_at_risk(world: World, snap: Snapshot, i: int, q: int, w0: float | None = None) -> float:
+    """Loss of actor i's decision welfare (USD bn/yr) if pole q cut every route it controls that i uses."""
+    ships = world.extra["ships_of"][i]
+    carrying = snap.routes.allocation.shipped[ships].sum(axis=0) > 0 if len(ships) else None
+    opts = route_options(world, i, q)
+    # If none of q's routes carries any of i's volume, cutting them changes nothing for i (exact).
+    if not opts or not any(carrying[world.route_index[o.route]] for o in opts):
+        return 0.0
+    if w0 is None:
+        w0 = decision_welfare(world, actor_welfare(world, snap, i), i)
+    cut = _apply_all(world, snap, opts, snap.month)
+    return max(0.0, w0 - decision_welfare(world, actor_welfare(world, cut, i), i))
+
+
+def trade_value_at_risk(world: World, snap: Snapshot, i: int, q: int, w0: float | None = None) -> float:
+    """Loss of actor i's welfare (USD bn/yr) if pole q's members banned their exports to i.
+
+    Closed form of the CES exact hat algebra for a ban (trade.py): removing suppliers with import
+    share s of good g raises i's price index by (1 - s)^(-1/eps); the loss is the change of the
+    import-cost term (spending x price rise, capped at 100 % as in `actor_welfare`). O(N G).
+    """
+    members = [m for m in np.flatnonzero(world.pole_of == q) if m != i]
+    if not members or snap.spend is None:
+        return 0.0
+    imports = snap.direct[:, i, :]  # (N, G)
+    total = imports.sum(axis=0)
+    share = np.divide(imports[members].sum(axis=0), total, out=np.zeros_like(total), where=total > 0)
+    eps = world.params.trade_elasticity
+    p0 = np.where(np.isfinite(snap.price[i]), snap.price[i], 2.0)
+    p1 = p0 * np.where(share < 1.0, np.maximum(1.0 - share, 1e-12) ** (-1.0 / eps), np.inf)
+    rise0, rise1 = np.minimum(p0 - 1.0, 1.0), np.minimum(p1 - 1.0, 1.0)
+    return float(max(0.0, (snap.spend[i] * (rise1 - rise0)).sum()))
+
+
+def coercion_risk(
+    world: World, snap: Snapshot, i: int, trade_var: np.ndarray | None = None, w0: float | None = None
+) -> CoercionRisk:
+    """Actor i's coercion exposure in snapshot `snap` (the status quo or a candidate's counterfactual).
+
+    trade_var: the trade part of VaR per pole if already known (it is computed on the status
+    quo once per round: candidates that do not change trade costs leave it unchanged).
+    """
+    n_p = len(world.poles)
+    prob = coercion_probability(world, snap.policy, i)
+    if w0 is None:
+        w0 = decision_welfare(world, actor_welfare(world, snap, i), i)
+    var = np.zeros(n_p)
+    own = world.pole_of[i]
+    for q in range(n_p):
+        if q == own:
+            continue
+        tv = trade_var[q] if trade_var is not None else trade_value_at_risk(world, snap, i, q, w0)
+        var[q] = route_value_at_risk(world, snap, i, q, w0) + tv
+    years = annuity_years(world.params, 0, world.params.coercion_duration_months)
+    return CoercionRisk(prob, var, float((prob * var).sum() * years))

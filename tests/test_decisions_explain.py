@@ -1,0 +1,32 @@
+"""`mvsim explain`: one decision round, candidates sorted by utility, terms in USD bn, a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.api import run_scenario
+from sim.commands.explain import explain
+from sim.errors import InputError
+
+
+@pytest.fixture
+def run_dir(tmp_path, scenario_writer, small_scenario_data):
+    data = small_scenario_data
+    data["end"] = "2022-09"
+    return run_scenario(scenario_writer(data), seed=3, out_dir=tmp_path / "runs", plots=False).run_dir
+
+
+def test_explain_lists_candidates_sorted_with_the_chosen_one_and_a_reason(run_dir):
+    text = explain(run_dir, "Kazakhstan", "2022-05")  # rounds every 3 months: the 2022-04 round
+    lines = text.splitlines()
+    assert lines[0].startswith("Kazakhstan, 2022-04:")
+    rows = [ln for ln in lines[2:] if ln[:1] in ("*", " ") and not ln.startswith("(")]
+    utilities = [float(r.split()[-9]) for r in rows]
+    assert utilities == sorted(utilities, reverse=True)
+    assert sum(r.startswith("*") for r in rows) == 1
+    assert lines[-1].startswith("chose ")
+
+
+def test_explain_names_the_deciders_when_the_actor_is_unknown(run_dir):
+    with pytest.raises(InputError, match=r"deciders: .*Kazakhstan"):
+        explain(run_dir, "Atlantis", "2022-04")

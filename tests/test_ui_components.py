@@ -1,0 +1,149 @@
+"""The workbench's Solara components without a browser (solara.render and rc.find, Solara's
+own test utilities): the scenario editor, validation, save, run, progress, cancel and panels."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+solara = pytest.importorskip("solara", reason="the workbench needs the ui extra: pip install -e '.[ui]'")
+v = pytest.importorskip("ipyvuetify")
+from solara.widgets import HTML  # noqa: E402
+
+from sim.ui import jobs  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+END = "2024-12"
+
+
+@pytest.fixture
+def page(tmp_path, monkeypatch):
+    """The page rendered with a one-thread worker pool and directories under tmp_path."""
+    monkeypatch.setenv("MVSIM_UI_SCENARIOS", str(ROOT / "scenarios"))
+    monkeypatch.setenv("MVSIM_UI_SAVE", str(tmp_path / "saved"))
+    monkeypatch.setenv("MVSIM_UI_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("MVSIM_UI_WORKERS", "1")
+    jobs.shutdown_default_pool()
+    from sim.ui.app import Page
+
+    _, rc = solara.render(Page(), handle_error=False)
+    yield rc
+    rc.close()
+    jobs.shutdown_default_pool()
+
+
+def _alert_text(rc, ref: str) -> str:
+    return " ".join(str(c) for w in rc.find(meta_ref=ref).find(v.Alert).widgets for c in w.children)
+
+
+def _select(rc, label: str):
+    return rc.find(v.Select, label=label).widget
+
+
+def _wait_status(rc, prefix: str, timeout: float = 120.0) -> str:
+    """Poll (gently: a find walks the whole tree) until the progress text starts with prefix."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        found = rc.find(v.Html, class_="mvsim-status")
+        text = str(found.widget.children[0]) if found.widgets else ""
+        if text.startswith(prefix):
+            return text
+        time.sleep(0.5)
+    raise AssertionError(f"status never started with {prefix!r}; last: {text!r}")
+
+
+def _slider(rc, key: str):
+    return rc.find(meta_ref=f"lever:{key}").find(v.Slider).widget
+
+
+def test_default_scenario_is_valid_and_runs_against_its_comparison(page):
+    assert _alert_text(page, "mvsim-validation") == "Valid scenario (unedited)"
+    page.find(v.Btn, children=["Run 10 seeds against baseline.yaml"]).assert_single()
+    assert _select(page, "Scenario").v_model == "01b_cpc_halt_6m.yaml"
+
+
+def test_slider_edit_is_validated_and_saved_as_a_valid_file(page, tmp_path):
+    _slider(page, "routes[CPC].capacity_per_year").v_model = 30.0
+    page.find(meta_ref="mvsim-validation").find(v.Alert, children=["Valid scenario (1 edits)"]).wait_for(
+        timeout=10
+    )
+    page.find(meta_ref="mvsim-save").find(v.Btn, children=["Save edited scenario"]).widget.click()
+    saved = tmp_path / "saved" / "cpc_halt_6m_edited.yaml"
+    page.find(meta_ref="mvsim-save").find(v.Alert).wait_for(timeout=20)
+    assert "accepts it" in _alert_text(page, "mvsim-save"), _alert_text(page, "mvsim-save")
+    from sim.scenario.loader import load_scenario
+
+    spec = load_scenario(saved).spec
+    assert next(r for r in spec.routes if r.name == "CPC").capacity_per_year == 30.0
+
+
+def test_out_of_range_value_shows_the_loader_error_and_blocks_the_run(page):
+    _select(page, "Lever").v_model = "routes[CPC].capacity_per_year"
+    field = page.find(meta_ref="mvsim-exact").find(v.TextField).widget
+    field.v_model = "-5"
+    field.fire_event("focusout")  # the input commits on focus-out or Enter
+    deadline = time.monotonic() + 10
+    while "not valid" not in _alert_text(page, "mvsim-validation") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "not valid" in _alert_text(page, "mvsim-validation")
+    pre = page.find(meta_ref="mvsim-validation").find(v.Html, tag="pre").widget
+    assert "routes[0].capacity_per_year" in pre.children[0]
+    assert "greater than or equal to 0" in pre.children[0]
+    assert page.find(v.Btn, children=["Run 10 seeds against baseline.yaml"]).widget.disabled
+
+
+def test_event_switch_counts_as_an_edit(page):
+    boxes = page.find(meta_ref="mvsim-events").find(v.Checkbox)
+    n = len(boxes.widgets)
+    assert n > 10
+    boxes.widgets[0].v_model = False
+    page.find(meta_ref="mvsim-validation").find(v.Alert, children=["Valid scenario (1 edits)"]).wait_for(
+        timeout=10
+    )
+    page.find(children=[f"Events ({n - 1} of {n} on)"]).assert_single()
+
+
+def test_run_fills_the_panels_and_the_decision_inspector(page):
+    _select(page, "Paired seeds").v_model = 2
+    _select(page, "Last month compared").v_model = END
+    page.find(v.Btn, children=["Run 2 seeds against baseline.yaml"]).widget.click()
+    status = _wait_status(page, "done")
+    assert status.startswith("done: 2/2 seeds")
+    for ref in ("mvsim-deltas", "mvsim-shares", "mvsim-routes", "mvsim-alignment", "mvsim-decisions"):
+        page.find(meta_ref=ref).assert_single()
+    html = " ".join(w.unsafe_innerHTML for w in page.find(meta_ref="mvsim-deltas").find(HTML).widgets)
+    assert "exports_usd_bn" in html and "<td " in html
+    inspector = page.find(meta_ref="mvsim-decisions")
+    tables = [w for w in inspector.find(HTML).widgets if "<table" in w.unsafe_innerHTML]
+    assert (
+        len(tables) == 1
+        and "probability" in tables[0].unsafe_innerHTML
+        and "yes" in tables[0].unsafe_innerHTML
+    )
+    before = tables[0].unsafe_innerHTML
+    months = _select(page, "Month")
+    choices = [i["value"] if isinstance(i, dict) else i for i in months.items]
+    months.v_model = choices[-1]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        now = [w for w in inspector.find(HTML).widgets if "<table" in w.unsafe_innerHTML]
+        if now and now[0].unsafe_innerHTML != before:
+            break
+        time.sleep(0.2)
+    assert now[0].unsafe_innerHTML != before  # another month, other candidates or terms
+    labels = [" ".join(c for c in w.children if isinstance(c, str)) for w in page.find(v.Btn).widgets]
+    assert "Comparison (zip)" in labels and "Run directory (zip)" in labels
+
+
+def test_cancel_stops_the_run(page):
+    _select(page, "Paired seeds").v_model = 30
+    _select(page, "Last month compared").v_model = END
+    page.find(v.Btn, children=["Run 30 seeds against baseline.yaml"]).widget.click()
+    _wait_status(page, "running")
+    page.find(v.Btn, children=["Cancel"]).wait_for(timeout=10)
+    page.find(v.Btn, children=["Cancel"]).widget.click()
+    status = _wait_status(page, "cancelled", timeout=60)
+    done = int(status.split(": ")[1].split("/")[0])
+    assert done < 30
