@@ -524,28 +524,6 @@ def dependence(world: World, flows: np.ndarray, rs: RouteState) -> np.ndarray:
     return np.where(total > 0, v / np.where(total > 0, total, 1.0), 0.0)
 
 
-def reference_income(world: World, month: int) -> np.ndarray:
-    """Income of each actor attributable to each pole with no measure in force, USD bn/yr (N, P).
-
-    The month's time paths (GDP growth, prices, production plans) without sanctions,
-    disruptions, contracts or transfers: the reference against which the alignment layer
-    measures policy-induced gains, so that exogenous growth and price swings do not read as
-    a pole's favours. Cached per month on the world (it depends on nothing else).
-    """
-    cache = world.extra.setdefault("_reference_income", {})
-    if month not in cache:
-        from sim.core.policy import initial_policy
-
-        policy = initial_policy(world)
-        rs = route_state(world, policy, month)
-        ones = np.ones((world.n, len(world.goods)))
-        flows = base_flows(world, policy, month) + route_carried_flows(
-            world, rs, np.ones(world.shape), ones, spend_factor(world, policy, month)
-        )
-        cache[month] = flows.sum(axis=2) @ world.extra["pole_members"]
-    return cache[month]
-
-
 def income_by_pole(world: World, policy: Policy, out: Outcome) -> np.ndarray:
     """Income of each actor attributable to each pole, USD bn/yr (N, P).
 
