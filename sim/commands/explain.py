@@ -68,11 +68,11 @@ def explain(run_dir: Path, actor: str, month: str) -> str:
     head = f"{actor}, {at}: {len(cands)} candidates (utility, terms: USD bn present value)"
     cols = ("candidate", "p", "utility", *TERMS)
     width = max(len(r["candidate"]) for r in cands) + 2
-    lines = [head, f"{cols[0]:<{width}}" + "".join(f"{c:>11}" for c in cols[1:])]
+    lines = [head, f"{cols[0]:<{width}}" + "".join(f" {c:>11}" for c in cols[1:])]
     for r in cands:
         mark = "*" if r["chosen"] else " "
         vals = [r["probability"], r["utility"], *(float(r.get(t) or 0.0) for t in TERMS)]
-        lines.append(f"{mark}{r['candidate']:<{width - 1}}" + "".join(f"{v:>11.3f}" for v in vals))
+        lines.append(f"{mark}{r['candidate']:<{width - 1}}" + "".join(f" {v:>11.3f}" for v in vals))
     lines.append("(* chosen; sovereignty and cost are subtracted)")
     lines.append(reason(chosen, cands))
     return "\n".join(lines)
