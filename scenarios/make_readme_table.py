@@ -43,7 +43,7 @@ class Metric:
     unit: str
     stat: str = "mean"
     window: tuple[str, str] | None = None
-    band: bool = False
+    band: bool = True  # the seed spread: 10-90 % over paired replications, beside every effect
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,8 @@ def table_markdown(replications: int, seed: int, progress: bool = True) -> str:
         f"Generated {datetime.now(UTC).strftime('%Y-%m-%d')} from the baseline with content hash `{digest}` "
         f"(scenario, parameters file and trade data), {replications} paired replications per row unless "
         f"stated, root seed {seed}. Values are medians over replications of delta = scenario - "
-        "comparison, over the months named at the start of the cell.",
+        "comparison, over the months named at the start of the cell; the brackets give the seed spread "
+        "(10 and 90 % of the per-replication deltas) beside every effect.",
         "",
         "| # | scenario | question | compared with | headline outcome (delta) |",
         "|---|---|---|---|---|",
