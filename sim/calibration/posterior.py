@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 
 from sim.calibration.fit import Calibrator, apply_free
-from sim.params import Parameters
 
 CHUNK = 100
 """Simulations per stored chunk (and per worker task)."""
@@ -286,12 +285,3 @@ def fit_posterior(config: PosteriorConfig, progress: bool = True) -> PosteriorRe
         key=key,
         estimator=posterior,
     )
-
-
-def parameters_of(base: Parameters, names: list[str], theta: np.ndarray, setup: Path) -> Parameters:
-    """Parameters with a posterior draw's values set (route premia by their path)."""
-    from sim.calibration.fit import load_setup
-
-    free = load_setup(setup).free
-    by_path = {f.path: f for f in free}
-    return apply_free(base, [by_path[n] for n in names], theta)

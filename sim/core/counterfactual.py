@@ -11,7 +11,7 @@ only for the actors the decision needs (the decider and its targets).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -148,22 +148,21 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
     if isinstance(action, _ROUTE_ACTIONS):
         r = world.route_index[action.route] if hasattr(action, "route") else None
         routes = _reroute(world, policy, sq.routes, r, month, action)
-    return Snapshot(
-        policy,
-        tau,
-        direct,
-        price,
-        div,
-        routes,
-        blocked,
-        sanctioned,
-        gdirect,
-        controlled,
-        controls,
-        sq.spend,
-        month,
-        sq.factor,
-        sq.cache if not cols.size else {},  # buyer shares depend on tau and prices only
+    return replace(
+        sq,
+        policy=policy,
+        tau=tau,
+        direct=direct,
+        price=price,
+        diversion=div,
+        routes=routes,
+        blocked=blocked,
+        sanctioned=sanctioned,
+        gravity_direct=gdirect,
+        controlled=controlled,
+        controls=controls,
+        month=month,
+        cache=sq.cache if not cols.size else {},  # buyer shares depend on tau and prices only
     )
 
 
