@@ -1,9 +1,11 @@
-"""Core benchmarks: baseline run time in-process, CLI wall time, per-step cost vs actors.
+"""Core benchmarks: baseline run time in-process beside the previous version's, CLI wall time,
+per-step cost vs actors.
 
-    python benchmarks/bench_core.py [--repeat 5]
+    python benchmarks/bench_core.py [--repeat 5] [--rev 7f61749] [--sizes 16 64 256 512]
 
-Prints figures only; nothing here asserts. Targets (issue 2): the baseline well
-under 1 s in-process; per-step cost growing no faster than actors^2.2.
+Prints figures only; nothing here asserts. Targets: the baseline no slower than 1.3x the
+version before the economy and decision work (rev 7f61749, timed in the same run, alternating;
+issues 8 and 9); per-step cost growing no faster than actors^2.2 from 16 to 512 actors.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_versions import DEFAULT_REV, compare_versions, report  # noqa: E402
 
 from sim.api import load, simulate  # noqa: E402
 from sim.core.model import MultiVectorModel, release  # noqa: E402
@@ -102,6 +108,14 @@ def bench_scaling(sizes: list[int], months: int) -> None:
     for a, b in itertools.pairwise(sizes):
         k = math.log(per_step[b] / per_step[a]) / math.log(b / a)
         print(f"  growth {a}->{b}: per-step cost ~ actors^{k:.2f}")
+    if len(sizes) > 2:
+        a, b = sizes[0], sizes[-1]
+        k = math.log(per_step[b] / per_step[a]) / math.log(b / a)
+        xs = [math.log(n) for n in sizes]
+        ys = [math.log(per_step[n]) for n in sizes]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        fit = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+        print(f"  overall {a}->{b}: actors^{k:.2f} (end points), actors^{fit:.2f} (log-log fit); target 2.2")
 
 
 def main() -> None:
@@ -109,6 +123,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--skip-cli", action="store_true")
+    ap.add_argument("--rev", default=DEFAULT_REV, help="previous version to time beside this tree")
+    ap.add_argument("--skip-versions", action="store_true", help="do not time the previous version")
     ap.add_argument(
         "--sizes",
         type=int,
@@ -118,6 +134,9 @@ def main() -> None:
     )
     args = ap.parse_args()
     bench_baseline(args.repeat)
+    if not args.skip_versions:
+        old, new = compare_versions(args.rev, args.repeat, 3)
+        report(args.rev, old, new)
     if not args.skip_cli:
         bench_cli()
     bench_scaling(args.sizes, args.months)

@@ -55,28 +55,39 @@ def time_tree(root: Path, inner: int) -> list[float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def compare_versions(rev: str, repeats: int, inner: int) -> tuple[list[float], list[float]]:
+    """(earlier version's run times, this tree's run times) in seconds, alternating rounds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        old_root = export(rev, Path(tmp))
+        new, old = [], []
+        for k in range(repeats):
+            print(f"  round {k + 1}/{repeats}", file=sys.stderr)
+            old += time_tree(old_root, inner)
+            new += time_tree(ROOT, inner)
+    return old, new
+
+
+def report(rev: str, old: list[float], new: list[float]) -> None:
+    """Print both trees' medians (min, max) and the ratio of the medians."""
+
+    def fmt(xs: list[float]) -> str:
+        med, lo, hi = 1e3 * statistics.median(xs), 1e3 * min(xs), 1e3 * max(xs)
+        return f"median {med:7.1f} ms  (min {lo:.1f}, max {hi:.1f})"
+
+    print(f"baseline run (108 months, in-process, {len(new)} runs each, alternating)")
+    print(f"  {rev:>10}: {fmt(old)}")
+    print(f"  {'this tree':>10}: {fmt(new)}")
+    print(f"  ratio this / {rev}: {statistics.median(new) / statistics.median(old):.2f}x (target <= 1.3x)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rev", default=DEFAULT_REV, help="earlier git revision (default %(default)s)")
     ap.add_argument("--repeats", type=int, default=5, help="alternating rounds (default %(default)s)")
     ap.add_argument("--inner", type=int, default=3, help="runs per round and tree (default %(default)s)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        old_root = export(args.rev, Path(tmp))
-        new, old = [], []
-        for k in range(args.repeats):
-            print(f"  round {k + 1}/{args.repeats}", file=sys.stderr)
-            old += time_tree(old_root, args.inner)
-            new += time_tree(ROOT, args.inner)
-
-    def fmt(xs: list[float]) -> str:
-        med, lo, hi = 1e3 * statistics.median(xs), 1e3 * min(xs), 1e3 * max(xs)
-        return f"median {med:7.1f} ms  (min {lo:.1f}, max {hi:.1f})"
-
-    print(f"baseline run (108 months, in-process, {len(new)} runs each)")
-    print(f"  {args.rev:>10}: {fmt(old)}")
-    print(f"  {'this tree':>10}: {fmt(new)}")
-    print(f"  ratio this / {args.rev}: {statistics.median(new) / statistics.median(old):.2f}x")
+    old, new = compare_versions(args.rev, args.repeats, args.inner)
+    report(args.rev, old, new)
 
 
 if __name__ == "__main__":

@@ -136,11 +136,18 @@ def run(
     record_flows: bool = True,
     run_id: str | None = None,
     base_dir: str | os.PathLike[str] | None = None,
+    posterior_draw: int | None = None,
+    posterior: str | os.PathLike[str] | None = None,
 ) -> RunResult:
-    """Load and run a scenario in memory (no files); tables carry run_id, scenario and seed."""
+    """Load and run a scenario in memory (no files); tables carry run_id, scenario and seed.
+
+    posterior_draw: run with that posterior draw's parameters (`draw` index in the posterior
+    file `posterior`, default calibration/posterior.parquet).
+    """
     from sim.results.tables import run_id_for, to_tables
 
     loaded, world = load(source, end=end, base_dir=base_dir)
+    loaded, world = _with_draw(loaded, world, posterior_draw, posterior)
     seed = loaded.spec.seed if seed is None else int(seed)
     out = simulate(world, seed, record_flows=record_flows)
     rid = run_id or run_id_for(loaded.spec.name, seed)
@@ -153,13 +160,20 @@ def run_scenario(
     out_dir: str | os.PathLike[str] | None = None,
     plots: bool = True,
     focus: str | None = None,
+    posterior_draw: int | None = None,
+    posterior: str | os.PathLike[str] | None = None,
 ) -> RunResult:
-    """Load, run and (if out_dir is given) write one run directory atomically."""
+    """Load, run and (if out_dir is given) write one run directory atomically.
+
+    posterior_draw: run with that posterior draw's parameters (see `run`); the manifest
+    records the drawn parameters and the scenario description names the draw.
+    """
     from sim.results.tables import run_id_for, to_tables
     from sim.results.writer import write_run
 
     started = datetime.now(UTC)
     loaded, world = load(path)
+    loaded, world = _with_draw(loaded, world, posterior_draw, posterior)
     if focus is not None and focus not in world.actors:
         raise InputError(f"unknown actor {focus!r}; actors: {', '.join(world.actors)}", field="--focus")
     seed = loaded.spec.seed if seed is None else seed
@@ -172,6 +186,27 @@ def run_scenario(
             out, loaded, seed, Path(out_dir), started, plots=plots, focus=focus, tables=tables
         )
     return RunResult(loaded, out, tables, run_dir, seed, rid)
+
+
+def _with_draw(
+    loaded: LoadedScenario, world: World, k: int | None, posterior: str | os.PathLike[str] | None
+) -> tuple[LoadedScenario, World]:
+    """The scenario and world with posterior draw k's parameters (unchanged if k is None)."""
+    if k is None:
+        if posterior is not None:
+            raise InputError("a posterior file needs a draw index", field="--posterior-draw")
+        return loaded, world
+    import dataclasses
+
+    from sim.calibration.ensemble_draws import load_draws
+    from sim.core.world import build_world
+
+    draws = load_draws(posterior)
+    spec = draws.spec_with_draw(loaded.spec, k)
+    note = f"[posterior draw {k} of {draws.path}]"
+    spec = spec.model_copy(update={"description": f"{spec.description} {note}".strip()})
+    loaded = dataclasses.replace(loaded, spec=spec)
+    return loaded, build_world(spec, loaded.baseline_flows)
 
 
 def seeds_for(root: int, n: int) -> list[int]:
@@ -190,6 +225,9 @@ class _EnsembleJob:
     record_flows: bool
     keep: tuple[str, ...] | None
     world: Any = field(default=None, repr=False)
+    seeds: list[int] | None = None  # with a posterior: the job is called with replication indices
+    draws: list[int] | None = None
+    posterior: Any = None  # sim.calibration.ensemble_draws.PosteriorDraws
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "world": None}  # workers rebuild the world once each
@@ -203,9 +241,20 @@ class _EnsembleJob:
     def __call__(self, seed: int) -> dict[str, pd.DataFrame]:
         from sim.results.tables import run_id_for, to_tables
 
-        out = simulate(self.world, seed, record_flows=self.record_flows)
-        name = self.loaded.spec.name
-        tables = to_tables(out, self.loaded.spec, seed=seed, run_id=run_id_for(name, seed))
+        spec, world, draw = self.loaded.spec, self.world, None
+        if self.seeds is not None:  # posterior: `seed` is the replication index
+            from sim.core.world import build_world
+
+            r, draw = seed, self.draws[seed]
+            seed = self.seeds[r]
+            spec = self.posterior.spec_with_draw(spec, draw)
+            world = build_world(spec, self.loaded.baseline_flows)
+        out = simulate(world, seed, record_flows=self.record_flows)
+        name = spec.name
+        rid = run_id_for(name, seed) if draw is None else f"{run_id_for(name, seed)}-d{draw}"
+        tables = to_tables(out, spec, seed=seed, run_id=rid)
+        if draw is not None:
+            tables = {k: v.assign(draw=draw) for k, v in tables.items()}
         return {k: v for k, v in tables.items() if self.keep is None or k in self.keep}
 
 
@@ -221,6 +270,8 @@ def ensemble(
     record_flows: bool = False,
     progress: bool | None = False,
     base_dir: str | os.PathLike[str] | None = None,
+    posterior: str | os.PathLike[str] | bool | None = None,
+    seeds_per_draw: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run a scenario once per seed and stack each table over the runs (rows keyed by run_id).
 
@@ -229,6 +280,9 @@ def ensemble(
         process pool the sweep runner uses; results do not depend on the worker count.
     tables: names of the tables to keep (default all); record_flows: keep bilateral flows
         (large; off by default).
+    posterior: draw the parameters from a posterior file (True: calibration/posterior.parquet);
+        `seeds_per_draw` (default 2) consecutive runs share a draw, chosen from root_seed
+        (`sim.calibration.ensemble_draws.assign_draws`); every table gains a `draw` column.
     """
     import pandas as pd
 
@@ -248,7 +302,18 @@ def ensemble(
 
         loaded = dataclasses.replace(loaded, spec=truncate_spec(loaded.spec, end))
     job = _EnsembleJob(loaded, record_flows, None if tables is None else tuple(tables))
-    runs = map_seeds(job, list(seeds), workers=workers, progress=progress, desc=loaded.spec.name)
+    items: list[int] = list(seeds)
+    if posterior is not None and posterior is not False:
+        from sim.calibration.ensemble_draws import SEEDS_PER_DRAW, assign_draws, load_draws
+
+        per = SEEDS_PER_DRAW if seeds_per_draw is None else int(seeds_per_draw)
+        if per < 1:
+            raise InputError(f"expected a positive integer, got {seeds_per_draw!r}", field="seeds_per_draw")
+        job.posterior = load_draws(None if posterior is True else posterior)
+        job.seeds = [int(s) for s in seeds]
+        job.draws = assign_draws(job.posterior, root_seed, len(job.seeds), per)
+        items = list(range(len(job.seeds)))
+    runs = map_seeds(job, items, workers=workers, progress=progress, desc=loaded.spec.name)
     names = list(runs[0])
     return {k: pd.concat([r[k] for r in runs], ignore_index=True) for k in names}
 

@@ -1,11 +1,12 @@
 """Errors for bad user input: scenario files, data files and command-line arguments.
 
-Every problem names the file, the field (a dotted/indexed path such as
-``routes[2].capacity_per_year`` or ``events[3].action.route``; for syntax errors
-a ``line L, column C`` location) and what was expected. ``str(error)`` is exactly
-the human message, one problem per line::
+Every problem names the file, where in it (``file:LINE:COLUMN`` of the value when the
+file is YAML the loader read, or of its parent mapping when a key is missing), the field
+(a dotted/indexed path such as ``routes[2].capacity_per_year`` or ``events[3].action.route``,
+in the terms of the file that holds it: its own list indices) and what was expected.
+``str(error)`` is exactly the human message, one problem per line::
 
-    scenarios/x.yaml: routes[0].capacity_per_year: expected a number, got 'lots'
+    scenarios/x.yaml:42:7: routes[0].capacity_per_year: expected a number, got 'lots'
 
 The CLI prints ``error: <message>`` and exits with ``EXIT_BAD_INPUT``.
 """
@@ -29,6 +30,9 @@ LOG_DIR_ENV = "MVSIM_LOG_DIR"  # where tracebacks of internal errors go (default
 Loc = tuple[str | int, ...]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_LOC_TOKEN = re.compile(
+    r"""\.?([A-Za-z_][A-Za-z0-9_\-]*)|\[(\d+)\]|\[('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\]"""
+)
 
 
 def format_loc(loc: Sequence[str | int]) -> str:
@@ -44,21 +48,57 @@ def format_loc(loc: Sequence[str | int]) -> str:
     return out
 
 
+def parse_loc(text: str) -> Loc | None:
+    """The location tuple `format_loc` rendered as `text`, or None if `text` is no such path."""
+    import ast
+
+    out: list[str | int] = []
+    pos = 0
+    while pos < len(text):
+        m = _LOC_TOKEN.match(text, pos)
+        if m is None or (m.group(0).startswith(".") and not out):
+            return None
+        if m.group(1) is not None:
+            if not m.group(0).startswith(".") and out:
+                return None
+            out.append(m.group(1))
+        elif m.group(2) is not None:
+            out.append(int(m.group(2)))
+        else:
+            try:
+                out.append(str(ast.literal_eval(m.group(3))))
+            except (ValueError, SyntaxError):
+                return None
+        pos = m.end()
+    return tuple(out) if out else None
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the input: where it is and what was expected."""
+    """One thing wrong with the input: where it is and what was expected.
+
+    `line` and `column` (1-based) locate the value in `file` when known."""
 
     file: str
     field: str
     message: str
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def where(self) -> str:
+        """``file``, ``file:LINE`` or ``file:LINE:COLUMN``."""
+        if not self.file or self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column is not None else "")
 
     def __str__(self) -> str:
-        return ": ".join(part for part in (self.file, self.field, self.message) if part)
+        return ": ".join(part for part in (self.where, self.field, self.message) if part)
 
 
 class ScenarioError(Exception):
-    """Bad scenario input. ``file``, ``field`` and ``expected`` describe the first problem;
-    ``problems`` holds all of them (each printed on its own line)."""
+    """Bad scenario input. ``file``, ``line``, ``field`` and ``expected`` describe the first
+    problem; ``problems`` holds all of them (each printed on its own line)."""
 
     exit_code = EXIT_BAD_INPUT
 
@@ -68,9 +108,15 @@ class ScenarioError(Exception):
         field: str = "",
         expected: str = "",
         *,
+        line: int | None = None,
+        column: int | None = None,
         problems: Iterable[Problem] | None = None,
     ) -> None:
-        items = tuple(problems) if problems is not None else (Problem(os.fspath(file), field, expected),)
+        items = (
+            tuple(problems)
+            if problems is not None
+            else (Problem(os.fspath(file), field, expected, line, column),)
+        )
         if not items:
             raise ValueError("ScenarioError needs at least one problem")
         self._set(items)
@@ -79,6 +125,7 @@ class ScenarioError(Exception):
         self.problems = problems
         first = problems[0]
         self.file, self.field, self.expected = first.file, first.field, first.message
+        self.line = first.line
         Exception.__init__(self, "\n".join(str(p) for p in problems))
 
     def __str__(self) -> str:

@@ -53,7 +53,7 @@ def test_a_demand_opens_and_offers_concede_refuse_counter(scenario_writer, small
     world, m = _model(scenario_writer, _data(small_scenario_data))
     assert len(m.policy.demands) == 1
     kz = m.states[world.index["Kazakhstan"]]
-    scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment, m.policy.grievance)
+    scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment)
     d = kz.decide(scorer, 4.0, 0.5)
     names = {c.name for c in d.candidates}
     assert {"concede gas_union (Russia)", "refuse gas_union (Russia)", "counter gas_union (Russia)"} <= names
@@ -68,7 +68,7 @@ def test_a_concession_puts_its_terms_in_force(scenario_writer, small_scenario_da
     world, m = _model(scenario_writer, _data(small_scenario_data))
     kz, ru = world.index["Kazakhstan"], world.index["Russia"]
     g0 = m.policy.grievance[ru, kz]
-    scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment, m.policy.grievance)
+    scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment)
     m._answer(scorer, m.policy.demands[0], bg.CONCEDE, "Kazakhstan")
     assert m.policy.enforcement[kz] == pytest.approx(0.9)
     assert not m.policy.demands
@@ -83,7 +83,7 @@ def test_a_refusal_adds_grievance_and_the_threat_is_decided_and_logged(scenario_
     world, m = _model(scenario_writer, _data(small_scenario_data))
     kz, ru = world.index["Kazakhstan"], world.index["Russia"]
     g0 = m.policy.grievance[ru, kz]
-    scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment, m.policy.grievance)
+    scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment)
     m._answer(scorer, m.policy.demands[0], bg.REFUSE, "Kazakhstan")
     assert m.policy.grievance[ru, kz] == pytest.approx(g0 + 0.5)
     assert m.policy.enforcement[kz] == pytest.approx(world.enforcement0[kz])  # nothing conceded
@@ -123,7 +123,7 @@ def test_threat_log_names_the_sender_utility(scenario_writer, small_scenario_dat
     from sim.core import bargaining as bg
 
     world, m = _model(scenario_writer, _data(small_scenario_data))
-    scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment, m.policy.grievance)
+    scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment)
     od = m.policy.demands[0]
     prob, u = bg.execution_probability(scorer, od, od.demand.on_refuse[0])
     scale = world.params.threat_credibility_scale_usd_bn

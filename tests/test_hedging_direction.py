@@ -31,7 +31,7 @@ def _scores(scenario_writer, data, hedging: float):
     world = load(scenario_writer(data, filename=f"h{hedging}.yaml"))[1]
     policy = initial_policy(world)
     policy.grievance[world.index["Russia"], world.index["Kazakhstan"]] = 0.5
-    sc = Scorer(world, snapshot(world, policy, 0), 0, world.alignment0, policy.grievance)
+    sc = Scorer(world, snapshot(world, policy, 0), 0, world.alignment0)
     kz = world.index["Kazakhstan"]
     return sc.score(kz, BYPASS), sc.score(kz, SNUB)
 

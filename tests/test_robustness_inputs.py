@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 
 import pytest
 import yaml
-from robustness_helpers import assert_clean_error, cli
+from robustness_helpers import assert_clean_error as _assert_clean_error
+from robustness_helpers import cli
 from scenario_factory import small_scenario_dict, write_small_scenario, write_yaml
 
 from sim.errors import ScenarioError
@@ -31,6 +33,17 @@ def _write_text(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+_POSITION = re.compile(r"(?<=\S):\d+:\d+: ")
+
+
+def assert_clean_error(code: int, err: str, mentions: str | None = None) -> None:
+    """A clean error naming `mentions` (file: field: message). The ``:LINE:COLUMN`` after the
+    file name is left out of the comparison here; tests/test_error_lines.py checks it."""
+    _assert_clean_error(code, err, None)
+    if mentions is not None:
+        assert mentions in _POSITION.sub(": ", err), f"{mentions!r} not in:\n{err}"
 
 
 def _validate(path: Path, seconds: float = 20) -> tuple[int, str]:
@@ -84,7 +97,8 @@ def test_impossible_date_in_a_base_file_names_the_base(tmp_path: Path) -> None:
 def test_explicit_tags_are_refused(tmp_path: Path, value: str) -> None:
     path = _write_text(tmp_path, SMALL_TEXT.replace("seed: 7", f"seed: {value}", 1))
     code, err = _validate(path)
-    assert_clean_error(code, err, f"{path}: line ")
+    _assert_clean_error(code, err, f"{path}:")
+    assert re.search(rf"{re.escape(str(path))}:\d+:\d+: ", err), err  # the line and column of the tag
     assert "seed" not in err.split("\n")[0] or "tag" in err or "not a valid" in err
 
 
@@ -150,7 +164,7 @@ def test_too_many_values_are_refused(tmp_path: Path) -> None:
     keys = "".join(f"junk_key_{i}: {i}\n" for i in range(150_000))
     path = _write_text(tmp_path, SMALL_TEXT + keys)
     code, err = _validate(path, seconds=30)
-    assert_clean_error(code, err, f"{path}: line 1, column 1: the document has more than 200,000 values")
+    _assert_clean_error(code, err, f"{path}:1:1: the document has more than 200,000 values")
 
 
 # ------------------------------------------------------------------ counts and horizon
@@ -426,8 +440,10 @@ def test_load_text_errors_name_the_text_and_resolve_against_base_dir(tmp_path: P
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text, tmp_path, name="notebook cell")
     lines = str(info.value).splitlines()
-    assert lines[0] == "notebook cell: events[0].date: expected a month as 'YYYY-MM', got '2022-02-30'"
-    assert any(line.startswith("notebook cell: events[0].action.actor: unknown actor 'X'") for line in lines)
+    assert lines[0] == "notebook cell:4:5: events[0].date: expected a month as 'YYYY-MM', got '2022-02-30'"
+    assert any(
+        line.startswith("notebook cell:5:28: events[0].action.actor: unknown actor 'X'") for line in lines
+    )
 
 
 @pytest.mark.parametrize(

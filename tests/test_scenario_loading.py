@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,10 @@ def load_error(path: Path) -> ScenarioError:
 
 
 def assert_problem(err: ScenarioError, file: Path | str, field: str, *expected: str) -> str:
-    """The message has a line '<file>: <field>: ...' containing every `expected` fragment."""
-    prefix = f"{file}: {field}: " if field else f"{file}: "
-    lines = [line for line in str(err).splitlines() if line.startswith(prefix)]
+    """The message has a line '<file>[:LINE:COLUMN]: <field>: ...' containing every `expected`
+    fragment (the position is checked in tests/test_error_lines.py)."""
+    prefix = re.escape(str(file)) + r"(?::\d+:\d+)?: " + (re.escape(field) + ": " if field else "")
+    lines = [line for line in str(err).splitlines() if re.match(prefix, line)]
     assert lines, f"no line starts with {prefix!r} in:\n{err}"
     line = lines[0]
     for fragment in expected:
@@ -85,8 +87,9 @@ def test_malformed_yaml(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("name: broken\nactors: [\n  {name: A\n", encoding="utf-8")
     err = load_error(path)
-    line = assert_problem(err, path, "line 4, column 1", "malformed YAML")
-    assert err.file == str(path)
+    line = assert_problem(err, path, "", "malformed YAML")
+    assert line.startswith(f"{path}:4:1: malformed YAML")
+    assert (err.file, err.line) == (str(path), 4)
     assert "expected" in line
 
 
@@ -94,7 +97,8 @@ def test_duplicate_yaml_key(tmp_path: Path) -> None:
     path = tmp_path / "dup.yaml"
     path.write_text("name: a\nstart: 2022-01\nname: b\n", encoding="utf-8")
     err = load_error(path)
-    assert_problem(err, path, "line 3, column 1", "malformed YAML", "duplicate key 'name'")
+    line = assert_problem(err, path, "", "malformed YAML", "duplicate key 'name'")
+    assert line.startswith(f"{path}:3:1: ")
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -163,8 +167,10 @@ def test_wrong_type(tmp_path: Path) -> None:
     data["routes"][0]["capacity_per_year"] = "lots"
     path = write_variant(tmp_path, data)
     err = load_error(path)
-    assert str(err) == f"{path}: routes[0].capacity_per_year: expected a number, got 'lots'"
+    at = f"{path}:{err.line}:{err.problems[0].column}"
+    assert str(err) == f"{at}: routes[0].capacity_per_year: expected a number, got 'lots'"
     assert (err.file, err.field) == (str(path), "routes[0].capacity_per_year")
+    assert "capacity_per_year: lots" in path.read_text().splitlines()[err.line - 1]
 
 
 def test_missing_required_key(tmp_path: Path) -> None:
@@ -278,7 +284,9 @@ def test_negative_capacity(tmp_path: Path) -> None:
     data["routes"][0]["capacity_per_year"] = -5
     path = write_variant(tmp_path, data)
     err = load_error(path)
-    assert str(err) == f"{path}: routes[0].capacity_per_year: expected greater than or equal to 0, got -5"
+    at = f"{path}:{err.line}:{err.problems[0].column}"
+    assert str(err) == f"{at}: routes[0].capacity_per_year: expected greater than or equal to 0, got -5"
+    assert "capacity_per_year: -5" in path.read_text().splitlines()[err.line - 1]
 
 
 def test_alignment_not_summing_to_one(tmp_path: Path) -> None:
@@ -649,6 +657,11 @@ def test_scenario_error_formatting_and_pickling() -> None:
     again = pickle.loads(pickle.dumps(many))
     assert type(again) is ScenarioError
     assert str(again) == str(many)
+    placed = ScenarioError(
+        problems=[Problem("a.yaml", "events[0].date", "bad", 12, 7), Problem("b.yaml", "", "x", 3)]
+    )
+    assert str(placed) == "a.yaml:12:7: events[0].date: bad\nb.yaml:3: x"
+    assert placed.line == 12 and pickle.loads(pickle.dumps(placed)).problems == placed.problems
     cli = InputError("expected a positive integer, got -1", field="--runs")
     assert str(cli) == "--runs: expected a positive integer, got -1"
     assert isinstance(cli, ScenarioError)

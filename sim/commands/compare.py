@@ -42,6 +42,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="processes for the paired runs (default 1; 0: all CPUs); results do not depend on it",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--posterior",
+        nargs="?",
+        const=True,
+        default=None,
+        type=Path,
+        metavar="PATH",
+        help="draw the parameters from a posterior (default file calibration/posterior.parquet): "
+        "each replication runs both sides with the same draw and seed; the report splits the "
+        "spread into parameter and stochastic uncertainty",
+    )
+    p.add_argument(
+        "--seeds-per-draw",
+        type=int,
+        default=None,
+        help="with --posterior: consecutive replications (seeds) per draw (default 2)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +82,15 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.a, args.b):
         if not path.exists():
             raise InputError("file not found; expected a scenario file or a run directory", file=str(path))
+    if args.seeds_per_draw is not None and args.posterior is None:
+        raise InputError("applies only with --posterior", field="--seeds-per-draw")
+    if args.seeds_per_draw is not None and args.seeds_per_draw < 1:
+        raise InputError(f"expected a positive integer, got {args.seeds_per_draw}", field="--seeds-per-draw")
+    draws = None
+    if args.posterior is not None:
+        from sim.calibration.ensemble_draws import load_draws
+
+        draws = load_draws(None if args.posterior is True else args.posterior)  # a bad file fails now
     t0 = time.perf_counter()
     cmp = compare(
         args.a,
@@ -75,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         horizon_end=args.end,
         workers=args.workers or None,
         progress=False if args.quiet else None,
+        posterior=draws,
+        **({"seeds_per_draw": args.seeds_per_draw} if args.seeds_per_draw is not None else {}),
     )
     out = write_comparison(cmp, args.out, plots=not args.no_plots)
     reps = cmp.replications
@@ -85,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(headline_lines(cmp)))
     years = cmp.years_differing
     print(f"B differs from A in: {years_text(years)}" if years else "B does not differ from A")
+    from sim.compare.report import uncertainty_lines
+
+    for line in uncertainty_lines(cmp):
+        print(line)
     for note in cmp.notes:
         print(f"note: {note}")
     print(f"Report: {out / 'report.md'}")

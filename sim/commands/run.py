@@ -22,6 +22,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="actor the summary and plots describe (default: Kazakhstan if present, else the first state)",
     )
+    p.add_argument(
+        "--posterior-draw",
+        type=int,
+        default=None,
+        metavar="K",
+        help="run with the parameters of posterior draw K (the `draw` index in the posterior file)",
+    )
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="posterior file of --posterior-draw (default calibration/posterior.parquet)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,6 +44,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed is not None and not 0 <= args.seed <= 2**63 - 1:
         raise InputError(f"expected an integer in 0 .. 2**63-1, got {args.seed}", field="--seed")
+    if args.posterior is not None and args.posterior_draw is None:
+        raise InputError("expected --posterior-draw K with --posterior", field="--posterior")
+    if args.posterior_draw is not None:
+        if args.posterior_draw < 0:
+            raise InputError(
+                f"expected a draw index >= 0, got {args.posterior_draw}", field="--posterior-draw"
+            )
+        from sim.calibration.ensemble_draws import load_draws
+
+        load_draws(args.posterior).row(args.posterior_draw)  # a missing file or draw fails before the run
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"expected a directory, but {args.out} is a file", field="--out")
     from sim.results.writer import prepare_out_dir
@@ -37,7 +61,13 @@ def run(args: argparse.Namespace) -> int:
     prepare_out_dir(args.out)  # a file, read-only or full --out fails now, not after the runs
     t0 = time.perf_counter()
     result = run_scenario(
-        args.scenario, seed=args.seed, out_dir=args.out, plots=not args.no_plots, focus=args.focus
+        args.scenario,
+        seed=args.seed,
+        out_dir=args.out,
+        plots=not args.no_plots,
+        focus=args.focus,
+        posterior_draw=args.posterior_draw,
+        posterior=args.posterior,
     )
     print(summary_text(result.tables, result.loaded.spec, focus=args.focus, run_dir=result.run_dir))
     print(f"run time: {time.perf_counter() - t0:.2f} s", file=sys.stderr)

@@ -68,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
         f"{loaded.n_runs} runs in {loaded.n_chunks} chunks of {loaded.chunk_size} -> {out}",
         file=sys.stderr,
     )
+    if loaded.posterior is not None:
+        print(
+            f"parameters drawn from the posterior {loaded.posterior.path} ({loaded.posterior.n} draws; "
+            f"{loaded.spec.seeds_per_draw} replication(s) per draw; experiments column `draw`)",
+            file=sys.stderr,
+        )
     try:
         s = run_sweep(
             loaded, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume, progress=progress

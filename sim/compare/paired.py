@@ -8,8 +8,10 @@ scenarios, not from different random draws. Per replication and month `delta = B
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,12 @@ from sim.compare.series import GROUPS, KEY, action_counts, run_series
 from sim.compare.sides import Side, SideRunner, Source, resolve_side
 from sim.errors import InputError
 from sim.scenario.schema import MONTH_RE
+
+if TYPE_CHECKING:  # sim.calibration is imported only when a posterior is used (~0.7 s)
+    from sim.calibration.ensemble_draws import PosteriorDraws
+
+SEEDS_PER_DRAW = 2
+"""Default replications per posterior draw (as sim.calibration.ensemble_draws.SEEDS_PER_DRAW)."""
 
 QUANTILES = (0.1, 0.5, 0.9)
 """Ensemble band: 10 % and 90 % quantiles and the median of the per-replication values."""
@@ -47,10 +55,46 @@ class Comparison:
     bands: pd.DataFrame
     actions: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    draws: list[int] | None = None  # posterior draw index of each replication (None: no posterior)
+    posterior: str | None = None  # the posterior file the draws come from
+    seeds_per_draw: int = 1
     summary: pd.DataFrame = field(init=False)
+    _uncertainty: dict[str, pd.DataFrame] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.summary = self.summarize()
+
+    def uncertainty(self, stat: str = "mean") -> pd.DataFrame:
+        """Per item: the variance over replications of the per-replication `stat` ('mean', 'end'
+        or 'total') of the delta, split into a parameter part (between posterior draws) and a
+        stochastic part (between seeds of one draw): one-way ANOVA over the draw groups
+        (`sim.calibration.ensemble_draws.variance_split`). Columns: group, item, unit, var_total,
+        var_param, var_stoch, share_param (NaN if the delta does not vary), dominant
+        ('parameters', 'stochastic' or ''). Empty without posterior draws."""
+        from sim.calibration.ensemble_draws import groups_of, variance_split
+
+        cols = ["group", "item", "unit", "var_total", "var_param", "var_stoch", "share_param", "dominant"]
+        if self.draws is None:
+            return pd.DataFrame(columns=cols)
+        if stat not in ("mean", "end", "total"):
+            raise ValueError(f"stat must be 'mean', 'end' or 'total', got {stat!r}")
+        if stat in self._uncertainty:
+            return self._uncertainty[stat].copy()
+        keys = ["group", "item", "unit"]
+        s = self.series
+        if stat == "end":
+            s = s[s["month"] == s["month"].max()]
+        how = "sum" if stat == "total" else "mean"
+        per_rep = s.groupby([*keys, "replication"], sort=False)["delta"].agg(how).unstack("replication")
+        groups = groups_of(self.replications, self.seeds_per_draw)
+        rows = []
+        for key, vals in per_rep.iterrows():
+            v = variance_split(vals.to_numpy(), groups)
+            sh = v["share_param"]
+            dom = "" if not np.isfinite(sh) else "parameters" if sh > 0.5 else "stochastic"
+            rows.append([*key, v["var_total"], v["var_param"], v["var_stoch"], sh, dom])
+        self._uncertainty[stat] = pd.DataFrame(rows, columns=cols)
+        return self._uncertainty[stat].copy()
 
     @property
     def replications(self) -> int:
@@ -157,6 +201,8 @@ def compare(
     seeds: Sequence[int] | None = None,
     workers: int | None = 1,
     progress: bool | None = False,
+    posterior: PosteriorDraws | str | os.PathLike[str] | bool | None = None,
+    seeds_per_draw: int = SEEDS_PER_DRAW,
 ) -> Comparison:
     """Compare scenario or run directory `b` with `a` (delta = B - A) on paired seeds.
 
@@ -170,6 +216,10 @@ def compare(
         workers: processes for the paired runs (1: in this process; None: all usable CPUs);
             the result does not depend on it.
         progress: a tqdm bar on stderr (None: only on a terminal).
+        posterior: draw the parameters from a posterior (a file path, loaded `PosteriorDraws`,
+            or True for calibration/posterior.parquet): replication r runs both sides with the
+            same draw and seed; `seeds_per_draw` consecutive replications share a draw
+            (`sim.calibration.ensemble_draws.assign_draws`). Scenarios only.
     """
     from sim.api import seeds_for
 
@@ -214,16 +264,45 @@ def compare(
             f"horizons differ: compared on the {len(months)} common months {months[0]}..{months[-1]}"
         )
 
+    draws: PosteriorDraws | None = None
+    assigned: list[int] | None = None
+    if posterior is not None and posterior is not False:
+        from sim.calibration.ensemble_draws import PosteriorDraws, assign_draws, load_draws
+
+        if runs:
+            raise InputError(
+                "--posterior re-runs both sides with drawn parameters; expected two scenario files, "
+                "not a run directory",
+                field="--posterior",
+            )
+        if isinstance(seeds_per_draw, bool) or int(seeds_per_draw) < 1:
+            raise InputError(f"expected a positive integer, got {seeds_per_draw!r}", field="seeds_per_draw")
+        draws = (
+            posterior
+            if isinstance(posterior, PosteriorDraws)
+            else load_draws(None if posterior is True else posterior)
+        )
+        assigned = assign_draws(draws, root_seed, len(use), int(seeds_per_draw))
+        assert ra.spec is not None and rb.spec is not None
+        differ = draws.differing(ra.spec.parameters, rb.spec.parameters)
+        if differ:
+            notes.append(
+                f"A and B set {', '.join(differ)} differently; the posterior draws replace these values "
+                "on both sides"
+            )
+
     sa, sb, ca, cb = [], [], [], []
-    job = PairJob(ra, rb, focus, months)
+    job = PairJob(ra, rb, focus, months, seeds=use, draws=assigned, posterior=draws)
     results = map_seeds(
-        job, use, workers=workers, progress=progress, desc=f"{rb.side.label} vs {ra.side.label}"
+        job, range(len(use)), workers=workers, progress=progress, desc=f"{rb.side.label} vs {ra.side.label}"
     )
     for k, (a_run, b_run) in enumerate(results):
         for (series, counts), (run_s, run_c) in (((sa, ca), a_run), ((sb, cb), b_run)):
             series.append(run_s.assign(replication=k))
             counts.append(run_c)
     series = _pair(pd.concat(sa, ignore_index=True), pd.concat(sb, ignore_index=True), months, use)
+    if assigned is not None:
+        series.insert(2, "draw", np.asarray(assigned, dtype=np.int64)[series["replication"].to_numpy()])
     return Comparison(
         a=ra.side,
         b=rb.side,
@@ -236,12 +315,16 @@ def compare(
         bands=_bands(series),
         actions=_actions(ca, cb),
         notes=notes,
+        draws=assigned,
+        posterior=None if draws is None else str(draws.path),
+        seeds_per_draw=int(seeds_per_draw) if draws is not None else 1,
     )
 
 
 @dataclass
 class PairJob:
-    """One replication of both sides: (series, action counts) of A and of B for a seed.
+    """One replication of both sides: (series, action counts) of A and of B for replication r
+    (its seed `seeds[r]` and, with a posterior, draw `draws[r]` on both sides).
 
     Picklable for the process pool (sim.compare.pool): workers rebuild the worlds once each.
     """
@@ -250,6 +333,9 @@ class PairJob:
     rb: SideRunner
     focus: str
     months: list[str]
+    seeds: list[int] = field(default_factory=list)
+    draws: list[int] | None = None
+    posterior: PosteriorDraws | None = None
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "ra": self.ra.portable(), "rb": self.rb.portable()}
@@ -258,10 +344,14 @@ class PairJob:
         self.ra.ensure_world()
         self.rb.ensure_world()
 
-    def __call__(self, seed: int) -> tuple[tuple[pd.DataFrame, pd.Series], ...]:
+    def __call__(self, r: int) -> tuple[tuple[pd.DataFrame, pd.Series], ...]:
+        seed = self.seeds[r]
         out = []
         for runner in (self.ra, self.rb):
-            tables = runner.tables_for(seed)
+            if self.draws is not None and self.posterior is not None:
+                tables = runner.tables_for_draw(seed, self.posterior, self.draws[r])
+            else:
+                tables = runner.tables_for(seed)
             out.append((run_series(tables, self.focus), action_counts(tables, self.months)))
         return tuple(out)
 

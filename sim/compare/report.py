@@ -57,14 +57,18 @@ def _band(row: pd.Series, stat: str) -> str:
     return f"{_fmt(mid)} [{_fmt(lo)}, {_fmt(hi)}]"
 
 
-def headline_rows(cmp: Comparison) -> list[tuple[str, str, str, str]]:
-    """(label, unit, statistic, 'median [p10, p90]') for the report's headline table."""
-    summ = cmp.summary.set_index(["group", "item"])
+def _picks(cmp: Comparison) -> list[tuple[str, str, str, str]]:
     picks = list(HEADLINES)
     picks += [("alignment", p, f"alignment with {p}", "end") for p in _items(cmp, "alignment")]
     picks += [("pressure", p, f"coercive actions by {p}", "total") for p in _items(cmp, "pressure")]
+    return picks
+
+
+def headline_rows(cmp: Comparison) -> list[tuple[str, str, str, str]]:
+    """(label, unit, statistic, 'median [p10, p90]') for the report's headline table."""
+    summ = cmp.summary.set_index(["group", "item"])
     out = []
-    for group, item, label, stat in picks:
+    for group, item, label, stat in _picks(cmp):
         if (group, item) not in summ.index:
             continue
         row = summ.loc[(group, item)]
@@ -75,6 +79,58 @@ def headline_rows(cmp: Comparison) -> list[tuple[str, str, str, str]]:
             unit = "actions"
         out.append((label, unit, STAT_LABEL[stat], _band(row, stat)))
     return out
+
+
+def uncertainty_rows(cmp: Comparison) -> list[tuple[str, str, float, float, str]]:
+    """Headline deltas with a spread over replications, with posterior draws only:
+    (label, statistic, sd of the per-replication delta, share of its variance due to the
+    parameters (0-1), dominant source). Empty without draws."""
+    if cmp.draws is None:
+        return []
+    tabs = {stat: cmp.uncertainty(stat).set_index(["group", "item"]) for stat in STAT_LABEL}
+    out = []
+    for group, item, label, stat in _picks(cmp):
+        t = tabs[stat]
+        if (group, item) not in t.index:
+            continue
+        r = t.loc[(group, item)]
+        if not np.isfinite(r["share_param"]):
+            continue
+        sd = math.sqrt(r["var_param"] + r["var_stoch"])
+        out.append((label, STAT_LABEL[stat], sd, float(r["share_param"]), str(r["dominant"])))
+    return out
+
+
+def uncertainty_verdict(cmp: Comparison) -> str:
+    """One sentence: which source dominates the spread of the headline deltas ('' without draws)."""
+    if cmp.draws is None:
+        return ""
+    rows = uncertainty_rows(cmp)
+    n_draws = len(set(cmp.draws))
+    what = (
+        f"{cmp.replications} replications = {-(-cmp.replications // cmp.seeds_per_draw)} posterior draw "
+        f"groups x {cmp.seeds_per_draw} seeds ({n_draws} distinct draws)"
+    )
+    if not rows:
+        return f"{what}: no headline delta varies over replications, nothing to split"
+    mean_share = float(np.mean([r[3] for r in rows]))
+    n_param = sum(r[4] == "parameters" for r in rows)
+    dom = "parameter" if mean_share > 0.5 else "stochastic"
+    return (
+        f"{what}: {dom} uncertainty dominates the spread of the headline deltas "
+        f"(parameters explain {mean_share:.0%} of the variance on average; they dominate "
+        f"{n_param} of {len(rows)} deltas)"
+    )
+
+
+def uncertainty_lines(cmp: Comparison, limit: int = 8) -> list[str]:
+    """Plain-text lines for the CLI: the verdict and the split of a few headline deltas."""
+    if cmp.draws is None:
+        return []
+    lines = [f"uncertainty: {uncertainty_verdict(cmp)}"]
+    for label, stat, sd, share, _ in uncertainty_rows(cmp)[:limit]:
+        lines.append(f"  {label} ({stat}): sd {sd:.3g}; parameters {share:.0%}, stochastic {1 - share:.0%}")
+    return lines
 
 
 def _items(cmp: Comparison, group: str) -> list[str]:
@@ -160,8 +216,28 @@ def report_markdown(cmp: Comparison, plots: bool = True) -> str:
 
         lines.append(f"- Years in which B differs from A: {years_text(cmp.years_differing)}.")
     lines += [f"- Note: {n}." for n in cmp.notes]
+    if cmp.draws is not None:
+        lines.append(
+            f"- Parameters drawn from the posterior `{cmp.posterior}`: both sides use the same draw and "
+            f"seed in each replication; {cmp.seeds_per_draw} seeds per draw. The bands show parameter "
+            "and stochastic uncertainty together."
+        )
     lines += ["", "## Headline", ""]
     lines += _md_table(["indicator", "unit", "statistic", "delta"], [list(r) for r in headline_rows(cmp)])
+    if cmp.draws is not None:
+        lines += ["", "## Parameter vs. stochastic uncertainty", ""]
+        lines.append(
+            f"{uncertainty_verdict(cmp)}. Variance over replications of each headline delta, split by "
+            "one-way ANOVA over the draw groups: between draws = parameter uncertainty, between "
+            "seeds of one draw = stochastic (`uncertainty.csv` has every item)."
+        )
+        urows = uncertainty_rows(cmp)
+        if urows:
+            lines.append("")
+            lines += _md_table(
+                ["indicator", "statistic", "sd of delta", "parameters", "stochastic", "dominant"],
+                [[lb, st, f"{sd:.3g}", f"{sh:.0%}", f"{1 - sh:.0%}", dom] for lb, st, sd, sh, dom in urows],
+            )
     header = ["item", "unit", "A mean", "B mean", "delta, mean", "delta, last month", "peak median delta"]
     for group, title, plot in REPORT_SECTIONS:
         rows = _group_rows(cmp, group)
@@ -223,6 +299,9 @@ def _manifest(cmp: Comparison, created: datetime, files: list[str]) -> dict[str,
         "paired": cmp.paired,
         "months": {"first": cmp.months[0], "last": cmp.months[-1], "count": len(cmp.months)},
         "first_difference": cmp.first_difference,
+        "posterior": None
+        if cmp.draws is None
+        else {"file": cmp.posterior, "draws": cmp.draws, "seeds_per_draw": cmp.seeds_per_draw},
         "notes": cmp.notes,
         "package_version": sim.__version__,
         "git_commit": git_commit(Path(sim.__file__).resolve().parent),
@@ -253,6 +332,10 @@ def write_comparison(
         for name in ("summary", "actions"):
             getattr(cmp, name).to_csv(tmp / f"{name}.csv", index=False)
             files.append(f"{name}.csv")
+        if cmp.draws is not None:
+            parts = [cmp.uncertainty(stat).assign(statistic=stat) for stat in STAT_LABEL]
+            pd.concat(parts, ignore_index=True).to_csv(tmp / "uncertainty.csv", index=False)
+            files.append("uncertainty.csv")
         if plots:
             for stem, fig in comparison_figures(cmp).items():
                 fig.savefig(tmp / f"{stem}.png", dpi=110)
@@ -277,5 +360,8 @@ __all__ = [
     "headline_lines",
     "headline_rows",
     "report_markdown",
+    "uncertainty_lines",
+    "uncertainty_rows",
+    "uncertainty_verdict",
     "write_comparison",
 ]

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from sim.scenario import schema as S
 from sim.scenario.horizon import truncate_spec
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import ScenarioSpec
+
+if TYPE_CHECKING:
+    from sim.calibration.ensemble_draws import PosteriorDraws
 
 
 def drop_events(
@@ -109,6 +112,15 @@ class SideRunner:
 
         self.ensure_world()
         return to_tables(simulate(self.world, seed), self.spec, seed=seed)
+
+    def tables_for_draw(self, seed: int, draws: PosteriorDraws, k: int) -> dict[str, pd.DataFrame]:
+        """A scenario's run at `seed` with posterior draw k's parameters (the world is rebuilt:
+        about 3 ms)."""
+        from sim.api import simulate
+
+        assert self.spec is not None and self.flows is not None, "a run directory cannot take a draw"
+        spec = draws.spec_with_draw(self.spec, k)
+        return to_tables(simulate(build_world(spec, self.flows), seed), spec, seed=seed)
 
 
 Source = str | os.PathLike[str] | LoadedScenario

@@ -25,7 +25,15 @@ from sim.core.counterfactual import (
 )
 from sim.core.decisions import TERMS, logit_choice, total_utility
 from sim.core.economy import decision_welfare
-from sim.core.policy import OpenDemand, actor_of, apply_action, pressure_intensity, stance, target_of
+from sim.core.policy import (
+    OpenDemand,
+    actor_of,
+    apply_action,
+    field_of,
+    pressure_intensity,
+    stance,
+    target_of,
+)
 from sim.core.utility import annuity_years, horizon_years
 from sim.core.world import World
 from sim.scenario import schema as S
@@ -69,13 +77,17 @@ def timing(action: S.Action, horizon: int) -> tuple[int, int]:
     """(start month, months) of an action's economic effect inside the decision horizon."""
     if isinstance(action, S.RouteInvestmentAction):
         return action.lag_months, max(0, horizon - action.lag_months)
-    duration = getattr(action, "duration_months", None)
+    duration = field_of(action, "duration_months")
     return 0, int(min(duration, horizon)) if duration else horizon
 
 
 def effective_months(action: S.Action, horizon: int) -> float:
     """Months within the decision horizon during which the action's economic effect lasts."""
     return float(timing(action, horizon)[1])
+
+
+def _involving(transfers: list, i: int) -> list:
+    return [t for t in transfers if t.sender == i or t.target == i]
 
 
 class _Base:
@@ -93,6 +105,27 @@ class _Base:
         if i not in self._w:
             self._w[i] = decision_welfare(self.world, actor_welfare(self.world, self.snap, i), i)
         return self._w[i]
+
+    def welfare_change(self, cf: Snapshot, i: int) -> float:
+        """Change of actor i's decision welfare (USD bn/yr) from this status quo to `cf`.
+
+        Exactly 0 without evaluating when `cf` shares every economic input of actor i's welfare
+        with the status quo (signals, demands, security moves, others' transfers).
+        """
+        b = self.snap
+        if (
+            cf.direct is b.direct
+            and cf.diversion is b.diversion
+            and cf.routes is b.routes
+            and cf.price is b.price
+            and cf.spend is b.spend
+            and _involving(cf.policy.transfers, i) == _involving(b.policy.transfers, i)
+            and [m for m in cf.policy.secondary if m.target == i]
+            == [m for m in b.policy.secondary if m.target == i]
+        ):
+            return 0.0
+        now = decision_welfare(self.world, actor_welfare(self.world, cf, i), i)
+        return float(now - self.decision_welfare(i))
 
     def dependence(self, i: int) -> np.ndarray:
         if i not in self._dep:
@@ -164,14 +197,18 @@ class Scorer:
         sq: Snapshot,
         month: int,
         alignment: np.ndarray,
-        grievance: np.ndarray,
         exposure: dict | None = None,
     ):
         self.world, self.sq, self.month = world, sq, month
-        self.alignment, self.grievance = alignment, grievance
+        self.alignment = alignment
         self.exposure = {} if exposure is None else exposure  # coercion exposure, kept across rounds
         self._bases: dict[str, _Base] = {"current": _Base(world, sq, self.exposure)}
         self._rivals: dict[int, list[int]] = {}
+
+    @property
+    def grievance(self) -> np.ndarray:
+        """Grievance (N, N) in the status quo, read live (answers during the round add to it)."""
+        return self.sq.policy.grievance
 
     def base_for(self, action: S.Action) -> _Base:
         """The status quo an action is compared with.
@@ -201,7 +238,7 @@ class Scorer:
         pressure impulse (compliance minus backlash), damped by j's hedging; anchor pull ignored.
         """
         w, p = self.world, self.world.params
-        d_wj = decision_welfare(w, actor_welfare(w, cf, j), j) - base.decision_welfare(j)
+        d_wj = base.welfare_change(cf, j)
         force = np.zeros(len(w.poles))
         force[pole] = p.alignment_gain_rate * d_wj / w.gdp[j] * months
         press = np.zeros((1, len(w.poles)))
@@ -236,7 +273,11 @@ class Scorer:
         r0 = base.risk(i)
         var = r0.value_at_risk
         if isinstance(action, ROUTE_ACTIONS) or changes_trade:
-            key = ("cand", i, self.month // 12, _route_signature(w, base.snap.policy, i), repr(action))
+            held = self.exposure.get(("repr", id(action)))  # (action, repr): holding it keeps the id
+            if held is None:
+                held = self.exposure[("repr", id(action))] = (action, repr(action))
+            name = held[1]
+            key = ("cand", i, self.month // 12, _route_signature(w, base.snap.policy, i), name)
             var = None if changes_trade else self.exposure.get(key)
             if var is None:
                 cf_c = cf  # an investment is judged as if arrived: the chain re-reads capacity from policy
@@ -265,9 +306,9 @@ class Scorer:
         start, months = timing(action, p.decision_horizon_months)
         years = annuity_years(p, start, months)
         lasting = years / max(horizon_years(p), 1e-12)
-        d_w = decision_welfare(w, actor_welfare(w, cf, i), i) - base.decision_welfare(i)
+        d_w = base.welfare_change(cf, i)
         econ = d_w * years
-        cost = float(getattr(action, "cost_usd_bn", 0.0))
+        cost = float(field_of(action, "cost_usd_bn", 0.0))
         st = stance(w, self.sq.policy, action, i)
         per_stance = p.stance_utility * w.gdp[i]  # USD bn per unit of stance
         security = (
@@ -294,7 +335,7 @@ class Scorer:
                 influence += p.influence_weight * w.gdp[j] * shift
         rivalry = 0.0
         for r in self.rivals(i):
-            d_wr = decision_welfare(w, actor_welfare(w, cf, r), r) - base.decision_welfare(r)
+            d_wr = base.welfare_change(cf, r)
             rivalry += p.rivalry_weight * (-d_wr) * years
         return {
             "econ": econ,

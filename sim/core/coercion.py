@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.counterfactual import Snapshot, actor_welfare, counterfactual
+from sim.core.counterfactual import Snapshot, actor_welfare, route_cuts
 from sim.core.economy import decision_welfare
 from sim.core.policy import Policy
 from sim.core.utility import annuity_years
@@ -69,34 +69,36 @@ def coercion_probability(world: World, policy: Policy, i: int) -> np.ndarray:
 
 
 def route_options(world: World, i: int, q: int) -> list[S.RouteDisruptionAction]:
-    """Pole q's route coercion against actor i: every route q controls that i ships on, cut to zero."""
-    ships = world.extra["ships_of"][i]
-    if len(ships) == 0:
-        return []
-    used = world.ship_allowed[ships].any(axis=0) & (world.route_control[:, q] > 0)
-    return [
-        S.RouteDisruptionAction(type="route_disruption", route=world.routes[r], capacity_factor=0.0)
-        for r in np.flatnonzero(used)
-    ]
+    """Pole q's route coercion against actor i: every route q controls that i ships on, cut to zero.
 
-
-def _apply_all(world: World, snap: Snapshot, actions: list, month: int) -> Snapshot:
-    for a in actions:
-        snap = counterfactual(world, snap, a, month)
-    return snap
+    Depends on the network only, so it is built once per world (cached in `world.extra`).
+    """
+    cache = world.extra.setdefault("_route_options", {})
+    if (i, q) not in cache:
+        ships = world.extra["ships_of"][i]
+        used = (
+            world.ship_allowed[ships].any(axis=0) & (world.route_control[:, q] > 0)
+            if len(ships)
+            else np.zeros(len(world.routes), dtype=bool)
+        )
+        cache[(i, q)] = [
+            S.RouteDisruptionAction(type="route_disruption", route=world.routes[r], capacity_factor=0.0)
+            for r in np.flatnonzero(used)
+        ]
+    return cache[(i, q)]
 
 
 def route_value_at_risk(world: World, snap: Snapshot, i: int, q: int, w0: float | None = None) -> float:
     """Loss of actor i's decision welfare (USD bn/yr) if pole q cut every route it controls that i uses."""
     ships = world.extra["ships_of"][i]
-    carrying = snap.routes.allocation.shipped[ships].sum(axis=0) > 0 if len(ships) else None
+    carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0 if len(ships) else None
     opts = route_options(world, i, q)
     # If none of q's routes carries any of i's volume, cutting them changes nothing for i (exact).
     if not opts or not any(carrying[world.route_index[o.route]] for o in opts):
         return 0.0
     if w0 is None:
         w0 = decision_welfare(world, actor_welfare(world, snap, i), i)
-    cut = _apply_all(world, snap, opts, snap.month)
+    cut = route_cuts(world, snap, opts, snap.month)
     return max(0.0, w0 - decision_welfare(world, actor_welfare(world, cut, i), i))
 
 

@@ -20,18 +20,20 @@ from sim.core.economy import (
     VALUE_SCALE,
     RouteState,
     blocked_flows,
-    buyer_shares,
+    buyer_pull,
     contract_terms,
+    deliver,
     diversion_for,
     recovery_offer,
     route_conditions,
-    route_money,
     route_state,
     sanctions_economy,
+    shipment_revenue,
     spend_factor,
+    tariff_paid,
 )
 from sim.core.policy import Policy, apply_action
-from sim.core.routes import Allocation, allocate_with_contracts
+from sim.core.routes import DENSE_CELLS, Allocation, PatchedAllocation, allocate_with_contracts
 from sim.core.sanctions import Diversion, detection_chance, displace_direct
 from sim.core.world import World
 from sim.scenario import schema as S
@@ -55,13 +57,13 @@ class Snapshot:
     spend: np.ndarray | None = None  # (N, G) the month's importer spending without measures
     month: int = 0
     factor: np.ndarray | None = None  # (N, G) the month's spending factor vs the base year
-    cache: dict = field(default_factory=dict, repr=False, compare=False)  # buyer shares per (shipper, good)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # buyer pull per (shipper, good)
 
-    def buyers(self, world: World, shipper: int, good: int) -> np.ndarray:
-        """Route buyer shares (R, N) of a shipper's good in this snapshot (cached)."""
+    def pull(self, world: World, shipper: int, good: int) -> np.ndarray:
+        """Buyers' CES pull (N,) for a shipper's good in this snapshot (cached; `economy.buyer_pull`)."""
         key = (shipper, good)
         if key not in self.cache:
-            self.cache[key] = buyer_shares(world, self.tau, self.price, self.factor, shipper, good)
+            self.cache[key] = buyer_pull(world, self.tau, self.price, self.factor, shipper, good)
         return self.cache[key]
 
 
@@ -146,7 +148,7 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
         direct, div = sq.direct, sq.diversion
     routes = sq.routes
     if isinstance(action, _ROUTE_ACTIONS):
-        r = world.route_index[action.route] if hasattr(action, "route") else None
+        r = world.route_index[action.route] if "route" in type(action).model_fields else None
         routes = _reroute(world, policy, sq.routes, r, month, action)
     return replace(
         sq,
@@ -162,8 +164,28 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
         controlled=controlled,
         controls=controls,
         month=month,
-        cache=sq.cache if not cols.size else {},  # buyer shares depend on tau and prices only
+        cache=sq.cache if not cols.size else {},  # buyer pull depends on tau and prices only
     )
+
+
+def route_cuts(world: World, sq: Snapshot, cuts: list[S.RouteDisruptionAction], month: int) -> Snapshot:
+    """The economy with several route disruptions in force at once.
+
+    Same result as applying them one by one with `counterfactual`, but each route-network
+    component is re-allocated once, under the policy with every cut (a component's
+    allocation depends only on its own routes' conditions).
+    """
+    policy = sq.policy.copy()
+    for a in cuts:
+        apply_action(world, policy, a, month)
+    routes, seen = sq.routes, set()
+    for a in cuts:
+        r = world.route_index[a.route]
+        component = int(world.extra["route_components"][r][1][0])
+        if component not in seen:
+            seen.add(component)
+            routes = _reroute(world, policy, routes, r, month, a)
+    return replace(sq, policy=policy, routes=routes, month=month)
 
 
 def _component_cells(world: World, route: int) -> tuple[np.ndarray, np.ndarray]:
@@ -202,19 +224,23 @@ def _reroute(
         world.params.route_logit_scale,
         None if terms is None else terms.committed[cell],
     )
-    shipped = base.allocation.shipped.copy()
-    lost = base.allocation.lost.copy()
-    shipped[cell] = sub.shipped
-    lost[ships] = sub.lost
-    firm = None
-    if terms is not None:
-        firm = np.zeros_like(shipped) if base.allocation.firm is None else base.allocation.firm.copy()
-        firm[cell] = sub.firm if sub.firm is not None else 0.0
+    if base.allocation.lost.size * len(world.routes) > DENSE_CELLS:
+        alloc = PatchedAllocation(base.allocation, ships, rts, sub, terms is not None)
+    else:  # small network: copy and overwrite (same values as the patch)
+        shipped = base.allocation.shipped.copy()
+        lost = base.allocation.lost.copy()
+        shipped[cell] = sub.shipped
+        lost[ships] = sub.lost
+        firm = None
+        if terms is not None:
+            firm = np.zeros_like(shipped) if base.allocation.firm is None else base.allocation.firm.copy()
+            firm[cell] = sub.firm if sub.firm is not None else 0.0
+        alloc = Allocation(shipped, lost, firm)
     return RouteState(
         capacity,
         tariff,
         offered,
-        Allocation(shipped, lost, firm),
+        alloc,
         value,
         terms,
         recovery_offer(world, policy),
@@ -225,24 +251,31 @@ def actor_welfare(world: World, snap: Snapshot, i: int) -> dict[str, float]:
     """Welfare components of one actor, USD bn/yr (same terms as economy.welfare)."""
     rs = snap.routes
     ships = world.extra["ships_of"][i]
-    rev_s, paid_r = route_money(world, rs)
-    route_rev = float(rev_s[ships].sum())
+    route_rev = float(shipment_revenue(rs, ships).sum())
     transit = 0.0
-    for r in world.extra["transit_routes_of"][i]:
-        transit += paid_r[r] * world.route_fee_share[r] / max(1, int(world.route_transit[r].sum()))
-    div = snap.diversion
-    n_goods = len(world.goods)
-    by_good = (
-        np.bincount(div.cells[:, 2], weights=div.diverted[:, i], minlength=n_goods)
-        if len(div.cells)
-        else np.zeros(n_goods)
-    )
+    routes = world.extra["transit_routes_of"][i]
+    if len(routes):
+        fee, n_transit = world.extra["transit_share_of"][i]
+        for x in tariff_paid(rs, routes) * fee / n_transit:
+            transit += x
+    by_good = snap.diversion.by_intermediary(len(world.goods))[i]
     p = world.params
+    policy = snap.policy
     margin = p.reexport_markup * by_good.sum()
-    transfers = sum(t.amount for t in snap.policy.transfers if t.target == i) - sum(
-        t.amount for t in snap.policy.transfers if t.sender == i
-    )
+    transfers = 0.0
+    if policy.transfers:
+        transfers = sum(t.amount for t in policy.transfers if t.target == i) - sum(
+            t.amount for t in policy.transfers if t.sender == i
+        )
     rise = np.where(np.isfinite(snap.price[i]), snap.price[i] - 1.0, 1.0)
+    penalty = 0.0
+    if policy.secondary:
+        penalty = 12.0 * sum(
+            detection_chance(m.detection_probability, by_good[list(m.goods)].sum(), p.detection_scale_usd_bn)
+            * m.penalty_usd_bn
+            for m in policy.secondary
+            if m.target == i
+        )
     return {
         "exports": float(snap.direct[i].sum()),
         "route_revenue": route_rev,
@@ -250,17 +283,7 @@ def actor_welfare(world: World, snap: Snapshot, i: int) -> dict[str, float]:
         "reexport_margin": float(margin),
         "import_cost": float((snap.spend[i] * np.minimum(rise, 1.0)).sum()),
         "transfers": float(transfers),
-        "expected_penalty": float(
-            12.0
-            * sum(
-                detection_chance(
-                    m.detection_probability, by_good[list(m.goods)].sum(), p.detection_scale_usd_bn
-                )
-                * m.penalty_usd_bn
-                for m in snap.policy.secondary
-                if m.target == i
-            )
-        ),
+        "expected_penalty": float(penalty),
     }
 
 
@@ -277,17 +300,18 @@ def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
         bil += d[s == i].sum(axis=0) + mk * d[t == i].sum(axis=0)  # i -> m and m -> i legs
     ships = world.extra["ships_of"][i]
     rs = snap.routes
-    ship_v = rs.allocation.shipped[ships] * rs.value[ships, None] * VALUE_SCALE  # (k, R)
+    ship_v = rs.allocation.rows(ships) * rs.value[ships, None] * VALUE_SCALE  # (k, R)
     terms = rs.contracts
+    firm_rows = rs.allocation.firm_rows(ships) if terms is not None else None
     for k, s in enumerate(ships):
         if world.ship_good[s] >= 0:
             v = ship_v[k]
             if terms is not None and (terms.buyer[s] >= 0).any():
                 named = terms.buyer[s] >= 0
-                firm = rs.allocation.firm[s] * rs.value[s] * VALUE_SCALE
+                firm = firm_rows[k] * rs.value[s] * VALUE_SCALE
                 np.add.at(bil, terms.buyer[s, named], firm[named])
                 v = v - np.where(named, firm, 0.0)
-            bil += v @ snap.buyers(world, i, int(world.ship_good[s]))
+            bil += deliver(world, snap.pull(world, i, int(world.ship_good[s])), v)
     v = bil @ world.extra["pole_members"] + ship_v.sum(axis=0) @ world.route_control
     total = v.sum()
     return v / total if total > 0 else v

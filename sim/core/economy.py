@@ -18,7 +18,14 @@ import numpy as np
 
 from sim.core import trade
 from sim.core.policy import Policy
-from sim.core.routes import Allocation, allocate, allocate_with_contracts, place_commitments
+from sim.core.routes import (
+    DENSE_CELLS,
+    Allocation,
+    PatchedAllocation,
+    allocate,
+    allocate_with_contracts,
+    place_commitments,
+)
 from sim.core.sanctions import (
     Diversion,
     DiversionParams,
@@ -95,7 +102,7 @@ class RouteState:
     capacity: np.ndarray  # (R,) unit/yr after disruptions and investment
     tariff: np.ndarray  # (R,) USD/unit after repricing
     offered: np.ndarray  # (S,) unit/yr, deferred volume offered again included
-    allocation: Allocation
+    allocation: Allocation | PatchedAllocation
     value: np.ndarray | None = None  # (S,) netback value USD/unit this month (0 where none)
     contracts: ContractTerms | None = None
     recovery: np.ndarray | None = None  # (S,) part of `offered` that is deferred volume, unit/yr
@@ -305,6 +312,29 @@ def flow_hat(flows: np.ndarray, base: np.ndarray) -> np.ndarray:
     return np.where(base > 0, flows / np.where(base > 0, base, 1.0), 1.0)
 
 
+def buyer_pull(
+    world: World, tau: np.ndarray, price: np.ndarray, factor: np.ndarray, shipper: int, good: int
+) -> np.ndarray:
+    """Each actor's CES demand pull (N,) for one shipper's good (see `buyer_shares`)."""
+    eps = world.params.trade_elasticity
+    t = tau[shipper, :, good]
+    with np.errstate(divide="ignore", over="ignore"):
+        rise = np.minimum(np.where(np.isfinite(price[:, good]), price[:, good], 2.0), 2.0)
+        pull = factor[:, good] * rise**eps
+        return np.where(np.isinf(t), 0.0, pull * np.power(t, -eps))
+
+
+def shares_from_pull(world: World, pull: np.ndarray, routes: np.ndarray | None = None) -> np.ndarray:
+    """Buyer shares (len(routes) or R, N) of the listed routes from the buyers' pull (`buyer_pull`)."""
+    listed = world.route_buyers if routes is None else world.route_buyers[routes]
+    shares = listed * pull[None, :]
+    total = shares.sum(axis=1, keepdims=True)
+    empty = total[:, 0] <= 0
+    shares = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
+    shares[empty, world.extra["rest_of_world"]] = 1.0
+    return shares
+
+
 def buyer_shares(
     world: World, tau: np.ndarray, price: np.ndarray, factor: np.ndarray, shipper: int, good: int
 ) -> np.ndarray:
@@ -323,18 +353,19 @@ def buyer_shares(
     A buyer that bans the shipper's good (t = inf) takes nothing; if every listed buyer
     does, the volume goes to the world market (the Rest of World actor).
     """
-    eps = world.params.trade_elasticity
-    t = tau[shipper, :, good]
-    with np.errstate(divide="ignore", over="ignore"):
-        rise = np.minimum(np.where(np.isfinite(price[:, good]), price[:, good], 2.0), 2.0)
-        pull = factor[:, good] * rise**eps
-        pull = np.where(np.isinf(t), 0.0, pull * np.power(t, -eps))
-    shares = world.route_buyers * pull[None, :]
-    total = shares.sum(axis=1, keepdims=True)
-    empty = total[:, 0] <= 0
-    shares = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
-    shares[empty, world.extra["rest_of_world"]] = 1.0
-    return shares
+    return shares_from_pull(world, buyer_pull(world, tau, price, factor, shipper, good))
+
+
+def deliver(world: World, pull: np.ndarray, value_by_route: np.ndarray) -> np.ndarray:
+    """Value delivered to each buyer (N,) from a shipment's value per route (R,), USD bn/yr.
+
+    Only the routes that carry something are expanded into buyer shares, so the cost is
+    O(routes used x N), not O(R x N) (it runs once per shipment).
+    """
+    used = np.flatnonzero(value_by_route)
+    if not used.size:
+        return np.zeros(len(pull))
+    return value_by_route[used] @ shares_from_pull(world, pull, used)
 
 
 def route_carried_flows(
@@ -347,6 +378,7 @@ def route_carried_flows(
     """
     out = np.zeros(world.shape)
     terms = rs.contracts
+    pulls: dict[tuple[int, int], np.ndarray] = {}  # per (shipper, good): shipments may share one
     for s in np.flatnonzero(world.ship_good >= 0):
         i, g = world.ship_shipper[s], world.ship_good[s]
         v = rs.allocation.shipped[s] * rs.value[s] * VALUE_SCALE  # (R,)
@@ -355,11 +387,13 @@ def route_carried_flows(
             named = terms.buyer[s] >= 0
             np.add.at(out[i, :, g], terms.buyer[s, named], firm[named])
             v = v - np.where(named, firm, 0.0)
-        out[i, :, g] += v @ buyer_shares(world, tau, price, factor, i, g)
+        if (i, g) not in pulls:
+            pulls[(i, g)] = buyer_pull(world, tau, price, factor, i, g)
+        out[i, :, g] += deliver(world, pulls[(i, g)], v)
     return out
 
 
-def route_money(world: World, rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
+def route_money(world: World | None, rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
     """(route revenue per shipment (S,), tariff paid per route (R,)), USD bn/yr.
 
     Revenue = shipped x (netback value - tariff), with contracted volume paying its
@@ -381,6 +415,48 @@ def route_money(world: World, rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
         paid = paid + delta
     rs.cache["money"] = (gross.sum(axis=1) * VALUE_SCALE, paid.sum(axis=0) * VALUE_SCALE)
     return rs.cache["money"]
+
+
+def _room(rs: RouteState) -> np.ndarray:
+    """Share of each route's commitments its capacity can carry (R,), as in `place_commitments` (cached)."""
+    if "room" not in rs.cache:
+        total = rs.contracts.committed.sum(axis=0)
+        cap = rs.capacity
+        rs.cache["room"] = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
+    return rs.cache["room"]
+
+
+def shipment_revenue(rs: RouteState, ships: np.ndarray) -> np.ndarray:
+    """Route revenue (USD bn/yr) of the given shipments: the rows of `route_money`, same arithmetic.
+
+    O(len(ships) x R) instead of O(S x R): a decision needs only the decider's shipments.
+    """
+    if "money" in rs.cache or rs.allocation.lost.size * len(rs.tariff) <= DENSE_CELLS:
+        return route_money(None, rs)[0][ships]  # small network: all shipments at once, cached
+    shipped = rs.allocation.rows(ships)
+    gross = shipped * (rs.value[ships, None] - rs.tariff[None, :])
+    terms = rs.contracts
+    if terms is not None:
+        firm = rs.allocation.firm_rows(ships)
+        feasible = terms.committed[ships] * _room(rs)[None, :]
+        unpaid = np.maximum(terms.take_or_pay[ships] * feasible - firm, 0.0)
+        gross = gross - (firm * (terms.tariff[ships] - rs.tariff[None, :]) + unpaid * terms.tariff[ships])
+    return gross.sum(axis=1) * VALUE_SCALE
+
+
+def tariff_paid(rs: RouteState, routes: np.ndarray) -> np.ndarray:
+    """Tariff paid (USD bn/yr) on the given routes: the columns of `route_money`, same arithmetic."""
+    if "money" in rs.cache or rs.allocation.lost.size * len(rs.tariff) <= DENSE_CELLS:
+        return route_money(None, rs)[1][routes]
+    tariff = rs.tariff[routes]
+    paid = rs.allocation.cols(routes) * tariff[None, :]
+    terms = rs.contracts
+    if terms is not None:
+        firm = rs.allocation.firm_cols(routes)
+        feasible = terms.committed[:, routes] * _room(rs)[None, routes]
+        unpaid = np.maximum(terms.take_or_pay[:, routes] * feasible - firm, 0.0)
+        paid = paid + (firm * (terms.tariff[:, routes] - tariff[None, :]) + unpaid * terms.tariff[:, routes])
+    return paid.sum(axis=0) * VALUE_SCALE
 
 
 def welfare(

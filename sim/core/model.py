@@ -121,7 +121,7 @@ class MultiVectorModel(mesa.Model):
         if not deciders:
             return
         sq = snapshot(self.world, self.policy, self.month)
-        scorer = Scorer(self.world, sq, self.month, self.alignment, self.policy.grievance, self._exposure)
+        scorer = Scorer(self.world, sq, self.month, self.alignment, self._exposure)
         # Demands past their deadline lapse into refusals (the threat may then be carried out).
         lapsed = [od for od in self.policy.demands if od.until <= self.month]
         self.policy.demands = [od for od in self.policy.demands if od.until > self.month]
@@ -155,7 +155,7 @@ class MultiVectorModel(mesa.Model):
         # A refusal is a snub: the sender's pole holds a grievance against the target.
         q = w.pole_of[bg.sender_index(w, od)]
         senders = np.flatnonzero(w.pole_of == q) if q >= 0 else np.array(w.members(d.sender))
-        self.policy.grievance[senders, od.target] += d.intensity
+        self.policy.own_grievance()[senders, od.target] += d.intensity
         for k, threat in enumerate(d.on_refuse):
             prob, u = bg.execution_probability(scorer, od, threat)
             draw = self.streams.uniform("threat", f"{d.sender}:{d.issue}:{k}")

@@ -82,9 +82,21 @@ class Policy:
     backlog: np.ndarray | None = None  # (S,) shut-in volume awaiting recovery, route unit
     coercion_seen: np.ndarray | None = None  # (N, P) decayed memory of coercive acts by pole p seen by i
     demands: list[OpenDemand] = field(default_factory=list)  # demands awaiting an answer
+    shared: set[str] = field(default_factory=set, repr=False, compare=False)  # arrays shared with copies
+
+    def own_grievance(self) -> np.ndarray:
+        """The grievance matrix, for writing: copy-on-write after `copy` shared it (N x N is large)."""
+        if "grievance" in self.shared:
+            self.grievance = self.grievance.copy()
+            self.shared.discard("grievance")
+        return self.grievance
 
     def copy(self) -> Policy:
-        """Independent copy for counterfactual evaluation (measures are immutable, so lists are shallow)."""
+        """Independent copy for counterfactual evaluation (measures are immutable, so lists are shallow).
+
+        The grievance matrix is shared copy-on-write: every writer goes through `own_grievance`.
+        """
+        self.shared.add("grievance")
         return Policy(
             measures=dict(self.measures),
             secondary=list(self.secondary),
@@ -97,7 +109,7 @@ class Policy:
             security_change=self.security_change.copy(),
             pressure=self.pressure.copy(),
             signals=self.signals.copy(),
-            grievance=self.grievance.copy(),
+            grievance=self.grievance,
             penalties=self.penalties.copy(),
             blocked_by_pole=self.blocked_by_pole.copy(),
             volume_factors=list(self.volume_factors),
@@ -106,6 +118,7 @@ class Policy:
             backlog=self.backlog.copy(),
             coercion_seen=None if self.coercion_seen is None else self.coercion_seen.copy(),
             demands=list(self.demands),
+            shared={"grievance"},
         )
 
 
@@ -140,9 +153,9 @@ def note_blocked(world: World, policy: Policy, blocked: np.ndarray) -> None:
         senders, goods = list(m.senders), list(m.goods)
         v = 0.0
         if m.direction in ("exports", "both"):
-            v += float(blocked[np.ix_(senders, [m.target], goods)].sum())
+            v += float(blocked[senders, m.target][:, goods].sum())
         if m.direction in ("imports", "both"):
-            v += float(blocked[np.ix_([m.target], senders, goods)].sum())
+            v += float(blocked[m.target, senders][:, goods].sum())
         for s_ in senders:
             if world.pole_of[s_] >= 0:
                 by_sender[world.pole_of[s_]] += v / len(senders)
@@ -167,7 +180,7 @@ def advance(policy: Policy, month: int, grievance_decay: float) -> None:
     policy.pressure[:] = 0.0
     policy.signals[:] = 0.0
     policy.penalties[:] = 0.0
-    policy.grievance *= 1.0 - grievance_decay
+    policy.own_grievance()[:] *= 1.0 - grievance_decay
 
 
 def _goods(world: World, goods: list[str] | str) -> tuple[int, ...]:
@@ -180,18 +193,26 @@ def _pole(world: World, actor: int) -> int:
     return int(world.pole_of[actor])
 
 
+def field_of(action: S.Action, name: str, default: object = None) -> object:
+    """`getattr(action, name, default)` without pydantic's slow missing-attribute path (~10 us)."""
+    return getattr(action, name) if name in type(action).model_fields else default
+
+
 def actor_of(action: S.Action) -> str | None:
     """The acting actor or bloc name of an action (None for accidents)."""
-    return getattr(action, "sender", None) or getattr(action, "actor", None)
+    return field_of(action, "sender") or field_of(action, "actor")
 
 
 def target_of(world: World, action: S.Action) -> list[int]:
     """Actors an action is aimed at (for pressure, grievance and influence)."""
     if isinstance(action, S.RouteDisruptionAction | S.RouteRepriceAction | S.RouteInvestmentAction):
         r = world.route_index[action.route]
-        users = np.flatnonzero(world.ship_allowed[:, r])
-        return sorted({int(world.ship_shipper[s]) for s in users})
-    tgt = getattr(action, "target", None)
+        cache = world.extra.setdefault("_route_users", {})
+        if r not in cache:
+            users = np.flatnonzero(world.ship_allowed[:, r])
+            cache[r] = sorted({int(world.ship_shipper[s]) for s in users})
+        return list(cache[r])
+    tgt = field_of(action, "target")
     return list(world.members(tgt)) if tgt else []
 
 
@@ -251,7 +272,7 @@ def apply_action(world: World, policy: Policy, action: S.Action, month: int) -> 
         a = world.index[who]
         sv = stance(world, policy, action, a)
         for q in np.flatnonzero(sv < 0):
-            policy.grievance[world.pole_of == q, a] += -sv[q]
+            policy.own_grievance()[world.pole_of == q, a] += -sv[q]
     if isinstance(action, S.SanctionAction):
         label = action.label or f"{action.sender}->{action.target}:{month}:{len(policy.measures)}"
         policy.measures[label] = Measure(
@@ -364,14 +385,15 @@ def apply_action(world: World, policy: Policy, action: S.Action, month: int) -> 
     # Coercion registers as pressure on the target from the sender's pole.
     intensity = pressure_intensity(action)
     if intensity > 0 and who is not None:
+        targets = target_of(world, action)
         for s in world.members(who):
             q = _pole(world, s)
             if q < 0:
                 continue
-            for t in target_of(world, action):
+            for t in targets:
                 if t != s:
                     policy.pressure[t, q] = max(policy.pressure[t, q], intensity)
-            _observe_coercion(world, policy, q, s, target_of(world, action), intensity)
+            _observe_coercion(world, policy, q, s, targets, intensity)
 
 
 def _observe_coercion(
@@ -387,7 +409,7 @@ def _observe_coercion(
     seen[tg] = intensity
     seen[world.pole_of == q] = 0.0
     policy.coercion_seen[:, q] += seen
-    policy.grievance[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)
+    policy.own_grievance()[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)
 
 
 def fade(policy: Policy, params) -> None:

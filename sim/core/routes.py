@@ -27,6 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 _EPS = 1e-12
+DENSE_CELLS = 4096
+"""Shipment x route matrices up to this many cells are copied whole in counterfactuals (cheaper than
+the bookkeeping of `PatchedAllocation` at that size); larger ones are patched per component."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,128 @@ class Allocation:
     firm: np.ndarray | None = None  # (S, R) contracted volume shipped, unit/yr (None: no contracts)
 
     @property
+    def route_slots(self) -> range:
+        """Route indices 0..R-1."""
+        return range(self.shipped.shape[1])
+
+    @property
     def route_volume(self) -> np.ndarray:
         """Volume per route (unit/yr)."""
         return self.shipped.sum(axis=0)
+
+    def rows(self, ships: np.ndarray) -> np.ndarray:
+        """shipped[ships] (k, R), a copy."""
+        return self.shipped[ships]
+
+    def cols(self, routes: np.ndarray) -> np.ndarray:
+        """shipped[:, routes] (S, k), a copy."""
+        return self.shipped[:, routes]
+
+    def firm_rows(self, ships: np.ndarray) -> np.ndarray:
+        """firm[ships] (k, R), zeros without contracts."""
+        return np.zeros((len(ships), self.shipped.shape[1])) if self.firm is None else self.firm[ships]
+
+    def firm_cols(self, routes: np.ndarray) -> np.ndarray:
+        """firm[:, routes] (S, k), zeros without contracts."""
+        return np.zeros((self.shipped.shape[0], len(routes))) if self.firm is None else self.firm[:, routes]
+
+
+class PatchedAllocation:
+    """An allocation equal to `base` except on one route-network component, where `sub` holds.
+
+    A counterfactual re-allocates one component; copying the dense (S, R) matrices for
+    that would cost O(S R) per candidate action. Rows and columns inside or outside the
+    component are read without copying the whole; the full matrices are built (once) only
+    when something asks for them. Same values as the copy-and-overwrite it replaces.
+    """
+
+    def __init__(
+        self,
+        base: Allocation | PatchedAllocation,
+        ships: np.ndarray,
+        routes: np.ndarray,
+        sub: Allocation,
+        has_firm: bool,
+    ):
+        self.base, self.ships, self.routes, self.sub, self.has_firm = base, ships, routes, sub, has_firm
+        n_s, n_r = base.lost.shape[0], len(base.route_slots)
+        self.route_slots = base.route_slots
+        self._ship_pos = np.full(n_s, -1, dtype=np.intp)
+        self._ship_pos[ships] = np.arange(len(ships))
+        self._route_pos = np.full(n_r, -1, dtype=np.intp)
+        self._route_pos[routes] = np.arange(len(routes))
+        self.lost = base.lost.copy()
+        self.lost[ships] = sub.lost
+        self._full: tuple[np.ndarray, np.ndarray | None] | None = None
+
+    def _materialise(self) -> tuple[np.ndarray, np.ndarray | None]:
+        if self._full is None:
+            block = np.ix_(self.ships, self.routes)
+            shipped = self.base.shipped.copy()
+            shipped[block] = self.sub.shipped
+            firm = None
+            if self.has_firm:
+                firm = np.zeros_like(shipped) if self.base.firm is None else self.base.firm.copy()
+                firm[block] = self.sub.firm if self.sub.firm is not None else 0.0
+            self._full = (shipped, firm)
+        return self._full
+
+    @property
+    def shipped(self) -> np.ndarray:
+        return self._materialise()[0]
+
+    @property
+    def firm(self) -> np.ndarray | None:
+        return self._materialise()[1]
+
+    @property
+    def route_volume(self) -> np.ndarray:
+        return self.shipped.sum(axis=0)
+
+    def _sub_firm(self) -> np.ndarray:
+        return self.sub.firm if self.sub.firm is not None else np.zeros_like(self.sub.shipped)
+
+    def _rows(self, ships: np.ndarray, firm: bool) -> np.ndarray:
+        pos = self._ship_pos[ships]
+        inside = pos >= 0
+        if self._full is None and (inside.all() or not inside.any()):
+            out = (self.base.firm_rows(ships) if firm else self.base.rows(ships)).copy()
+            if inside.any():
+                out[:, self.routes] = (self._sub_firm() if firm else self.sub.shipped)[pos]
+            return out
+        full = self.firm if firm else self.shipped
+        return np.zeros((len(ships), full.shape[1])) if full is None else full[ships]
+
+    def _cols(self, routes: np.ndarray, firm: bool) -> np.ndarray:
+        pos = self._route_pos[routes]
+        inside = pos >= 0
+        if self._full is None and (inside.all() or not inside.any()):
+            out = (self.base.firm_cols(routes) if firm else self.base.cols(routes)).copy()
+            if inside.any():
+                out[self.ships] = (self._sub_firm() if firm else self.sub.shipped)[:, pos]
+            return out
+        full = self.firm if firm else self.shipped
+        return np.zeros((len(self.lost), len(routes))) if full is None else full[:, routes]
+
+    def rows(self, ships: np.ndarray) -> np.ndarray:
+        """shipped[ships] (k, R), a copy."""
+        return self._rows(np.asarray(ships, dtype=np.intp), False)
+
+    def cols(self, routes: np.ndarray) -> np.ndarray:
+        """shipped[:, routes] (S, k), a copy."""
+        return self._cols(np.asarray(routes, dtype=np.intp), False)
+
+    def firm_rows(self, ships: np.ndarray) -> np.ndarray:
+        """firm[ships] (k, R), zeros without contracts."""
+        if not self.has_firm:
+            return np.zeros((len(ships), len(self.route_slots)))
+        return self._rows(np.asarray(ships, dtype=np.intp), True)
+
+    def firm_cols(self, routes: np.ndarray) -> np.ndarray:
+        """firm[:, routes] (S, k), zeros without contracts."""
+        if not self.has_firm:
+            return np.zeros((len(self.lost), len(routes)))
+        return self._cols(np.asarray(routes, dtype=np.intp), True)
 
 
 def allocate(
@@ -72,13 +194,14 @@ def allocate(
         active = (remaining > _EPS) & open_.any(axis=1)
         if not active.any():
             break
-        row_max = np.where(open_, util[None, :], -np.inf).max(axis=1, keepdims=True)
-        row_max = np.where(np.isfinite(row_max), row_max, 0.0)
+        masked = np.where(open_, util[None, :], -np.inf)
+        row_max = masked.max(axis=1, keepdims=True)
+        row_max[~np.isfinite(row_max)] = 0.0
         # exp of closed routes' (possibly huge) utilities is never taken: no overflow warnings
-        w = np.exp(np.where(open_, util[None, :] - row_max, -np.inf))
+        w = np.exp(masked - row_max)
         w_sum = w.sum(axis=1, keepdims=True)
-        demand = np.where(w_sum > 0, remaining[:, None] * w / np.where(w_sum > 0, w_sum, 1.0), 0.0)
-        demand[~active] = 0.0
+        w_sum[w_sum <= 0] = 1.0  # a row without an open route has w = 0: no demand
+        demand = np.where(active, remaining, 0.0)[:, None] * w / w_sum
         total = demand.sum(axis=0)
         over = total > cap + _EPS
         if not over.any():

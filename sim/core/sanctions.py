@@ -146,11 +146,15 @@ class Diversion:
     diverted: np.ndarray
 
     def by_intermediary(self, n_goods: int) -> np.ndarray:
-        """Diverted value per intermediary and good, USD bn/yr, shape (N, G)."""
-        out = np.zeros((self.diverted.shape[1], n_goods))
-        if len(self.cells):
-            np.add.at(out.T, self.cells[:, 2], self.diverted)
-        return out
+        """Diverted value per intermediary and good, USD bn/yr, shape (N, G) (computed once)."""
+        cache = self.__dict__.setdefault("_by_intermediary", {})
+        if n_goods not in cache:
+            out = np.zeros((self.diverted.shape[1], n_goods))
+            if len(self.cells):
+                np.add.at(out.T, self.cells[:, 2], self.diverted)
+            out.flags.writeable = False
+            cache[n_goods] = out
+        return cache[n_goods]
 
 
 def reexport_diversion(

@@ -9,6 +9,8 @@ USD bn value per unit of the term, documented with its unit and source there.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from sim.params import Parameters
@@ -30,7 +32,12 @@ def annuity_years(params: Parameters, start: float, months: float) -> float:
     last = int(min(horizon, start + months))
     if last <= first:
         return 0.0
-    d = monthly_discount(params)
+    return _annuity(params.decision_discount_rate, first, last)
+
+
+@lru_cache(maxsize=4096)
+def _annuity(rate: float, first: int, last: int) -> float:
+    d = (1.0 + rate) ** (-1.0 / 12.0)  # = monthly_discount
     t = np.arange(first, last, dtype=float)
     return float((d**t).sum() / 12.0)
 

@@ -250,10 +250,14 @@ def _derived(w: World) -> dict:
             coalition = np.zeros(w.n, dtype=bool) if coalition is None else coalition
             coalition[list(w.bloc_members[b.name])] = True
     transit_of = [np.flatnonzero(w.route_transit[:, i]) for i in range(w.n)]
+    # per transit state: (fee share, number of transit states) of each of its transit routes
+    n_transit = np.maximum(w.route_transit.sum(axis=1), 1).astype(float)
+    transit_share = [(w.route_fee_share[r], n_transit[r]) for r in transit_of]
     return {
         "route_components": comps,
         "ships_of": ships_of,
         "transit_routes_of": transit_of,
+        "transit_share_of": transit_share,  # per actor: ((k,) fee shares, (k,) transit states)
         "ship_value_finite": np.where(np.isfinite(w.ship_value), w.ship_value, 0.0),
         "spend": w.gravity_flows.sum(axis=0),
         "pole_members": w.pole_members().astype(float),

@@ -25,8 +25,10 @@ top-level ``parameters:`` key (then other top-level keys, e.g. a calibrated
 file's version and fit summary, are metadata and ignored). Values given under the scenario's own
 ``parameters:`` take precedence. The result is validated against
 `ScenarioSpec`; every error becomes a `ScenarioError` problem naming the file
-that supplied the value, the field path in the merged scenario (list indices
-count items after merging) and what was expected.
+that supplied the value, the line and column where it was written (of the mapping
+that lacks it, for a missing key), the field path in that file's own terms (its own
+list indices, not the merged list's) and what was expected; merge problems and
+validation problems are reported together, in one pass.
 
 Finally ``trade.baseline_file`` (CSV: exporter, importer, good, value_usd_bn,
 source; relative to the file declaring it) is read into a dense
@@ -36,6 +38,7 @@ source; relative to the file declaring it) is read into a dense
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
 import io
@@ -57,9 +60,9 @@ from pydantic.fields import FieldInfo
 if TYPE_CHECKING:
     import pandas as pd
 
-from sim.errors import Loc, Problem, ScenarioError, format_loc
+from sim.errors import Loc, Problem, ScenarioError, format_loc, parse_loc
 from sim.scenario.references import ReferenceProblems, unknown_name
-from sim.scenario.safe_yaml import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, parse_limited
+from sim.scenario.safe_yaml import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, parse_limited, position
 from sim.scenario.schema import ScenarioSpec
 
 NAMED_LISTS = ("actors", "blocs", "goods", "routes", "shipments", "hazards")
@@ -113,9 +116,14 @@ def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
     path = Path(path)
     display = _display(path)
     sources: list[Path] = [Path(display)]
-    data = _read_mapping(path, display, "a scenario file")
-    merged, origin = _load_chain(data, path, display, [], sources)
-    return _finish(path, merged, origin, sources)
+    nodes: _Nodes = {}
+    try:
+        data = _read_mapping(path, display, "a scenario file", nodes=nodes)
+        pending: list[Problem] = []
+        merged, origin = _load_chain(data, path, display, [], sources, nodes, pending)
+        return _finish(path, merged, origin, sources, nodes, pending)
+    except ScenarioError as exc:
+        raise _with_lines(exc, nodes) from None
 
 
 def load_scenario_text(text: str, base_dir: str | os.PathLike[str], name: str = "<text>") -> LoadedScenario:
@@ -126,11 +134,12 @@ def load_scenario_text(text: str, base_dir: str | os.PathLike[str], name: str = 
     """
     if not isinstance(text, str):
         raise ScenarioError(name, "", f"expected YAML text (a str), got a {type(text).__name__}")
-    data = _parse_yaml(text.encode("utf-8", errors="surrogatepass"), name, "a scenario")
+    nodes: _Nodes = {}
+    data = _parse_yaml(text.encode("utf-8", errors="surrogatepass"), name, "a scenario", nodes)
     if not isinstance(data, dict):
         got = "an empty text" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(name, "", f"expected a mapping of keys at the top level (a scenario), got {got}")
-    return _load_virtual(data, base_dir, name)
+    return _load_virtual(data, base_dir, name, nodes)
 
 
 def load_scenario_mapping(
@@ -149,12 +158,43 @@ def load_scenario_mapping(
     return _load_virtual(plain_copy(mapping, name), base_dir, name)
 
 
-def _load_virtual(data: dict[Any, Any], base_dir: str | os.PathLike[str], name: str) -> LoadedScenario:
+def _load_virtual(
+    data: dict[Any, Any], base_dir: str | os.PathLike[str], name: str, nodes: _Nodes | None = None
+) -> LoadedScenario:
     """Load an in-memory scenario whose relative paths resolve against `base_dir`."""
     path = Path(base_dir) / name
     sources: list[Path] = []  # the text itself is no file; files it extends or reads are
-    merged, origin = _load_chain(data, path, name, [], sources)
-    return _finish(path, merged, origin, sources, {name: Path(base_dir)})
+    nodes = {} if nodes is None else nodes
+    try:
+        pending: list[Problem] = []
+        merged, origin = _load_chain(data, path, name, [], sources, nodes, pending)
+        return _finish(path, merged, origin, sources, nodes, pending, {name: Path(base_dir)})
+    except ScenarioError as exc:
+        raise _with_lines(exc, nodes) from None
+
+
+_Nodes = dict[str, yaml.Node]  # display name of a YAML file read -> its document's root node
+
+
+def _with_lines(exc: ScenarioError, nodes: _Nodes) -> ScenarioError:
+    """`exc` with the line and column of each problem's field in its file, where known.
+
+    A problem whose field is a location (``events[0].date``) in a YAML file read for this
+    scenario gets the position of that value; of its nearest enclosing key or item when the
+    value is missing (a missing required key: the mapping that lacks it; for a top-level key,
+    the document's first key). A problem about the file as a whole is left as it is.
+    """
+    caches: dict[str, dict[int, Any]] = {}
+    problems = []
+    for p in exc.problems:
+        root = nodes.get(p.file)
+        loc = parse_loc(p.field) if root is not None and p.line is None and p.field else None
+        if loc is not None and root is not None:
+            line, column, _ = position(root, loc, caches.setdefault(p.file, {}))
+            p = dataclasses.replace(p, line=line, column=column)
+        problems.append(p)
+    exc._set(tuple(problems))
+    return exc
 
 
 def plain_copy(value: Any, name: str, loc: Loc = (), depth: int = 0, budget: list[int] | None = None) -> Any:
@@ -197,20 +237,30 @@ def _finish(
     merged: dict[Any, Any],
     origin: _Origin,
     sources: list[Path],
+    nodes: _Nodes,
+    pending: list[Problem],
     folders: dict[str, Path] | None = None,
 ) -> LoadedScenario:
     """Parameters file, size caps, validation, trade and path data of a merged scenario.
 
+    `pending` holds problems found while merging (reported with the validation's, in one pass);
     `folders` maps the name of an in-memory scenario to the folder its relative paths resolve in."""
     folders = folders or {}
     hash_input = _canonical_json(merged)
     data_files: list[tuple[str, bytes]] = []
 
-    params_path = _apply_parameters_file(merged, origin, data_files, folders)
-    if params_path is not None:
-        sources.append(params_path)
-    _check_counts(merged, origin)
-    spec = _validate(merged, origin)
+    try:
+        params_path = _apply_parameters_file(merged, origin, data_files, folders, nodes)
+        if params_path is not None:
+            sources.append(params_path)
+        _check_counts(merged, origin)
+        spec = _validate(merged, origin)
+    except ScenarioError as exc:
+        if not pending:
+            raise
+        raise ScenarioError(problems=_capped([*pending, *exc.problems])) from None
+    if pending:
+        raise ScenarioError(problems=_capped(pending))
 
     csv_path, flows, table, csv_bytes = _load_trade(spec, origin, folders)
     sources.append(csv_path)
@@ -304,22 +354,30 @@ def _read_bytes(
     return raw
 
 
-def _read_yaml(path: Path, display: str, what: str, file: str | None = None, field: str = "") -> Any:
-    return _parse_yaml(_read_bytes(path, display, what, file, field), display, what)
+def _read_yaml(
+    path: Path, display: str, what: str, file: str | None = None, field: str = "", nodes: _Nodes | None = None
+) -> Any:
+    return _parse_yaml(_read_bytes(path, display, what, file, field), display, what, nodes)
 
 
-def _parse_yaml(raw: bytes, display: str, what: str) -> Any:
+def _parse_yaml(raw: bytes, display: str, what: str, nodes: _Nodes | None = None) -> Any:
+    """The YAML document in `raw`; with `nodes`, its node graph is kept there (error positions)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(display, "", f"not UTF-8 text (byte {exc.start}); expected {what}") from None
     try:
-        return parse_limited(text, display)  # a SafeLoader subclass with limits: safe
+        return parse_limited(text, display, nodes)  # a SafeLoader subclass with limits: safe
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         detail = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise ScenarioError(display, where, f"malformed YAML: {detail}") from None
+        raise ScenarioError(
+            display,
+            "",
+            f"malformed YAML: {detail}",
+            line=mark.line + 1 if mark is not None else None,
+            column=mark.column + 1 if mark is not None else None,
+        ) from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
         if isinstance(exc, ScenarioError):
             raise
@@ -327,9 +385,9 @@ def _parse_yaml(raw: bytes, display: str, what: str) -> Any:
 
 
 def _read_mapping(
-    path: Path, display: str, what: str, file: str | None = None, field: str = ""
+    path: Path, display: str, what: str, file: str | None = None, field: str = "", nodes: _Nodes | None = None
 ) -> dict[Any, Any]:
-    data = _read_yaml(path, display, what, file, field)
+    data = _read_yaml(path, display, what, file, field, nodes)
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(display, "", f"expected a mapping of keys at the top level ({what}), got {got}")
@@ -389,10 +447,14 @@ def _load_chain(
     display: str,
     stack: list[tuple[Path | None, str]],
     sources: list[Path],
+    nodes: _Nodes,
+    pending: list[Problem],
 ) -> tuple[dict, _Origin]:
     """Merge the mapping `data` read from `path` onto its `extends` base (recursively).
 
-    Returns (merged mapping, origins); `data` is not modified; `sources` gets each base file."""
+    Returns (merged mapping, origins); `data` is not modified; `sources` gets each base file,
+    `pending` each problem of the merge (a removal of an unknown name, a name given twice: the
+    item is left out and loading goes on, so that validation's problems come in the same pass)."""
     data = dict(data)
     stack = [*stack, (_resolved(path), display)]
     base: dict[Any, Any] = {}
@@ -438,12 +500,9 @@ def _load_chain(
                 f"{what}: {parent_display} (resolved relative to {display}); expected a scenario file",
             )
         sources.append(Path(parent_display))
-        parent_data = _read_mapping(parent, parent_display, "a scenario file")
-        base, base_origin = _load_chain(parent_data, parent, parent_display, stack, sources)
-    problems: list[Problem] = []
-    merged, origin = _merge(base, base_origin, data, _Origin(display), (), problems)
-    if problems:
-        raise ScenarioError(problems=problems)
+        parent_data = _read_mapping(parent, parent_display, "a scenario file", nodes=nodes)
+        base, base_origin = _load_chain(parent_data, parent, parent_display, stack, sources, nodes, pending)
+    merged, origin = _merge(base, base_origin, data, _Origin(display), (), pending)
     return merged, origin
 
 
@@ -613,7 +672,11 @@ def _is_name(value: Any) -> bool:
 
 # =============================================================================== parameters
 def _apply_parameters_file(
-    merged: dict[Any, Any], origin: _Origin, data_files: list[tuple[str, bytes]], folders: dict[str, Path]
+    merged: dict[Any, Any],
+    origin: _Origin,
+    data_files: list[tuple[str, bytes]],
+    folders: dict[str, Path],
+    nodes: _Nodes,
 ) -> Path | None:
     """Fold the parameters file's values under `merged['parameters']` (scenario values win)."""
     rel = merged.get("parameters_file")
@@ -626,7 +689,7 @@ def _apply_parameters_file(
     check_suffix(path, YAML_SUFFIXES, "a parameters file", declaring, "parameters_file")
     raw = _read_bytes(path, display, what, file=declaring, field="parameters_file")
     data_files.append(("parameters_file", raw))
-    data = _parse_yaml(raw, display, what)
+    data = _parse_yaml(raw, display, what, nodes)
     if data is None:
         data = {}
     prefix: Loc = ()
@@ -643,7 +706,7 @@ def _apply_parameters_file(
                 problems.append(
                     Problem(
                         display,
-                        format_loc((str(name),)),
+                        format_loc((*prefix, str(name))),
                         "expected a number or a mapping with a 'value' key, "
                         f"got keys {sorted(map(str, entry))}",
                     )
@@ -752,6 +815,7 @@ def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origi
     rest = dict(merged)
     dropped: dict[str, set[int]] = {}
     menu_dropped: dict[str, set[int]] = {}
+    series_dropped: set[int] = set()
     skip_horizon = False
     skip_locs: set[Loc] = set()
     errors = exc.errors()
@@ -771,6 +835,8 @@ def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origi
             skip_horizon = True
         elif key == "decisions" and len(loc) > 3 and loc[1] == "menus" and isinstance(loc[3], int):
             menu_dropped.setdefault(str(loc[2]), set()).add(loc[3])
+        elif key == "paths" and len(loc) > 2 and loc[1] == "series" and isinstance(loc[2], int):
+            series_dropped.add(loc[2])
         elif key in _REQUIRED:
             return []
         else:
@@ -798,6 +864,13 @@ def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origi
             menus[actor] = [items[i] for i in menu_kept[actor]]
         decisions["menus"] = menus
         rest["decisions"] = decisions
+    series_kept: list[int] | None = None
+    if series_dropped:
+        paths = rest.get("paths")
+        if not isinstance(paths, dict) or not isinstance(paths.get("series"), list):
+            return []
+        series_kept = [i for i in range(len(paths["series"])) if i not in series_dropped]
+        rest["paths"] = {**paths, "series": [paths["series"][i] for i in series_kept]}
     try:
         ScenarioSpec.model_validate(rest)
     except ValidationError as again:
@@ -817,7 +890,7 @@ def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origi
                 continue
             if any(message.startswith("unknown") and f"{name!r}" in message for name in lost_names):
                 continue
-            loc = _map_back(loc, kept, menu_kept)
+            loc = _map_back(loc, kept, menu_kept, series_kept)
             file, local = origin.at(loc)
             problems.append(Problem(file, format_loc(local), message))
     return problems
@@ -849,8 +922,20 @@ def _set_in(data: dict[Any, Any], loc: Sequence[Any], value: Any) -> bool:
     return False
 
 
-def _map_back(loc: Loc, kept: dict[str, list[int]], menu_kept: dict[str, list[int]]) -> Loc:
+def _map_back(
+    loc: Loc,
+    kept: dict[str, list[int]],
+    menu_kept: dict[str, list[int]],
+    series_kept: list[int] | None = None,
+) -> Loc:
     """Location in the pruned mapping -> location in the merged mapping."""
+    if (
+        series_kept is not None
+        and len(loc) > 2
+        and loc[:2] == ("paths", "series")
+        and isinstance(loc[2], int)
+    ):
+        return (*loc[:2], series_kept[loc[2]], *loc[3:])
     if len(loc) > 1 and loc[0] in kept and isinstance(loc[1], int):
         return (loc[0], kept[str(loc[0])][loc[1]], *loc[2:])
     if len(loc) > 3 and loc[:2] == ("decisions", "menus") and loc[2] in menu_kept and isinstance(loc[3], int):
@@ -1202,7 +1287,8 @@ def _load_paths(
     what = "a CSV with columns series, name, year, value, unit, source"
     check_suffix(path, CSV_SUFFIXES, "a time-path CSV file", declaring, field)
     raw = _read_bytes(path, display, what, declaring, field, limit=MAX_DATA_BYTES)
-    rows, problems = parse_paths_csv(raw)
+    lines: list[int] = []
+    rows, problems = parse_paths_csv(raw, lines)
     if problems:
         raise ScenarioError(problems=[Problem(declaring, field, f"{display}: {p}") for p in problems])
     sources.append(path)
@@ -1210,15 +1296,28 @@ def _load_paths(
     inline = [r.model_dump() for r in spec.paths.series]
     merged = spec.model_dump()
     merged["paths"]["series"] = merge_rows(rows, inline)
+    # merge_rows keeps the file's rows not overridden inline, then the inline rows
+    overridden = {(r["series"], r["name"], r["year"]) for r in inline}
+    row_lines = [
+        n for r, n in zip(rows, lines, strict=True) if (r["series"], r["name"], r["year"]) not in overridden
+    ]
     try:
         return ScenarioSpec.model_validate(merged)
     except ValidationError as exc:
-        raise ScenarioError(
-            problems=[
-                Problem(declaring, field, f"{display}: {p.field}: {p.message}")
-                for p in _validation_problems(exc, origin)
-            ]
-        ) from None
+        out = []
+        for p in _validation_problems(exc, _Origin("")):
+            loc = parse_loc(p.field) or ()
+            if loc[:2] == ("paths", "series") and len(loc) > 2 and isinstance(loc[2], int):
+                k, rest = loc[2], loc[3:]
+                if k >= len(row_lines):  # an inline row: where the user wrote it
+                    file, local = origin.at(("paths", "series", k - len(row_lines), *rest))
+                    out.append(Problem(file, format_loc(local), p.message))
+                    continue
+                inner = f"{format_loc(rest)}: " if rest else ""
+                out.append(Problem(declaring, field, f"{display}: line {row_lines[k]}: {inner}{p.message}"))
+                continue
+            out.append(Problem(declaring, field, f"{display}: {p.field}: {p.message}"))
+        raise ScenarioError(problems=out) from None
 
 
 def _canonical_json(data: Any) -> str:

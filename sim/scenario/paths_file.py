@@ -21,8 +21,10 @@ _HEADER = ", ".join(PATH_COLUMNS)
 MAX_PROBLEMS = 25
 
 
-def parse_paths_csv(raw: bytes) -> tuple[list[dict[str, Any]], list[str]]:
-    """(rows, problems) from the bytes of a paths CSV; rows are PathRow mappings."""
+def parse_paths_csv(raw: bytes, lines: list[int] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """(rows, problems) from the bytes of a paths CSV; rows are PathRow mappings.
+
+    With `lines`, the line number of each row returned is appended to it."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -60,6 +62,8 @@ def parse_paths_csv(raw: bytes) -> tuple[list[dict[str, Any]], list[str]]:
         if not rec["source"]:
             problems.append(f"line {line}: source: expected the source of the figure (or 'assumption: why')")
             continue
+        if lines is not None:
+            lines.append(line)
         rows.append(
             {
                 "series": rec["series"],

@@ -303,7 +303,6 @@ class _Checker:
         if isinstance(action, LiftSanctionAction):
             self.lifts.append(((*loc, "label"), action.label))
 
-
     def shipment_route(self, loc: Loc, name: str, route: str | None) -> None:
         """A shipment named by an action exists, and the route (if any) is one it may use."""
         ships = {s.name: s for s in self.spec.shipments}

@@ -16,11 +16,16 @@ then builds Python objects:
   then says "expected 'YYYY-MM'"), never as a YAML timestamp (which fails on 2022-02-30);
 * duplicate keys in a mapping are refused (plain YAML silently keeps the last one).
 
-Every violation raises `ScenarioError(display, where, message)`, where is ``line L, column C``.
+Every violation raises a `ScenarioError` naming the file, line and column.
+
+`parse_limited(..., nodes=...)` also keeps the document's node graph, and `position(root, loc)`
+finds where the value at a location such as ``('events', 3, 'date')`` was written (for error
+messages; looked up only when there is an error, so loading pays nothing for it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -79,9 +84,11 @@ def _construct_mapping(loader: LimitedLoader, node: yaml.MappingNode) -> dict[An
 LimitedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _where(node: yaml.Node) -> str:
-    mark = node.start_mark
-    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+def _error(display: str, node: yaml.Node | None, message: str) -> ScenarioError:
+    mark = node.start_mark if node is not None else None
+    if mark is None:
+        return ScenarioError(display, "", message)
+    return ScenarioError(display, "", message, line=mark.line + 1, column=mark.column + 1)
 
 
 def _short_tag(tag: str) -> str:
@@ -102,9 +109,9 @@ def _check_graph(root: yaml.Node, loader: LimitedLoader, display: str) -> None:
             on_path.discard(key)
             total = 1 + sum(expanded[id(c)] for c in _children(node))
             if total > MAX_YAML_NODES:
-                raise ScenarioError(
+                raise _error(
                     display,
-                    _where(node),
+                    node,
                     f"the document has more than {MAX_YAML_NODES:,} values (each YAML alias counted as "
                     "a copy of what it names); expected a smaller scenario",
                 )
@@ -113,16 +120,14 @@ def _check_graph(root: yaml.Node, loader: LimitedLoader, display: str) -> None:
         if key in expanded or key in on_path:
             aliases += 1
             if aliases > MAX_YAML_ALIASES:
-                raise ScenarioError(
-                    display, _where(node), f"more than {MAX_YAML_ALIASES:,} YAML aliases; expected fewer"
-                )
+                raise _error(display, node, f"more than {MAX_YAML_ALIASES:,} YAML aliases; expected fewer")
             if key in on_path:
-                raise ScenarioError(display, _where(node), "recursive YAML alias; expected a finite document")
+                raise _error(display, node, "recursive YAML alias; expected a finite document")
             continue
         if depth > MAX_YAML_DEPTH:
-            raise ScenarioError(
+            raise _error(
                 display,
-                _where(node),
+                node,
                 f"nested more than {MAX_YAML_DEPTH} levels deep; expected a flatter document",
             )
         _check_tag(node, loader, display)
@@ -142,25 +147,27 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def _check_tag(node: yaml.Node, loader: LimitedLoader, display: str) -> None:
     tag = node.tag
     if tag not in _ALLOWED_TAGS:
-        raise ScenarioError(
+        raise _error(
             display,
-            _where(node),
+            node,
             f"YAML tag {_short_tag(tag)!r} is not allowed; expected plain values "
             "(text, numbers, true/false, null, mappings, lists; write dates as 'YYYY-MM')",
         )
     if isinstance(node, yaml.ScalarNode) and tag in _SCALAR_TAGS and tag != f"{_T}str":
         implicit = loader.resolve(yaml.ScalarNode, node.value, (True, False))
         if implicit != tag:
-            raise ScenarioError(
+            raise _error(
                 display,
-                _where(node),
+                node,
                 f"{node.value[:40]!r} is not a valid {_short_tag(tag)} value; "
                 "expected a plain value without an explicit YAML tag",
             )
 
 
-def parse_limited(text: str, display: str) -> Any:
-    """Parse one YAML document with the limits above; None for an empty document."""
+def parse_limited(text: str, display: str, nodes: dict[str, yaml.Node] | None = None) -> Any:
+    """Parse one YAML document with the limits above; None for an empty document.
+
+    With `nodes`, the document's root node is stored as ``nodes[display]`` (for `position`)."""
     if len(text) > MAX_YAML_BYTES:
         raise ScenarioError(
             display, "", f"larger than {MAX_YAML_BYTES // 1024 // 1024} MiB; expected a smaller file"
@@ -176,6 +183,8 @@ def parse_limited(text: str, display: str) -> Any:
         if root is None:
             return None
         _check_graph(root, loader, display)
+        if nodes is not None:
+            nodes[display] = root
         try:
             return loader.construct_document(root)
         except RecursionError:
@@ -186,6 +195,41 @@ def parse_limited(text: str, display: str) -> Any:
         loader.dispose()
 
 
+def position(
+    root: yaml.Node, loc: Sequence[Any], cache: dict[int, Any] | None = None
+) -> tuple[int, int, int]:
+    """(line, column, depth) of the value at `loc` in the document `root` (1-based line, column).
+
+    depth is the number of leading segments of `loc` found: when a key is missing the position
+    is that of its nearest ancestor (depth 0: the document itself). A mapping value is placed at
+    its key (``action:`` rather than the first line of the mapping under it); a list item at
+    the item. Merge keys (``<<``) were flattened when the document was constructed, so a merged
+    value is found where it was written. `cache` keeps each mapping's key index between calls.
+    """
+    cache = {} if cache is None else cache
+    node, mark, depth = root, root.start_mark, 0
+    for seg in loc:
+        if isinstance(node, yaml.MappingNode):
+            index = cache.get(id(node))
+            if index is None:
+                index = {}
+                for key_node, value_node in node.value:  # later keys win, as when constructing
+                    if isinstance(key_node, yaml.ScalarNode):
+                        index[key_node.value] = (key_node, value_node)
+                cache[id(node)] = index
+            pair = index.get(seg if isinstance(seg, str) else str(seg))
+            if pair is None:
+                break
+            mark, node = pair[0].start_mark, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(seg, int) and 0 <= seg < len(node.value):
+            node = node.value[seg]
+            mark = node.start_mark
+        else:
+            break
+        depth += 1
+    return mark.line + 1, mark.column + 1, depth
+
+
 __all__ = [
     "MAX_YAML_ALIASES",
     "MAX_YAML_BYTES",
@@ -193,4 +237,5 @@ __all__ = [
     "MAX_YAML_NODES",
     "LimitedLoader",
     "parse_limited",
+    "position",
 ]

@@ -68,6 +68,7 @@ class RunContext:
     scalars: tuple[str, ...]
     series: tuple[str, ...]
     focus: str
+    posterior: Any = None  # sim.calibration.ensemble_draws.PosteriorDraws with `posterior: true`
 
     @classmethod
     def from_sweep(cls, loaded: LoadedSweep) -> RunContext:
@@ -83,11 +84,15 @@ class RunContext:
             scalars=tuple(spec.outcomes.scalars),
             series=tuple(spec.outcomes.series),
             focus=spec.focus,
+            posterior=loaded.posterior,
         )
 
     def schemas(self) -> dict[str, pa.Schema]:
         """Arrow schemas of the experiments, outcomes and series tables."""
-        ids = [pa.field(c, pa.int64()) for c in ("run_id", "point", "replication", "seed", "chunk")]
+        id_cols = ["run_id", "point", "replication", "seed", "chunk"]
+        if self.posterior is not None:
+            id_cols.append("draw")  # the posterior draw of the run's parameters
+        ids = [pa.field(c, pa.int64()) for c in id_cols]
         params = [pa.field(c, _ARROW[k]) for c, k in zip(self.columns, self.kinds, strict=True)]
         status = [pa.field("status", pa.string()), pa.field("error", pa.string())]
         return {
@@ -112,6 +117,7 @@ class ChunkTask:
     replications: np.ndarray
     seeds: np.ndarray
     values: dict[str, np.ndarray]
+    draws: np.ndarray | None = None  # posterior draw index per run (`posterior: true`)
 
 
 @dataclass
@@ -130,6 +136,13 @@ def chunk_tasks(loaded: LoadedSweep, skip: Iterable[int] = ()) -> Iterator[Chunk
     design = make_design(spec)
     reps = spec.replications
     done = set(skip)
+    rep_draws = None
+    if loaded.posterior is not None:  # replication r uses the same draw at every point
+        from sim.calibration.ensemble_draws import assign_draws
+
+        rep_draws = np.asarray(
+            assign_draws(loaded.posterior, spec.seed, reps, spec.seeds_per_draw), dtype=np.int64
+        )
     for c in range(loaded.n_chunks):
         if c in done:
             continue
@@ -139,7 +152,15 @@ def chunk_tasks(loaded: LoadedSweep, skip: Iterable[int] = ()) -> Iterator[Chunk
         points, repl = runs // reps, runs % reps
         stream = repl if spec.common_random_numbers else runs
         seeds = np.array([run_seed(spec.seed, int(i)) for i in stream], dtype=np.int64)
-        yield ChunkTask(c, runs, points, repl, seeds, {col: arr[points] for col, arr in design.items()})
+        yield ChunkTask(
+            c,
+            runs,
+            points,
+            repl,
+            seeds,
+            {col: arr[points] for col, arr in design.items()},
+            None if rep_draws is None else rep_draws[repl],
+        )
 
 
 # ============================================================================ worker side
@@ -157,7 +178,7 @@ class _Simulator:
         self.reducer = Reducer(self.base_world, ctx.focus, ctx.scalars, ctx.series)
 
     def __call__(
-        self, values: dict[str, Any], seed: int
+        self, values: dict[str, Any], seed: int, draw: int | None = None
     ) -> tuple[dict[str, float], dict[str, np.ndarray], list[str]]:
         from sim.core.model import run_world
         from sim.core.world import build_world
@@ -165,9 +186,15 @@ class _Simulator:
         ctx = self.ctx
         overrides = [(k, values[c]) for c, k in zip(ctx.columns, ctx.keys, strict=True)]
         world = self.base_world
-        if overrides:
-            assert ctx.base_mapping is not None and ctx.base_flows is not None
-            world = build_world(validate_override(ctx.base_mapping, overrides), ctx.base_flows)
+        base = ctx.base_mapping
+        if draw is not None:  # the draw's parameters first; a varied parameter overrides its draw
+            assert base is not None and ctx.posterior is not None
+            spec = self.base_world.spec
+            params = ctx.posterior.parameters(spec.parameters, draw, {r.name for r in spec.routes})
+            base = {**base, "parameters": params.model_dump()}
+        if overrides or draw is not None:
+            assert base is not None and ctx.base_flows is not None
+            world = build_world(validate_override(base, overrides), ctx.base_flows)
         out = run_world(world, seed, record_flows=self.reducer.needs_flows)
         scalars, series = self.reducer.reduce(out, world)
         return scalars, series, out.months
@@ -244,7 +271,10 @@ def run_chunk(ctx: RunContext, task: ChunkTask, failure: str | None = None) -> C
             errors.append(setup_error or "")
             continue
         try:
-            scalars, series, months = evaluate(values, int(task.seeds[i]))
+            if task.draws is not None:
+                scalars, series, months = evaluate(values, int(task.seeds[i]), int(task.draws[i]))
+            else:
+                scalars, series, months = evaluate(values, int(task.seeds[i]))
         except Exception as exc:
             status.append("error")
             errors.append(_message(exc))
@@ -267,6 +297,8 @@ def run_chunk(ctx: RunContext, task: ChunkTask, failure: str | None = None) -> C
         "seed": task.seeds,
         "chunk": np.full(n, task.chunk, dtype=np.int64),
     }
+    if ctx.posterior is not None:
+        exp_cols["draw"] = task.draws
     for c, k in zip(ctx.columns, ctx.kinds, strict=True):
         col = task.values[c]
         exp_cols[c] = col.tolist() if k == "string" else col

@@ -35,9 +35,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 import sim
 from sim.core.world import World, build_world
@@ -55,8 +63,11 @@ from sim.scenario.schema import ScenarioSpec
 from sim.sweep.outcomes import OutcomeError, Reducer
 from sim.sweep.paths import Keys, PathError, apply_overrides, resolve_path
 
+if TYPE_CHECKING:  # imported when a sweep uses the posterior (sim.calibration takes ~0.7 s)
+    from sim.calibration.ensemble_draws import PosteriorDraws
+
 DESIGNS = ("full_factorial", "latin_hypercube", "sobol", "monte_carlo")
-RESERVED_COLUMNS = ("run_id", "point", "replication", "seed", "chunk", "status", "error", "month")
+RESERVED_COLUMNS = ("run_id", "point", "replication", "seed", "chunk", "draw", "status", "error", "month")
 MAX_CHUNK = 50
 MAX_RUNS = 1_000_000  # runs in one sweep (design points x replications): above it, refused
 CONFIRM_RUNS = 10_000  # above this many runs `mvsim sweep` asks for --yes
@@ -219,6 +230,16 @@ class SweepSpec(_Strict):
     chunk_size: int | None = Field(
         None, ge=1, le=10_000, description="Runs per task (default: from the run count)."
     )
+    posterior: StrictBool = Field(
+        False,
+        description="Draw the model parameters of each run from the posterior (replication r uses the "
+        "same draw at every point; `seeds_per_draw` replications share a draw); experiments gain `draw`.",
+    )
+    posterior_file: str | None = Field(
+        None,
+        description="Posterior file (relative to the sweep file; default calibration/posterior.parquet).",
+    )
+    seeds_per_draw: int = Field(2, ge=1, le=MAX_RUNS, description="With `posterior`: replications per draw.")
     design: DesignSpec
     parameters: list[ParameterSpec] = Field(min_length=1, max_length=MAX_PARAMETERS)
     outcomes: OutcomesSpec
@@ -228,6 +249,13 @@ class SweepSpec(_Strict):
     def _safe_name(cls, v: str) -> str:
         return check_sweep_name(v)
 
+    @field_validator("posterior", mode="before")
+    @classmethod
+    def _yaml_bool(cls, v: Any) -> Any:
+        if not isinstance(v, bool):
+            raise ValueError(f"expected true or false (a YAML boolean, no quotes), got {v!r}")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
         if (self.base is None) == (self.model is None):
@@ -236,6 +264,12 @@ class SweepSpec(_Strict):
             raise _at("model", f"expected 'module:function', got {self.model!r}")
         if self.model is not None and self.outcomes.series:
             raise _at("outcomes.series", "custom models return scalars only; remove `outcomes.series`")
+        if self.posterior and self.model is not None:
+            raise _at(
+                "posterior", "posterior draws set the simulator's parameters; a custom model takes none"
+            )
+        if not self.posterior and self.posterior_file is not None:
+            raise _at("posterior_file", "applies only with `posterior: true`")
         cols = [p.column for p in self.parameters]
         dupes = sorted({c for c in cols if cols.count(c) > 1})
         if dupes:
@@ -345,6 +379,7 @@ class LoadedSweep:
     n_points: int
     n_runs: int
     chunk_size: int
+    posterior: PosteriorDraws | None = None  # with `posterior: true`
 
     @property
     def columns(self) -> list[str]:
@@ -516,17 +551,41 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
         if problems:
             raise ScenarioError(problems=problems)
 
+    draws = None
+    base_hash = base.content_hash if base is not None else None
+    if spec.posterior:
+        assert base is not None
+        draws = _load_posterior(spec, path, display, base.spec)
+        base_hash = f"{base_hash}+posterior:{draws.digest}"
+
     return LoadedSweep(
         path=path,
         spec=spec,
-        fingerprint=fingerprint(spec, base.content_hash if base is not None else None),
+        fingerprint=fingerprint(spec, base_hash),
         base=base,
         base_mapping=base_mapping,
         keys=keys,
         n_points=npts,
         n_runs=n_runs,
         chunk_size=spec.chunk_size or default_chunk_size(n_runs),
+        posterior=draws,
     )
+
+
+def _load_posterior(spec: SweepSpec, path: Path, display: str, base: ScenarioSpec) -> PosteriorDraws:
+    """The sweep's posterior draws, each checked against the base scenario's parameters."""
+    from sim.calibration.ensemble_draws import load_draws
+    from sim.errors import InputError
+
+    file = None if spec.posterior_file is None else path.parent / spec.posterior_file
+    field = "posterior" if spec.posterior_file is None else "posterior_file"
+    try:
+        draws = load_draws(file)
+        for k in draws.ids:
+            draws.parameters(base.parameters, int(k), {r.name for r in base.routes})
+    except InputError as exc:
+        raise ScenarioError(display, field, exc.problems[0].message if exc.problems else str(exc)) from None
+    return draws
 
 
 __all__ = [
