@@ -258,3 +258,16 @@ def test_outcomes_reduce_a_run(small_scenario: Path) -> None:
     assert series["kz_oil_lost_mt"].shape == (len(out.months),)
     with pytest.raises(OutcomeError, match="unknown pole"):
         resolve_scalar("alignment_Mars_end", world, "Kazakhstan")
+
+
+def test_oil_bypass_share_counts_routes_the_pole_does_not_control(small_scenario: Path) -> None:
+    _, world = load(small_scenario)
+    red = Reducer(world, "Kazakhstan", ["kz_oil_bypass_Russia_end"], [])
+    out = run_world(world, 3, record_flows=False)
+    scalars, _ = red.reduce(out, world)
+    shipped = out.shipment_routes[-1, 0]  # the small scenario's one Kazakh oil shipment, by route
+    free = world.route_control[:, world.pole_index["Russia"]] <= 0
+    assert 0 < free.sum() < len(free)  # one route Russia controls, one it does not
+    assert scalars["kz_oil_bypass_Russia_end"] == pytest.approx(shipped[free].sum() / shipped.sum())
+    with pytest.raises(OutcomeError, match="unknown pole"):
+        resolve_scalar("kz_oil_bypass_Mars", world, "Kazakhstan")

@@ -62,6 +62,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sim.compare import pool
+
+    if args.replications > 1 and args.workers != 1 and args.a.is_file() and args.b.is_file():
+        # Spawned workers start and import while this process imports and loads (1-2 s each).
+        pool.prestart(args.workers or None, WORKER_MODULES)
+    try:
+        return _run(args)
+    finally:
+        pool.shutdown()
+
+
+WORKER_MODULES = ("sim.api", "sim.compare.paired", "sim.core.model", "sim.results.tables")
+"""What a compare worker imports before its first run (`pool.prestart`)."""
+
+
+def _run(args: argparse.Namespace) -> int:
     from sim.compare import compare, headline_lines, write_comparison
     from sim.results.summary import years_text
     from sim.scenario.schema import MONTH_RE

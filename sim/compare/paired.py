@@ -293,9 +293,15 @@ def compare(
 
     sa, sb, ca, cb = [], [], [], []
     job = PairJob(ra, rb, focus, months, seeds=use, draws=assigned, posterior=draws)
-    results = map_seeds(
-        job, range(len(use)), workers=workers, progress=progress, desc=f"{rb.side.label} vs {ra.side.label}"
+    # One task per side and replication (2r: A, 2r + 1: B): half-size tasks balance the workers' tails.
+    runs_out = map_seeds(
+        job,
+        range(2 * len(use)),
+        workers=workers,
+        progress=progress,
+        desc=f"{rb.side.label} vs {ra.side.label}",
     )
+    results = [(runs_out[2 * k], runs_out[2 * k + 1]) for k in range(len(use))]
     for k, (a_run, b_run) in enumerate(results):
         for (series, counts), (run_s, run_c) in (((sa, ca), a_run), ((sb, cb), b_run)):
             series.append(run_s.assign(replication=k))
@@ -323,8 +329,9 @@ def compare(
 
 @dataclass
 class PairJob:
-    """One replication of both sides: (series, action counts) of A and of B for replication r
-    (its seed `seeds[r]` and, with a posterior, draw `draws[r]` on both sides).
+    """One side of one replication: task k = 2 r + side gives (series, action counts) of A (side 0)
+    or B (side 1) for replication r (its seed `seeds[r]` and, with a posterior, draw `draws[r]`:
+    the same on both sides).
 
     Picklable for the process pool (sim.compare.pool): workers rebuild the worlds once each.
     """
@@ -344,16 +351,15 @@ class PairJob:
         self.ra.ensure_world()
         self.rb.ensure_world()
 
-    def __call__(self, r: int) -> tuple[tuple[pd.DataFrame, pd.Series], ...]:
+    def __call__(self, k: int) -> tuple[pd.DataFrame, pd.Series]:
+        r, side = divmod(k, 2)
         seed = self.seeds[r]
-        out = []
-        for runner in (self.ra, self.rb):
-            if self.draws is not None and self.posterior is not None:
-                tables = runner.tables_for_draw(seed, self.posterior, self.draws[r])
-            else:
-                tables = runner.tables_for(seed)
-            out.append((run_series(tables, self.focus), action_counts(tables, self.months)))
-        return tuple(out)
+        runner = self.rb if side else self.ra
+        if self.draws is not None and self.posterior is not None:
+            tables = runner.tables_for_draw(seed, self.posterior, self.draws[r])
+        else:
+            tables = runner.tables_for(seed)
+        return run_series(tables, self.focus), action_counts(tables, self.months)
 
 
 def _pair(a: pd.DataFrame, b: pd.DataFrame, months: list[str], seeds: list[int]) -> pd.DataFrame:

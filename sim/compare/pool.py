@@ -2,13 +2,20 @@
 
 Shared by `sim.api.ensemble` and `compare(..., workers=)`. The pool is the same kind the
 sweep runner uses (`concurrent.futures.ProcessPoolExecutor`, spawn start method: Mesa forces
-it); a job is a picklable object sent once to each worker, whose `setup()` builds what it
-needs (worlds) once per process and whose `__call__(seed)` returns one run's result.
-Results come back in seed order whatever the worker count, so the output does not depend on it.
+it); a job is a picklable object sent to the workers as bytes with each task and unpickled
+once per worker (cached by its hash), whose `setup()` builds what it needs (worlds) once per
+process and whose `__call__(seed)` returns one run's result. Results come back in seed order
+whatever the worker count, so the output does not depend on it.
+
+A command can `prestart(workers, modules)` the pool before its own heavy imports: a spawned
+worker needs 1-2 s to start and import, and this way it does so while the command is still
+loading (mvsim compare).
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import pickle
 import sys
 from collections.abc import Sequence
@@ -25,18 +32,55 @@ class SeedJob(Protocol):
     def __call__(self, seed: int) -> Any: ...
 
 
-_JOB: SeedJob | None = None
+_JOBS: dict[bytes, SeedJob] = {}
+_POOL: tuple[int, ProcessPoolExecutor] | None = None  # (pool processes, pool) from `prestart`
 
 
-def _init(blob: bytes) -> None:
-    global _JOB
-    _JOB = pickle.loads(blob)
-    _JOB.setup()
+def _warm(modules: tuple[str, ...]) -> None:
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
 
 
-def _call(seed: int) -> Any:
-    assert _JOB is not None, "pool worker was not initialised"
-    return _JOB(seed)
+def _noop() -> None:
+    return None
+
+
+def _call(key: bytes, blob: bytes, seed: int) -> Any:
+    job = _JOBS.get(key)
+    if job is None:
+        job = pickle.loads(blob)
+        job.setup()
+        _JOBS.clear()  # one job at a time per worker
+        _JOBS[key] = job
+    return job(seed)
+
+
+def prestart(workers: int | None, modules: Sequence[str] = ()) -> None:
+    """Start the pool's processes now, importing `modules` in each (no-op for 1 worker).
+
+    `map_seeds` with the same worker count then uses this pool; `shutdown` ends it (also at exit).
+    """
+    global _POOL
+    n = usable_cpus() if workers is None else max(1, int(workers))
+    if n <= 1 or _POOL is not None:
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=n - 1, mp_context=get_context("spawn"), initializer=_warm, initargs=(tuple(modules),)
+    )
+    for _ in range(n - 1):  # processes are spawned on submission
+        pool.submit(_noop)
+    _POOL = (n - 1, pool)
+    atexit.register(shutdown)
+
+
+def shutdown() -> None:
+    """End a prestarted pool."""
+    global _POOL
+    if _POOL is not None:
+        _POOL[1].shutdown(wait=True, cancel_futures=True)
+        _POOL = None
 
 
 def usable_cpus() -> int:
@@ -87,20 +131,21 @@ def map_seeds(
             for k, s in enumerate(seeds):
                 done(k, job(s))
             return out
-        with ProcessPoolExecutor(
-            max_workers=n_workers - 1,
-            mp_context=get_context("spawn"),
-            initializer=_init,
-            # Sent as bytes: the parent's write to a starting worker then does not wait for the
-            # worker to import every module the job's classes live in (about 1 s per worker).
-            initargs=(pickle.dumps(job),),
-        ) as pool:
+        blob = pickle.dumps(job)
+        key = hashlib.sha256(blob).digest()
+        own = _POOL is None or _POOL[0] != n_workers - 1
+        pool = (
+            ProcessPoolExecutor(max_workers=n_workers - 1, mp_context=get_context("spawn"))
+            if own
+            else _POOL[1]
+        )
+        try:
             window = 2 * (n_workers - 1)  # one running and one queued per pool process
             pending: dict[Future[Any], int] = {}
             nxt = 0
             while nxt < len(seeds) or pending:
                 while nxt < len(seeds) and len(pending) < window:
-                    pending[pool.submit(_call, seeds[nxt])] = nxt
+                    pending[pool.submit(_call, key, blob, seeds[nxt])] = nxt
                     nxt += 1
                 finished = [f for f in pending if f.done()]
                 for f in finished:
@@ -115,9 +160,12 @@ def map_seeds(
                     for f in finished_set:
                         done(pending.pop(f), f.result())
             return out
+        finally:
+            if own:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         if bar is not None:
             bar.close()
 
 
-__all__ = ["SeedJob", "map_seeds", "usable_cpus"]
+__all__ = ["SeedJob", "map_seeds", "prestart", "shutdown", "usable_cpus"]

@@ -97,13 +97,20 @@ class _Base:
         self.world, self.snap = world, snap
         self.exposure = {} if exposure is None else exposure
         self._w: dict[int, float] = {}
+        self._terms: dict[int, dict[str, float]] = {}
         self._dep: dict[int, np.ndarray] = {}
         self._risk: dict[int, CoercionRisk] = {}
         self._trade_var: dict[int, np.ndarray] = {}
 
+    def welfare_terms(self, i: int) -> dict[str, float]:
+        """Actor i's welfare components in this status quo, USD bn/yr (cached)."""
+        if i not in self._terms:
+            self._terms[i] = actor_welfare(self.world, self.snap, i)
+        return self._terms[i]
+
     def decision_welfare(self, i: int) -> float:
         if i not in self._w:
-            self._w[i] = decision_welfare(self.world, actor_welfare(self.world, self.snap, i), i)
+            self._w[i] = decision_welfare(self.world, self.welfare_terms(i), i)
         return self._w[i]
 
     def welfare_change(self, cf: Snapshot, i: int) -> float:
@@ -124,7 +131,7 @@ class _Base:
             == [m for m in b.policy.secondary if m.target == i]
         ):
             return 0.0
-        now = decision_welfare(self.world, actor_welfare(self.world, cf, i), i)
+        now = decision_welfare(self.world, actor_welfare(self.world, cf, i, (b, self.welfare_terms(i))), i)
         return float(now - self.decision_welfare(i))
 
     def dependence(self, i: int) -> np.ndarray:

@@ -88,18 +88,30 @@ def route_options(world: World, i: int, q: int) -> list[S.RouteDisruptionAction]
     return cache[(i, q)]
 
 
-def route_value_at_risk(world: World, snap: Snapshot, i: int, q: int, w0: float | None = None) -> float:
-    """Loss of actor i's decision welfare (USD bn/yr) if pole q cut every route it controls that i uses."""
+def route_value_at_risk(
+    world: World,
+    snap: Snapshot,
+    i: int,
+    q: int,
+    w0: float | None = None,
+    terms0: dict[str, float] | None = None,
+) -> float:
+    """Loss of actor i's decision welfare (USD bn/yr) if pole q cut every route it controls that i uses.
+
+    terms0: actor i's welfare components in `snap` if known (the cut changes only route terms).
+    """
     ships = world.extra["ships_of"][i]
     carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0 if len(ships) else None
     opts = route_options(world, i, q)
     # If none of q's routes carries any of i's volume, cutting them changes nothing for i (exact).
     if not opts or not any(carrying[world.route_index[o.route]] for o in opts):
         return 0.0
+    if terms0 is None:
+        terms0 = actor_welfare(world, snap, i)
     if w0 is None:
-        w0 = decision_welfare(world, actor_welfare(world, snap, i), i)
+        w0 = decision_welfare(world, terms0, i)
     cut = route_cuts(world, snap, opts, snap.month)
-    return max(0.0, w0 - decision_welfare(world, actor_welfare(world, cut, i), i))
+    return max(0.0, w0 - decision_welfare(world, actor_welfare(world, cut, i, (snap, terms0)), i))
 
 
 def trade_value_at_risk(world: World, snap: Snapshot, i: int, q: int, w0: float | None = None) -> float:
@@ -132,14 +144,16 @@ def coercion_risk(
     """
     n_p = len(world.poles)
     prob = coercion_probability(world, snap.policy, i)
+    terms0 = None
     if w0 is None:
-        w0 = decision_welfare(world, actor_welfare(world, snap, i), i)
+        terms0 = actor_welfare(world, snap, i)
+        w0 = decision_welfare(world, terms0, i)
     var = np.zeros(n_p)
     own = world.pole_of[i]
     for q in range(n_p):
         if q == own:
             continue
         tv = trade_var[q] if trade_var is not None else trade_value_at_risk(world, snap, i, q, w0)
-        var[q] = route_value_at_risk(world, snap, i, q, w0) + tv
+        var[q] = route_value_at_risk(world, snap, i, q, w0, terms0) + tv
     years = annuity_years(world.params, 0, world.params.coercion_duration_months)
     return CoercionRisk(prob, var, float((prob * var).sum() * years))

@@ -247,44 +247,82 @@ def _reroute(
     )
 
 
-def actor_welfare(world: World, snap: Snapshot, i: int) -> dict[str, float]:
-    """Welfare components of one actor, USD bn/yr (same terms as economy.welfare)."""
+def _route_terms(world: World, snap: Snapshot, i: int) -> tuple[float, float]:
+    """(route revenue, transit fees) of actor i, USD bn/yr."""
     rs = snap.routes
-    ships = world.extra["ships_of"][i]
-    route_rev = float(shipment_revenue(rs, ships).sum())
+    route_rev = float(shipment_revenue(rs, world.extra["ships_of"][i]).sum())
     transit = 0.0
     routes = world.extra["transit_routes_of"][i]
     if len(routes):
         fee, n_transit = world.extra["transit_share_of"][i]
         for x in tariff_paid(rs, routes) * fee / n_transit:
             transit += x
-    by_good = snap.diversion.by_intermediary(len(world.goods))[i]
+    return route_rev, float(transit)
+
+
+def _transfers(snap: Snapshot, i: int) -> float:
+    transfers = snap.policy.transfers
+    if not transfers:
+        return 0.0
+    return float(
+        sum(t.amount for t in transfers if t.target == i) - sum(t.amount for t in transfers if t.sender == i)
+    )
+
+
+def _penalty(world: World, snap: Snapshot, i: int, by_good: np.ndarray) -> float:
+    secondary = snap.policy.secondary
+    if not secondary:
+        return 0.0
     p = world.params
-    policy = snap.policy
-    margin = p.reexport_markup * by_good.sum()
-    transfers = 0.0
-    if policy.transfers:
-        transfers = sum(t.amount for t in policy.transfers if t.target == i) - sum(
-            t.amount for t in policy.transfers if t.sender == i
-        )
-    rise = np.where(np.isfinite(snap.price[i]), snap.price[i] - 1.0, 1.0)
-    penalty = 0.0
-    if policy.secondary:
-        penalty = 12.0 * sum(
+    return float(
+        12.0
+        * sum(
             detection_chance(m.detection_probability, by_good[list(m.goods)].sum(), p.detection_scale_usd_bn)
             * m.penalty_usd_bn
-            for m in policy.secondary
+            for m in secondary
             if m.target == i
         )
-    return {
-        "exports": float(snap.direct[i].sum()),
-        "route_revenue": route_rev,
-        "transit_fees": float(transit),
-        "reexport_margin": float(margin),
-        "import_cost": float((snap.spend[i] * np.minimum(rise, 1.0)).sum()),
-        "transfers": float(transfers),
-        "expected_penalty": float(penalty),
-    }
+    )
+
+
+def actor_welfare(
+    world: World, snap: Snapshot, i: int, base: tuple[Snapshot, dict[str, float]] | None = None
+) -> dict[str, float]:
+    """Welfare components of one actor, USD bn/yr (same terms as economy.welfare).
+
+    base: (a snapshot, actor i's components in it): components whose inputs `snap` shares
+    with that snapshot are taken from it instead of recomputed (same values).
+    """
+    b, terms = base if base is not None else (None, None)
+    out: dict[str, float] = {}
+    same_div = b is not None and snap.diversion is b.diversion
+    if b is not None and snap.direct is b.direct:
+        out["exports"] = terms["exports"]
+    else:
+        out["exports"] = float(snap.direct[i].sum())
+    if b is not None and snap.routes is b.routes:
+        out["route_revenue"], out["transit_fees"] = terms["route_revenue"], terms["transit_fees"]
+    else:
+        out["route_revenue"], out["transit_fees"] = _route_terms(world, snap, i)
+    by_good = None
+    if same_div:
+        out["reexport_margin"] = terms["reexport_margin"]
+    else:
+        by_good = snap.diversion.by_intermediary(len(world.goods))[i]
+        out["reexport_margin"] = float(world.params.reexport_markup * by_good.sum())
+    if b is not None and snap.spend is b.spend and snap.price is b.price:
+        out["import_cost"] = terms["import_cost"]
+    else:
+        rise = np.where(np.isfinite(snap.price[i]), snap.price[i] - 1.0, 1.0)
+        out["import_cost"] = float((snap.spend[i] * np.minimum(rise, 1.0)).sum())
+    out["transfers"] = _transfers(snap, i)
+    if same_div and snap.policy.secondary == b.policy.secondary:
+        out["expected_penalty"] = terms["expected_penalty"]
+    else:
+        if by_good is None:
+            by_good = snap.diversion.by_intermediary(len(world.goods))[i]
+        out["expected_penalty"] = _penalty(world, snap, i, by_good)
+    return out
 
 
 def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:

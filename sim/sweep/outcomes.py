@@ -122,6 +122,20 @@ def _oil(kind: str) -> SeriesFn:
     return fn
 
 
+def _oil_bypass(pole: str) -> SeriesFn:
+    """Share of the focus actor's shipped oil on routes the pole does not control (0-1)."""
+
+    def fn(out: RunOutput, world: World, focus: int) -> np.ndarray:
+        mask = _oil_mask(world, focus)
+        free = world.route_control[:, world.pole_index[pole]] <= 0  # (R,)
+        shipped = out.shipment_routes[:, mask, :].sum(axis=1)  # (T, R)
+        total = shipped.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(total > 0, shipped[:, free].sum(axis=1) / np.where(total > 0, total, 1.0), np.nan)
+
+    return fn
+
+
 def _metric(metric: str) -> SeriesFn:
     return lambda out, world, focus: out.metrics[metric][:, focus]
 
@@ -171,6 +185,7 @@ def quantity_patterns() -> list[str]:
         "kz_oil_lost_mt",
         "kz_oil_shipped_mt",
         "kz_oil_offered_mt",
+        "kz_oil_bypass_<pole>",
         *(f"{FOCUS_PREFIX}{m}" for m in ACTOR_METRICS),
         "kz_welfare_usd_bn",
         "kz_trade_<actor or pole>",
@@ -198,6 +213,11 @@ def resolve_quantity(name: str, world: World, focus: str) -> Quantity:
         if name.startswith("kz_oil") and not _oil_mask(world, world.index[focus]).any():
             raise OutcomeError(f"{name}: {focus} ships no oil (no shipment of a good named *oil*/*crude*)")
         return Quantity(name, unit, False, fn)
+    if name.startswith(f"{FOCUS_PREFIX}oil_bypass_"):
+        pole = _match("pole", name.removeprefix(f"{FOCUS_PREFIX}oil_bypass_"), world.poles)
+        if not _oil_mask(world, world.index[focus]).any():
+            raise OutcomeError(f"{name}: {focus} ships no oil (no shipment of a good named *oil*/*crude*)")
+        return Quantity(name, "share", False, _oil_bypass(pole))
     if name.startswith(f"{FOCUS_PREFIX}trade_"):
         partner = name.removeprefix(f"{FOCUS_PREFIX}trade_")
         try:
