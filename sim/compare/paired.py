@@ -363,34 +363,48 @@ class PairJob:
 
 
 def _pair(a: pd.DataFrame, b: pd.DataFrame, months: list[str], seeds: list[int]) -> pd.DataFrame:
-    """Align A and B series (missing items count 0), restrict to `months`, compute deltas."""
-    idx = [*KEY, "replication"]
-    wa = a.set_index(idx)["value"]
-    wb = b.set_index(idx)["value"]
-    # Every key (union over sides and replications) gets a row for every replication.
-    keys = pd.concat([a[KEY], b[KEY]], ignore_index=True).drop_duplicates(ignore_index=True)
-    keys = keys[keys["month"].isin(set(months))]
-    frame = keys.merge(pd.DataFrame({"replication": range(len(seeds))}), how="cross")
-    # Order: group (GROUPS order), item (first appearance), unit, month, replication.
+    """Align A and B series (missing items count 0), restrict to `months`, compute deltas.
+
+    Every key (group, item, unit, month; the union over sides and replications, in order of
+    first appearance) gets a row for every replication, ordered by group (GROUPS order), item
+    (first appearance), unit, month, replication. Vectorised: keys are numbered once and the
+    values scattered into a (keys, replications) array per side.
+    """
+    n_rep = len(seeds)
+    both = pd.concat([a[KEY], b[KEY]], ignore_index=True)
+    codes = both.groupby(KEY, sort=False).ngroup().to_numpy()
+    n_keys = int(codes.max()) + 1 if len(codes) else 0
+    _, first = np.unique(codes, return_index=True)  # codes are numbered in order of first appearance
+    keys = both.iloc[first].reset_index(drop=True)
+    keep = keys["month"].isin(set(months)).to_numpy()
+    values = []
+    for side, side_codes in ((a, codes[: len(a)]), (b, codes[len(a) :])):
+        v = np.zeros((n_keys, n_rep))
+        x = side["value"].to_numpy(dtype=float)
+        v[side_codes, side["replication"].to_numpy()] = np.where(np.isnan(x), 0.0, x)
+        values.append(v)
+    kept = np.flatnonzero(keep)
+    k = keys.iloc[kept].reset_index(drop=True)
     group_rank = {g: i for i, g in enumerate(GROUPS)}
-    item_rank = {k: i for i, k in enumerate(dict.fromkeys(zip(frame["group"], frame["item"], strict=True)))}
+    item_rank = {key: i for i, key in enumerate(dict.fromkeys(zip(k["group"], k["item"], strict=True)))}
     month_rank = {m: i for i, m in enumerate(months)}
     order = np.lexsort(
         (
-            frame["replication"].to_numpy(),
-            frame["month"].map(month_rank).to_numpy(),
-            frame["unit"].to_numpy(),
-            np.array([item_rank[k] for k in zip(frame["group"], frame["item"], strict=True)]),
-            frame["group"].map(group_rank).to_numpy(),
+            k["month"].map(month_rank).to_numpy(),
+            k["unit"].to_numpy(),
+            np.array([item_rank[key] for key in zip(k["group"], k["item"], strict=True)]),
+            k["group"].map(group_rank).to_numpy(),
         )
     )
-    frame = frame.iloc[order].reset_index(drop=True)
-    mi = pd.MultiIndex.from_frame(frame[idx])
-    va = wa.reindex(mi).fillna(0.0).to_numpy()
-    vb = wb.reindex(mi).fillna(0.0).to_numpy()
-    frame["seed"] = np.asarray(seeds, dtype=np.int64)[frame["replication"].to_numpy()]
+    rows = np.repeat(order, n_rep)
+    reps = np.tile(np.arange(n_rep), len(order))
+    frame = k.iloc[rows].reset_index(drop=True)
+    va = values[0][kept][rows, reps]
+    vb = values[1][kept][rows, reps]
+    frame.insert(0, "replication", reps.astype(np.int64))
+    frame.insert(1, "seed", np.asarray(seeds, dtype=np.int64)[reps])
     frame["a"], frame["b"], frame["delta"] = va, vb, vb - va
-    return frame[["replication", "seed", *KEY, "a", "b", "delta"]]
+    return frame
 
 
 def _bands(series: pd.DataFrame) -> pd.DataFrame:
