@@ -1,14 +1,27 @@
-"""Posterior calibration (NPE) plumbing: stored simulations are reused, posterior files round-trip.
+"""Posterior calibration (sim/calibration/posterior.py): plumbing and statistical checks.
 
-The statistical checks (recovery of known parameters, SBC coverage) are NOT here: with MAF-based
-NPE the coverage of 90 % intervals measured 0.74-0.84 (12,000 simulations, 200 held-out data
-sets), below the 0.85-0.95 required, and the reduced 1,200-simulation version also missed. The
-posterior is therefore not shipped (issue 10 stays open); `mvsim calibrate --posterior` reports the
-coverage and exits 1 while the check fails.
+The posterior is neural importance sampling: an sbi NPE flow is the proposal, corrected by
+importance weights with the exact Gaussian likelihood (Dax et al. 2023), and checked by
+simulation-based calibration (Talts et al. 2018). `mvsim calibrate --posterior` ships
+calibration/posterior.parquet only when every parameter's 90 % intervals cover the truth 85-95 % of
+the time on >= 100 simulated data sets.
+
+Here, on a small problem (the four parameters in FOUR, the four target figures they pin, the real
+model): the sampler recovers known parameters from synthetic targets, and a reduced SBC checks the
+coverage on SBC_DATASETS data sets. The reduced check uses the same 85-95 % criterion with a
+binomial allowance for its sample size: a parameter fails if its count of covered data sets is
+below the 0.5/d % quantile of Binomial(SBC_DATASETS, 0.85) or above the (100 - 0.5/d) % quantile of
+Binomial(SBC_DATASETS, 0.95), d = 4 parameters (Bonferroni: overall false-alarm rate <= 1 %). With
+SBC_DATASETS = 40 a parameter fails below 26 covered data sets (0.65): the reduced check catches a
+broken sampler (an earlier version without pooled proposals measured 0.50-0.70 here; the current
+one 0.80-0.85, short of 0.90 mainly because 25 proposals per data set give a small effective sample
+size) but not a mild miscalibration (the plain NPE flow measured 0.74-0.84 on the full problem);
+the full check, with >= 100 data sets, is the one `mvsim calibrate --posterior` runs.
 """
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +40,10 @@ FOUR = [
     ("route_risk_premium_usd_per_unit.Trans-Caspian oil", (0.0, 150.0), "USD/t", ["btc_kz_2022"]),
     ("trade_elasticity", (2.0, 8.0), "1", ["kz_eu_turnover_2022"]),
 ]
+TRUE = np.array([70.0, -4.0, 50.0, 4.5])
+"""Known parameters of the synthetic targets (inside the prior box, away from its edges)."""
+SBC_DATASETS = 40
+SBC_SAMPLES = 25
 
 
 def small_setup(tmp_path: Path) -> Path:
@@ -39,6 +56,128 @@ def small_setup(tmp_path: Path) -> Path:
     path = tmp_path / "setup.yaml"
     path.write_text(yaml.safe_dump(setup))
     return path
+
+
+def small_figures(tmp_path: Path, values: dict[str, float] | None = None, name: str = "figures.csv") -> Path:
+    """figures.csv reduced to the four targets FOUR pins (values replaced by `values` if given)."""
+    keep = {pin for *_, pins in FOUR for pin in pins}
+    with (ROOT / "calibration" / "figures.csv").open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        fields = reader.fieldnames
+        rows = [r for r in reader if r["id"] in keep and r["role"] == "target"]
+    assert {r["id"] for r in rows} == keep
+    for r in rows:
+        if values is not None:
+            r["value"] = repr(float(values[r["id"]]))
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def synthetic_fit(tmp_path_factory):
+    """The full pipeline (simulate, train NPE, importance-sample, SBC) on the small problem whose
+    'published' figures are the model's values at TRUE (noise-free synthetic targets)."""
+    from sim.calibration.posterior import PosteriorConfig, _calibrator, fit_posterior, simulate_values
+
+    tmp = tmp_path_factory.mktemp("posterior")
+    setup = small_setup(tmp)
+    real = small_figures(tmp)
+    cal = _calibrator(str(setup), str(real))
+    synthetic = simulate_values(str(setup), str(real), TRUE[None, :])[0]
+    figures = small_figures(
+        tmp, dict(zip([f.id for f in cal.targets], synthetic, strict=True)), "synthetic.csv"
+    )
+    config = PosteriorConfig(
+        setup,
+        figures,
+        simulations=400,
+        sbc_datasets=SBC_DATASETS,
+        posterior_samples=200,
+        sbc_samples=SBC_SAMPLES,
+        rounds=1,
+        workers=2,
+        cache=tmp / "sims",
+    )
+    return fit_posterior(config, progress=False)
+
+
+def test_sampler_recovers_known_parameters_from_synthetic_targets(synthetic_fit):
+    r = synthetic_fit
+    prior_sd = (r.upper - r.lower) / np.sqrt(12.0)
+    ratio = r.samples.std(axis=0) / prior_sd
+    identified = ratio < 0.8
+    # The Middle Corridor premium (TITR cargo) and the re-export utility (leakage share) are
+    # identified by their figures; the other two figures are too loose (tolerance against the
+    # parameter's effect) to narrow their parameter much, and are only checked when identified.
+    assert identified[0] and identified[1], ratio
+    lo, hi = np.quantile(r.samples, [0.05, 0.95], axis=0)
+    for k in np.flatnonzero(identified):
+        assert lo[k] <= TRUE[k] <= hi[k], (r.names[k], lo[k], TRUE[k], hi[k])
+    # The importance sample is usable (not one dominant weight) and the weights are a distribution.
+    assert r.weights.sum() == pytest.approx(1.0)
+    assert r.ess >= 20, r.ess
+
+
+def test_reduced_sbc_coverage_within_binomial_allowance(synthetic_fit):
+    from scipy.stats import binom
+
+    r = synthetic_fit
+    d = len(r.names)
+    n = len(r.sbc_ranks)
+    assert n == SBC_DATASETS
+    alpha = 0.01 / d  # two one-sided 0.5 %/d tails per parameter, 1 % overall
+    low = binom.ppf(alpha / 2, n, 0.85)  # covered counts below this: coverage < 0.85 (1 % false alarm)
+    high = binom.ppf(1 - alpha / 2, n, 0.95)
+    covered = np.rint(r.sbc_coverage * n)
+    for k in range(d):
+        assert low <= covered[k] <= high, (r.names[k], covered[k], n, low, high)
+    # Fractional ranks are probabilities, and most data sets have a usable importance sample.
+    finite = r.sbc_ranks[np.isfinite(r.sbc_ranks)]
+    assert np.all((finite >= 0) & (finite <= 1))
+    assert np.median(r.sbc_ess) >= 5, r.sbc_ess
+
+
+def test_importance_weights_correct_a_wrong_proposal():
+    """With a deliberately wrong proposal (shifted and too narrow) the weights still recover the
+    exact posterior of a conjugate toy problem (1-d, identity model, uniform prior, Gaussian noise)."""
+    from sim.calibration.posterior import (
+        Proposal,
+        calibration_statistics,
+        importance_weights,
+        kish_ess,
+        weighted_quantile,
+    )
+
+    rng = np.random.default_rng(1)
+    lower, upper, tol = np.array([-50.0]), np.array([50.0]), np.array([1.0])
+    x = np.array([0.7])
+    mu, sd, n = 0.3, 0.6, 20_000  # the proposal: N(0.3, 0.6^2) against the exact N(0.7, 1)
+    thetas = rng.normal(mu, sd, size=(n, 1))
+    log_q = -0.5 * ((thetas[:, 0] - mu) / sd) ** 2 - np.log(sd * np.sqrt(2 * np.pi))
+    # Defensive mixture with a wide component, as `propose` does.
+    wide = rng.normal(mu, 3 * sd, size=(n // 4, 1))
+    thetas = np.concatenate([thetas, wide])
+    log_q_all = np.logaddexp(
+        np.log(0.8) - 0.5 * ((thetas[:, 0] - mu) / sd) ** 2 - np.log(sd * np.sqrt(2 * np.pi)),
+        np.log(0.2) - 0.5 * ((thetas[:, 0] - mu) / (3 * sd)) ** 2 - np.log(3 * sd * np.sqrt(2 * np.pi)),
+    )
+    assert log_q.shape == (n,)
+    p = Proposal(thetas, log_q_all)
+    w = importance_weights(p, thetas, x, tol, lower, upper)  # model value = theta
+    assert kish_ess(w) > 1000
+    assert np.sum(w * thetas[:, 0]) == pytest.approx(0.7, abs=0.05)
+    assert np.sqrt(np.sum(w * (thetas[:, 0] - 0.7) ** 2)) == pytest.approx(1.0, abs=0.05)
+    assert weighted_quantile(thetas[:, 0], w, 0.95) == pytest.approx(0.7 + 1.645, abs=0.1)
+    rank, inside = calibration_statistics(np.array([0.7]), thetas, w)
+    assert rank[0] == pytest.approx(0.5, abs=0.03) and inside[0]
+    # Proposals outside the prior box or with a failed model run get no weight.
+    values = thetas.copy()
+    values[:10] = np.nan
+    assert np.all(importance_weights(p, values, x, tol, lower, upper)[:10] == 0)
 
 
 def test_simulations_are_stored_in_chunks_and_reused(tmp_path):
@@ -81,3 +220,6 @@ def test_posterior_file_round_trip_and_draws(tmp_path):
     np.testing.assert_array_equal(got, samples)
     p = posterior_draw(Parameters(), path, 3)  # modulo: draw 1
     assert p.trade_elasticity == 5.0 and p.route_risk_premium_usd_per_unit["CPC"] == 20.0
+    # Unequal weights: draws follow the weights (a zero-weight row is never drawn).
+    write_posterior(path, names, samples, {"version": "abc"}, weights=np.array([0.0, 1.0]))
+    assert {posterior_draw(Parameters(), path, k).trade_elasticity for k in range(4)} == {5.0}

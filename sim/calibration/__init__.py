@@ -131,6 +131,8 @@ class PosteriorSummary:
     targets: int
     seconds: float
     files: list[Path]
+    ess: float = 0.0
+    sbc_ess_median: float = 0.0
 
 
 def calibrate_posterior(
@@ -138,19 +140,26 @@ def calibrate_posterior(
     figures: Path = DEFAULT_FIGURES,
     out_dir: Path = CALIBRATION_DIR,
     simulations: int = 12_000,
-    sbc_datasets: int = 200,
+    sbc_datasets: int = 100,
     workers: int = 2,
     seed: int = 20221231,
     progress: bool = True,
     write_params: str | None = None,
+    posterior_samples: int = 4_000,
+    sbc_samples: int = 200,
+    rounds: int = 3,
 ) -> PosteriorSummary:
-    """Posterior by NPE, SBC coverage check, posterior predictive; writes posterior.* in out_dir.
+    """Posterior by neural importance sampling (NPE flow as proposal, exact likelihood weights; see
+    sim/calibration/posterior.py), SBC coverage check, posterior predictive; writes posterior.* in
+    out_dir (posterior.parquet only if every parameter passes the coverage check).
 
     write_params "median": also write params.yaml (next to the posterior) from the posterior median.
     """
     import numpy as np
 
     from sim.calibration.posterior import (
+        MIXTURE,
+        WIDEN,
         PosteriorConfig,
         _calibrator,
         bar,
@@ -158,17 +167,21 @@ def calibrate_posterior(
         noise,
         run_simulations,
     )
-    from sim.calibration.posterior_output import Predictive, write_outputs
 
     config = PosteriorConfig(
         Path(setup),
         Path(figures),
         simulations=simulations,
         sbc_datasets=sbc_datasets,
+        posterior_samples=posterior_samples,
+        sbc_samples=sbc_samples,
+        rounds=rounds,
         workers=workers,
         seed=seed,
     )
     result = fit_posterior(config, progress=progress)
+    from sim.calibration.posterior_output import Predictive, write_outputs  # after the long part
+
     cal = _calibrator(str(config.setup), str(config.figures))
     pick = np.random.default_rng(np.random.SeedSequence([seed, 2])).choice(
         len(result.samples), size=min(config.ppc_draws, len(result.samples)), replace=False
@@ -190,13 +203,16 @@ def calibrate_posterior(
     info = {
         "version": calibration_version(cal, Path(figures)),
         "key": result.key,
-        "method": "npe-maf",
+        "method": "npe-maf + importance sampling",
         "setup": Path(setup).name,
         "simulations": simulations,
         "seed": seed,
         "seconds": round(result.seconds, 1),
         "workers": workers,
         "ppc_draws": len(pick),
+        "rounds": rounds,
+        "mixture": list(MIXTURE),
+        "widen": WIDEN,
     }
     files = write_outputs(Path(out_dir), result, preds, info)
     if write_params == "median":
@@ -210,6 +226,8 @@ def calibrate_posterior(
         targets=len(preds),
         seconds=result.seconds,
         files=files,
+        ess=result.ess,
+        sbc_ess_median=float(np.median(result.sbc_ess)),
     )
 
 

@@ -1,11 +1,15 @@
 """Posterior files: calibration/posterior.parquet (draws), posterior.md (report) and its plots;
 parameter draws for ensembles (`posterior_draw`).
 
-posterior.parquet: one row per draw with `draw` (0..n-1), `weight` (1/n: NPE draws are
-unweighted) and one column per parameter path (e.g. `trade_elasticity`,
-`route_risk_premium_usd_per_unit.CPC`); its key-value metadata holds `version` (the
-calibration inputs' hash, as in params.yaml), `key` (inputs + model code + seed),
-`method`, `setup`, `simulations` and `seed`.
+posterior.parquet: one row per draw with `draw` (0..n-1), `weight` and one column per parameter
+path (e.g. `trade_elasticity`, `route_risk_premium_usd_per_unit.CPC`). The draws are the
+importance-weighted posterior sample of sim/calibration/posterior.py after systematic resampling,
+so they are equally weighted (`weight` = 1/n) and any row can be used as one posterior draw; the
+importance sample's Kish ESS (how many independent draws the rows are worth) is in the metadata.
+`write_posterior` also accepts real (unequal) weights, and `posterior_draw` then picks draw k by
+systematic resampling of those weights. The key-value metadata holds `version` (the calibration
+inputs' hash, as in params.yaml), `key` (inputs + model code + seed), `method`, `setup`,
+`simulations`, `seed`, `ess` and `efficiency`.
 """
 
 from __future__ import annotations
@@ -22,18 +26,26 @@ from sim import __version__
 from sim.calibration.output import atomic_write
 from sim.params import Parameters
 
-METHOD = "neural posterior estimation (sbi NPE, masked autoregressive flow), uniform prior"
+METHOD = (
+    "neural importance sampling: an NPE flow (sbi, masked autoregressive flow on the logit scale of the "
+    "prior box) as the proposal, "
+    "corrected by importance weights with the exact Gaussian likelihood (Dax et al. 2023); uniform prior"
+)
 IDENTIFIED_RATIO = 0.8
 """A parameter counts as identified when its posterior sd is below this share of its prior sd."""
 
 
-def write_posterior(path: Path, names: list[str], samples: np.ndarray, meta: dict) -> None:
-    """Write the draws as Parquet (atomically) with `meta` as key-value metadata."""
+def write_posterior(
+    path: Path, names: list[str], samples: np.ndarray, meta: dict, weights: np.ndarray | None = None
+) -> None:
+    """Write the draws as Parquet (atomically) with `meta` as key-value metadata; `weights`
+    (normalised to sum 1) default to equal weights."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     n = len(samples)
-    cols = {"draw": pa.array(np.arange(n, dtype=np.int64)), "weight": pa.array(np.full(n, 1.0 / n))}
+    w = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, dtype=float) / np.sum(weights)
+    cols = {"draw": pa.array(np.arange(n, dtype=np.int64)), "weight": pa.array(w)}
     for k, name in enumerate(names):
         cols[name] = pa.array(samples[:, k].astype(np.float64))
     table = pa.table(cols).replace_schema_metadata({k: json.dumps(v) for k, v in meta.items()})
@@ -43,7 +55,7 @@ def write_posterior(path: Path, names: list[str], samples: np.ndarray, meta: dic
 
 
 def read_posterior(path: Path) -> tuple[list[str], np.ndarray, dict]:
-    """(parameter names, draws (n, d), metadata) of a posterior file."""
+    """(parameter names, draws (n, d), metadata) of a posterior file (weights: `read_weights`)."""
     import pyarrow.parquet as pq
 
     from sim.errors import InputError
@@ -59,13 +71,29 @@ def read_posterior(path: Path) -> tuple[list[str], np.ndarray, dict]:
     return names, np.column_stack([table[c].to_numpy() for c in names]), meta
 
 
+def read_weights(path: Path) -> np.ndarray:
+    """The `weight` column of a posterior file (sums to 1)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=["weight"])["weight"].to_numpy()
+
+
 def posterior_draw(base: Parameters, path: Path, k: int) -> Parameters:
-    """`base` with posterior draw k's values set (k taken modulo the number of draws)."""
+    """`base` with posterior draw k's values set (k taken modulo the number of draws). With equal
+    weights (the shipped file) draw k is row k; with unequal weights it is row k of a systematic
+    resampling of the weights, so every caller gets a properly weighted draw."""
     from sim.calibration.fit import FreeParameter, apply_free
 
     names, samples, _ = read_posterior(path)
-    free = [FreeParameter(path=n, bounds=(-1e300, 1e300), start=0.0, unit="") for n in names]
-    return apply_free(base, free, samples[k % len(samples)])
+    w = read_weights(path)
+    n = len(samples)
+    if np.ptp(w) > 1e-12 * np.max(w):
+        rows = np.minimum(np.searchsorted(np.cumsum(w) / np.sum(w), (np.arange(n) + 0.5) / n), n - 1)
+        rows = rows[np.random.default_rng(0).permutation(n)]  # fixed order, not sorted by row
+    else:
+        rows = np.arange(n)
+    free = [FreeParameter(path=p, bounds=(-1e300, 1e300), start=0.0, unit="") for p in names]
+    return apply_free(base, free, samples[rows[k % n]])
 
 
 @dataclass(frozen=True)
@@ -163,39 +191,66 @@ def plot_ppc(preds: list[Predictive]):
     return fig
 
 
-def plot_ranks(names, ranks, draws: int):
+def plot_ranks(names, ranks):
+    """Histograms of SBC fractional ranks (weighted posterior CDF at the truth), one per parameter."""
     n = len(names)
     cols = 4
     rows = int(np.ceil(n / cols))
     fig = _figure(12, 2.0 * rows)
     bins = 10
-    expected = len(ranks) / bins
-    band = 1.96 * np.sqrt(expected * (1 - 1 / bins))
+    finite = np.isfinite(ranks)
     for k in range(n):
+        m = int(finite[:, k].sum())
+        expected = m / bins
+        band = 1.96 * np.sqrt(expected * (1 - 1 / bins))
         ax = fig.add_subplot(rows, cols, k + 1)
         ax.axhspan(expected - band, expected + band, color="0.9")
-        ax.hist(ranks[:, k], bins=bins, range=(0, draws), color="tab:green")
+        ax.hist(ranks[finite[:, k], k], bins=bins, range=(0, 1), color="tab:green")
         ax.set_title(names[k].replace("route_risk_premium_usd_per_unit.", "risk premium: "), fontsize=8)
         ax.tick_params(labelsize=7)
     fig.suptitle(
-        "SBC rank histograms (uniform if calibrated; grey: 95 % band for a uniform histogram)", fontsize=10
+        "SBC fractional ranks = weighted posterior CDF at the true value (uniform if calibrated; "
+        "grey: 95 % band for a uniform histogram)",
+        fontsize=10,
     )
     return fig
 
 
-def report_markdown(
-    names, lower, upper, samples, coverage, ranks, sbc_draws, preds: list[Predictive], info: dict
-) -> str:
+def plot_coverage(names, coverage, npe_coverage, sbc_ess, sbc_samples: int):
+    """Coverage of the 90 % intervals per parameter (importance-sampled vs the flow alone) and the
+    distribution of the ESS over the SBC data sets."""
+    fig = _figure(12, 0.3 * len(names) + 2.5)
+    ax = fig.add_subplot(1, 2, 1)
+    y = np.arange(len(names))[::-1]
+    ax.axvspan(0.85, 0.95, color="tab:green", alpha=0.15, label="required 0.85-0.95")
+    ax.plot(npe_coverage, y, "x", color="tab:red", label="NPE flow alone")
+    ax.plot(coverage, y, "o", color="tab:blue", label="with importance weights")
+    ax.axvline(0.9, color="0.5", lw=1)
+    labels = [n.replace("route_risk_premium_usd_per_unit.", "risk premium: ") for n in names]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel(f"coverage of 90 % intervals ({len(sbc_ess)} simulated data sets)")
+    ax.legend(fontsize=7, loc="lower left")
+    ax = fig.add_subplot(1, 2, 2)
+    ax.hist(sbc_ess, bins=30, color="tab:purple")
+    ax.set_xlabel(f"Kish ESS per SBC data set (about {sbc_samples} own proposals each, pooled)")
+    ax.set_ylabel("data sets")
+    return fig
+
+
+def report_markdown(result, preds: list[Predictive], info: dict) -> str:
+    names, lower, upper, samples = result.names, result.lower, result.upper, result.samples
+    coverage, npe_coverage = result.sbc_coverage, result.npe_coverage
     prior_sd = (upper - lower) / np.sqrt(12.0)
     ratio = samples.std(axis=0) / prior_sd
     q = np.quantile(samples, [0.05, 0.5, 0.95], axis=0)
+    b = len(result.sbc_ranks)
     rows = []
     for k, n in enumerate(names):
         ok = 0.85 <= coverage[k] <= 0.95
         rows.append(
             f"| `{n}` | [{lower[k]:g}, {upper[k]:g}] | {q[1, k]:.4g} | {q[0, k]:.4g} - {q[2, k]:.4g} | "
             f"{ratio[k]:.2f} | {'yes' if ratio[k] < IDENTIFIED_RATIO else '**no**'} | {coverage[k]:.3f} | "
-            f"{'pass' if ok else '**fail**'} |"
+            f"{'pass' if ok else '**fail**'} | {npe_coverage[k]:.3f} |"
         )
     not_identified = [n for n, r in zip(names, ratio, strict=True) if r >= IDENTIFIED_RATIO]
     ppc_rows = [
@@ -204,34 +259,60 @@ def report_markdown(
         for p in preds
     ]
     passed = int(((coverage >= 0.85) & (coverage <= 0.95)).sum())
+    ess = result.sbc_ess
+    eq = np.quantile(ess, [0.0, 0.1, 0.5, 0.9])
+    stage_text = ", ".join(f"{k} {v:.0f} s" for k, v in result.stages.items())
     return f"""# Posterior calibration
 
 Generated by `mvsim calibrate --posterior` on {datetime.now(UTC).strftime("%Y-%m-%d")} (sim {__version__});
-draws in `posterior.parquet` (version `{info["version"]}`, key `{info["key"]}`).
+draws in `posterior.parquet` when the coverage check passes (version `{info["version"]}`, key
+`{info["key"]}`).
 
-**Method.** {METHOD}: {info["simulations"]} simulations of the 2022 history (hazards and decisions
-off) with parameters drawn from the prior; a simulated data set is the model value of each of the
-{len(preds)} target figures plus Gaussian noise with the figure's tolerance as standard deviation
-(the likelihood). NPE was chosen over ABC-SMC because the estimator is amortised: the coverage check
-below re-uses it on {len(ranks)} held-out simulated data sets at no extra training cost, while ABC
-would re-run the whole inference for each. {info["seconds"]:.0f} s on {info["workers"]} workers;
-simulations are cached and reused when the inputs and the model code are unchanged (resumable).
+**Method.** {METHOD}. Likelihood: a data set is the model value of each of the {len(preds)} target
+figures (2022 history, hazards and decisions off, so the model value is deterministic) plus
+Gaussian noise with the figure's tolerance as standard deviation. (1) NPE (sbi; Tejero-Cantero et
+al. 2020) trains a conditional flow q(theta | x) on {info["simulations"]} simulations from the prior,
+on the logit scale of the prior box (so its draws stay inside the box).
+(2) Neural importance sampling (Dax et al. 2023, Phys. Rev. Lett. 130, 171403): for every data set x
+(the published figures and each SBC data set), proposals come from a defensive mixture of the flow
+q(theta | x) ({info["mixture"][0]:.0%} of the proposals inside the prior box), a Gaussian with the
+flow's mean and correlations and {info["widen"]:g}x its standard deviations ({info["mixture"][1]:.0%}) and the
+prior ({info["mixture"][2]:.0%}) (defensive importance sampling, Hesterberg 1995). All proposals of all
+data sets form one pool ({len(result.proposals)} simulated parameter vectors); each data set weights the
+whole pool by prior x exact likelihood / pooled mixture density (multiple importance sampling with
+the balance heuristic, Veach & Guibas 1995; Owen & Zhou 2000). The weighted sample is exact up to
+Monte Carlo error whatever the flow's errors. (3) The published figures' weighted sample was
+resampled (systematic resampling) into the {len(result.samples)} equally weighted draws of
+`posterior.parquet`. {info["seconds"]:.0f} s on {info["workers"]} workers ({stage_text}); simulations and
+the trained flow are cached and reused when the inputs and the model code are unchanged
+(resumable).
+
+**Importance sampling of the published figures:** Kish ESS {result.ess:.0f} from the pool of
+{len(result.weights)} proposals ({result.own_proposals} of them drawn for the published figures: ESS per
+own proposal {result.efficiency:.2f}).
 
 ![marginals](posterior_marginals.png)
 
-## Parameters
+## Parameters and coverage check
 
 sd ratio = posterior sd / prior sd; a parameter with a ratio >= {IDENTIFIED_RATIO} is **not identified** by
-the 2022 figures (its posterior is close to its prior). Coverage = share of {len(ranks)} held-out
-simulated data sets (true parameters drawn from the prior) whose central 90 % posterior interval
-({sbc_draws} draws) contains the true value; the check passes in [0.85, 0.95] (Talts et al. 2018).
+the 2022 figures (its posterior is close to its prior). Coverage = share of {b} simulated data sets
+(true parameters drawn from the prior, observation noise added) whose central 90 % posterior
+interval (weighted quantiles of the importance-weighted pool; about {result.sbc_samples} proposals
+drawn for each data set) contains the true
+value; the check passes in [0.85, 0.95] (simulation-based calibration, Talts et al. 2018). "NPE
+alone" is the same check with the flow's own draws inside the prior box (no weights), for
+comparison. Kish ESS per SBC data set: min {eq[0]:.0f}, 10 % {eq[1]:.0f}, median {eq[2]:.0f},
+90 % {eq[3]:.0f}.
 
-| parameter | prior | median | 90 % interval | sd ratio | identified | coverage | SBC |
-|---|---|---|---|---|---|---|---|
+| parameter | prior | median | 90 % interval | sd ratio | identified | coverage | SBC | NPE alone |
+|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 **Coverage check: {passed}/{len(names)} parameters pass.** Not identified by the data (posterior ~
 prior): {", ".join(f"`{n}`" for n in not_identified) if not_identified else "none"}.
+
+![coverage and ESS](posterior_coverage.png)
 
 ![SBC ranks](posterior_sbc.png)
 
@@ -251,7 +332,7 @@ posterior draws.
 
 
 def write_outputs(directory: Path, result, preds: list[Predictive], info: dict) -> list[Path]:
-    """posterior.md and the four PNGs into `directory`, and posterior.parquet only when every
+    """posterior.md and the five PNGs into `directory`, and posterior.parquet only when every
     parameter passes the coverage check (a posterior that fails it is not for ensembles)."""
     prior_sd = (result.upper - result.lower) / np.sqrt(12.0)
     ratio = result.samples.std(axis=0) / prior_sd
@@ -263,27 +344,25 @@ def write_outputs(directory: Path, result, preds: list[Predictive], info: dict) 
         "pairs": directory / "posterior_pairs.png",
         "ppc": directory / "posterior_ppc.png",
         "sbc": directory / "posterior_sbc.png",
+        "coverage": directory / "posterior_coverage.png",
     }
     passed = bool(np.all((result.sbc_coverage >= 0.85) & (result.sbc_coverage <= 0.95)))
     if passed:
-        write_posterior(paths["parquet"], result.names, result.samples, info)
+        meta = {**info, "ess": round(result.ess, 1), "efficiency": round(result.efficiency, 4)}
+        write_posterior(paths["parquet"], result.names, result.samples, meta)
     else:
         del paths["parquet"]
     _save(plot_marginals(result.names, result.samples, result.lower, result.upper), paths["marg"])
     _save(plot_pairs(result.names, result.samples, result.lower, result.upper, pick), paths["pairs"])
     _save(plot_ppc(preds), paths["ppc"])
-    _save(plot_ranks(result.names, result.sbc_ranks, result.sbc_draws), paths["sbc"])
-    text = report_markdown(
-        result.names,
-        result.lower,
-        result.upper,
-        result.samples,
-        result.sbc_coverage,
-        result.sbc_ranks,
-        result.sbc_draws,
-        preds,
-        info,
+    _save(plot_ranks(result.names, result.sbc_ranks), paths["sbc"])
+    _save(
+        plot_coverage(
+            result.names, result.sbc_coverage, result.npe_coverage, result.sbc_ess, result.sbc_samples
+        ),
+        paths["coverage"],
     )
+    text = report_markdown(result, preds, info)
     if not passed:
         text = text.replace(
             "# Posterior calibration\n",
