@@ -25,6 +25,7 @@ weight scales both. Nothing here draws random numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,13 +46,18 @@ class CoercionRisk:
     expected_loss: float  # USD bn PV
 
 
+@lru_cache(maxsize=64)
+def _memory_sums(horizon: int, decay: float, half_life: float) -> tuple[float, float]:
+    """Sums over the horizon's months of the grievance decay and of the coercion-memory decay."""
+    t = np.arange(horizon, dtype=float)
+    return float(((1.0 - decay) ** t).sum()), float((0.5 ** (t / half_life)).sum())
+
+
 def integrated_hazard(world: World, policy: Policy, i: int) -> np.ndarray:
     """Lambda_q: expected number of coercive episodes by each pole against actor i over the horizon."""
     p = world.params
     h = p.decision_horizon_months
-    t = np.arange(h, dtype=float)
-    g_sum = float(((1.0 - p.grievance_decay_per_month) ** t).sum())
-    s_sum = float((0.5 ** (t / p.coercion_memory_half_life_months)).sum())
+    g_sum, s_sum = _memory_sums(h, p.grievance_decay_per_month, p.coercion_memory_half_life_months)
     members = world.extra["pole_members"]  # (N, P) float
     grievance = (policy.grievance[:, i][:, None] * members).max(axis=0)  # (P,)
     seen = policy.coercion_seen[i] if policy.coercion_seen is not None else np.zeros(len(world.poles))
