@@ -149,13 +149,12 @@ def note_blocked(world: World, policy: Policy, blocked: np.ndarray) -> None:
     """
     n_p = len(world.poles)
     by_sender, by_target = np.zeros(n_p), np.zeros(n_p)
+    flat = blocked.ravel()
     for m in policy.measures.values():
-        senders, goods = list(m.senders), list(m.goods)
+        senders = list(m.senders)
         v = 0.0
-        if m.direction in ("exports", "both"):
-            v += float(blocked[senders, m.target][:, goods].sum())
-        if m.direction in ("imports", "both"):
-            v += float(blocked[m.target, senders][:, goods].sum())
+        for cells in _measure_cells(world, m):
+            v += float(flat[cells].sum())
         for s_ in senders:
             if world.pole_of[s_] >= 0:
                 by_sender[world.pole_of[s_]] += v / len(senders)
@@ -163,6 +162,23 @@ def note_blocked(world: World, policy: Policy, blocked: np.ndarray) -> None:
             by_target[world.pole_of[m.target]] += v
     total = by_sender.sum()
     policy.blocked_by_pole[:] = np.stack([by_sender, by_target]) / total if total > 0 else 0.0
+
+
+def _measure_cells(world: World, m: Measure) -> list[np.ndarray]:
+    """Flat indices into an (N, N, G) array of a measure's cells: [sender, target, good] for
+    exports, [target, sender, good] for imports, each in (sender, good) order (cached per measure)."""
+    cache = world.extra.setdefault("_measure_cells", {})
+    if m not in cache:
+        n, g_n = world.n, len(world.goods)
+        s = np.asarray(m.senders, dtype=np.intp)[:, None]
+        g = np.asarray(m.goods, dtype=np.intp)[None, :]
+        cells = []
+        if m.direction in ("exports", "both"):
+            cells.append(((s * n + m.target) * g_n + g).ravel())
+        if m.direction in ("imports", "both"):
+            cells.append(((m.target * n + s) * g_n + g).ravel())
+        cache[m] = cells
+    return cache[m]
 
 
 def advance(policy: Policy, month: int, grievance_decay: float) -> None:
