@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import os
 import pickle
 import sys
 from collections.abc import Sequence
@@ -84,10 +85,11 @@ def shutdown() -> None:
 
 
 def usable_cpus() -> int:
-    """CPUs this process may run on."""
-    from sim.sweep.runner import usable_cpus as cpus
-
-    return cpus()
+    """CPUs this process may run on (the affinity mask where the OS has one, else the CPU count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _bar(total: int, desc: str, enabled: bool | None) -> Any:

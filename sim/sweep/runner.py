@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sim.compare.pool import usable_cpus
 from sim.errors import InputError
 from sim.sweep.design import make_design, run_seed
 from sim.sweep.paths import Keys
@@ -561,14 +562,6 @@ class DaskExecutor(Executor):
             if self.futures:
                 self.client.cancel(list(self.futures))
             self.client.close()
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (the affinity mask where the OS has one, else the CPU count)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def make_executor(ctx: RunContext, workers: int, scheduler: str | None) -> Executor:
