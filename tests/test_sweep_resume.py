@@ -20,15 +20,15 @@ from sim.sweep.store import chunk_file, completed_chunks, load_manifest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _sweep(directory: Path) -> Path:
-    """160 runs of the small scenario in 40 chunks of 4."""
+def _sweep(directory: Path, samples: int = 40) -> Path:
+    """4 x `samples` runs of the small scenario (160 by default) in chunks of 4."""
     data = {
         "name": "resume",
         "base": "small.yaml",
         "seed": 99,
         "replications": 4,
         "chunk_size": 4,
-        "design": {"type": "latin_hypercube", "samples": 40},
+        "design": {"type": "latin_hypercube", "samples": samples},
         "parameters": [
             {"path": "parameters.trade_elasticity", "range": [2.0, 8.0]},
             {"path": "hazards[cpc_storm].rate_per_year", "range": [0.0, 6.0]},
@@ -97,7 +97,9 @@ def test_sigkill_then_resume_equals_uninterrupted(small_scenario: Path, tmp_path
 
 
 def test_ctrl_c_then_resume(small_scenario: Path, tmp_path: Path) -> None:
-    sweep = _sweep(small_scenario.parent)
+    # 480 runs: the Ctrl-C after the first chunk must find work left even when this test process
+    # is starved of CPU for seconds (CI runs the tests in parallel on two cores).
+    sweep = _sweep(small_scenario.parent, samples=120)
     loaded = load_sweep(sweep)
     out = tmp_path / "interrupted"
     proc = subprocess.Popen(
