@@ -211,7 +211,6 @@ class Scorer:
         self.exposure = {} if exposure is None else exposure  # coercion exposure, kept across rounds
         self._bases: dict[str, _Base] = {"current": _Base(world, sq, self.exposure)}
         self._rivals: dict[int, list[int]] = {}
-        self._signatures: dict[tuple[int, int], tuple] = {}
 
     @property
     def grievance(self) -> np.ndarray:
@@ -257,24 +256,6 @@ class Scorer:
         force /= 1.0 + p.alignment_hedging_damping * w.hedging[j]
         return float(al.exponentiated_step(self.alignment[j], force)[pole] - self.alignment[j, pole])
 
-    def signature(self, base: _Base, i: int) -> tuple:
-        """`_route_signature` of actor i in a base, recomputed only when the base policy's route
-        measures were added to (answers to demands may put a threat into force during the round)."""
-        pol = base.snap.policy
-        key = (
-            id(base),
-            i,
-            len(pol.disruptions),
-            len(pol.reprices),
-            len(pol.contracts),
-            len(pol.volume_factors),
-            len(pol.price_factors),
-            float(pol.capacity_added.sum()),
-        )
-        if key not in self._signatures:
-            self._signatures[key] = _route_signature(self.world, base.snap.policy, i)
-        return self._signatures[key]
-
     def rivals(self, i: int) -> list[int]:
         """Targets of the measures i sends (only targets: third parties that gain are not rivals)."""
         if i not in self._rivals:
@@ -303,7 +284,7 @@ class Scorer:
             if held is None:
                 held = self.exposure[("repr", id(action))] = (action, repr(action))
             name = held[1]
-            key = ("cand", i, self.month // 12, self.signature(base, i), name)
+            key = ("cand", i, self.month // 12, _route_signature(w, base.snap.policy, i), name)
             var = None if changes_trade else self.exposure.get(key)
             if var is None:
                 cf_c = cf  # an investment is judged as if arrived: the chain re-reads capacity from policy
