@@ -109,6 +109,9 @@ def test_ctrl_c_then_resume(small_scenario: Path, tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # As from a terminal: Ctrl-C at its default. A child inherits an ignored SIGINT (and Python
+        # then keeps ignoring it), so reset whatever disposition the test process has.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60
