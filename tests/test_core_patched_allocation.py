@@ -80,7 +80,7 @@ def test_money_by_shipment_and_route_equals_the_whole_matrix(monkeypatch):
     args = (rng.uniform(5, 50, n_r), rng.uniform(5, 20, n_r), rng.uniform(1, 10, n_s))
     rs_parts = RouteState(args[0], args[1], args[2], alloc, rng.uniform(30, 80, n_s), terms)
     rs_whole = RouteState(args[0], args[1], args[2], alloc, rs_parts.value, terms)
-    rev, paid = route_money(None, rs_whole)
+    rev, paid = route_money(rs_whole)
     ships, routes = np.array([0, 3, 5]), np.array([1, 4])
     np.testing.assert_allclose(shipment_revenue(rs_parts, ships), rev[ships], rtol=1e-12, atol=0)
     np.testing.assert_allclose(tariff_paid(rs_parts, routes), paid[routes], rtol=1e-12, atol=0)

@@ -24,7 +24,6 @@ from sim.core.routes import (
     PatchedAllocation,
     allocate,
     allocate_with_contracts,
-    place_commitments,
 )
 from sim.core.sanctions import (
     Diversion,
@@ -393,37 +392,41 @@ def route_carried_flows(
     return out
 
 
-def route_money(world: World | None, rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
+def route_money(rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
     """(route revenue per shipment (S,), tariff paid per route (R,)), USD bn/yr.
 
     Revenue = shipped x (netback value - tariff), with contracted volume paying its
     contract tariff, minus take-or-pay for committed volume the shipper could not fill
     (on the capacity-feasible commitment: a cut route is force majeure). Cached on `rs`.
     """
-    if "money" in rs.cache:
-        return rs.cache["money"]
-    shipped = rs.allocation.shipped
-    gross = shipped * (rs.value[:, None] - rs.tariff[None, :])
-    paid = shipped * rs.tariff[None, :]
-    terms = rs.contracts
-    if terms is not None:
-        firm = rs.allocation.firm
-        _, feasible = place_commitments(rs.offered, terms.committed, rs.capacity)
-        unpaid = np.maximum(terms.take_or_pay * feasible - firm, 0.0)
-        delta = firm * (terms.tariff - rs.tariff[None, :]) + unpaid * terms.tariff
-        gross = gross - delta
-        paid = paid + delta
-    rs.cache["money"] = (gross.sum(axis=1) * VALUE_SCALE, paid.sum(axis=0) * VALUE_SCALE)
+    if "money" not in rs.cache:
+        shipped, firm = rs.allocation.shipped, rs.allocation.firm
+        gross = shipped * (rs.value[:, None] - rs.tariff[None, :])
+        paid = shipped * rs.tariff[None, :]
+        if rs.contracts is not None:
+            delta = _contract_delta(rs, firm, slice(None), slice(None))
+            gross, paid = gross - delta, paid + delta
+        rs.cache["money"] = (gross.sum(axis=1) * VALUE_SCALE, paid.sum(axis=0) * VALUE_SCALE)
     return rs.cache["money"]
 
 
-def _room(rs: RouteState) -> np.ndarray:
-    """Share of each route's commitments its capacity can carry (R,), as in `place_commitments` (cached)."""
-    if "room" not in rs.cache:
-        total = rs.contracts.committed.sum(axis=0)
-        cap = rs.capacity
+def _contract_delta(rs: RouteState, firm: np.ndarray, ships: object, routes: object) -> np.ndarray:
+    """Contracted volume's money on the [ships, routes] block, USD/unit x unit/yr: the contract
+    tariff instead of the route tariff on firm volume, plus take-or-pay on the unfilled
+    capacity-feasible commitment (`place_commitments`). Revenue falls and tariff paid rises by it."""
+    terms = rs.contracts
+    if "room" not in rs.cache:  # share of each route's commitments its capacity can carry (R,)
+        total, cap = terms.committed.sum(axis=0), rs.capacity
         rs.cache["room"] = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-    return rs.cache["room"]
+    tariff = terms.tariff[ships, routes]
+    feasible = terms.committed[ships, routes] * rs.cache["room"][None, routes]
+    unpaid = np.maximum(terms.take_or_pay[ships, routes] * feasible - firm, 0.0)
+    return firm * (tariff - rs.tariff[None, routes]) + unpaid * tariff
+
+
+def _dense(rs: RouteState) -> bool:
+    """Small network (or money already computed): take rows and columns of `route_money`."""
+    return "money" in rs.cache or rs.allocation.lost.size * len(rs.tariff) <= DENSE_CELLS
 
 
 def shipment_revenue(rs: RouteState, ships: np.ndarray) -> np.ndarray:
@@ -431,31 +434,21 @@ def shipment_revenue(rs: RouteState, ships: np.ndarray) -> np.ndarray:
 
     O(len(ships) x R) instead of O(S x R): a decision needs only the decider's shipments.
     """
-    if "money" in rs.cache or rs.allocation.lost.size * len(rs.tariff) <= DENSE_CELLS:
-        return route_money(None, rs)[0][ships]  # small network: all shipments at once, cached
-    shipped = rs.allocation.rows(ships)
-    gross = shipped * (rs.value[ships, None] - rs.tariff[None, :])
-    terms = rs.contracts
-    if terms is not None:
-        firm = rs.allocation.firm_rows(ships)
-        feasible = terms.committed[ships] * _room(rs)[None, :]
-        unpaid = np.maximum(terms.take_or_pay[ships] * feasible - firm, 0.0)
-        gross = gross - (firm * (terms.tariff[ships] - rs.tariff[None, :]) + unpaid * terms.tariff[ships])
+    if _dense(rs):
+        return route_money(rs)[0][ships]
+    gross = rs.allocation.rows(ships) * (rs.value[ships, None] - rs.tariff[None, :])
+    if rs.contracts is not None:
+        gross = gross - _contract_delta(rs, rs.allocation.firm_rows(ships), ships, slice(None))
     return gross.sum(axis=1) * VALUE_SCALE
 
 
 def tariff_paid(rs: RouteState, routes: np.ndarray) -> np.ndarray:
     """Tariff paid (USD bn/yr) on the given routes: the columns of `route_money`, same arithmetic."""
-    if "money" in rs.cache or rs.allocation.lost.size * len(rs.tariff) <= DENSE_CELLS:
-        return route_money(None, rs)[1][routes]
-    tariff = rs.tariff[routes]
-    paid = rs.allocation.cols(routes) * tariff[None, :]
-    terms = rs.contracts
-    if terms is not None:
-        firm = rs.allocation.firm_cols(routes)
-        feasible = terms.committed[:, routes] * _room(rs)[None, routes]
-        unpaid = np.maximum(terms.take_or_pay[:, routes] * feasible - firm, 0.0)
-        paid = paid + (firm * (terms.tariff[:, routes] - tariff[None, :]) + unpaid * terms.tariff[:, routes])
+    if _dense(rs):
+        return route_money(rs)[1][routes]
+    paid = rs.allocation.cols(routes) * rs.tariff[None, routes]
+    if rs.contracts is not None:
+        paid = paid + _contract_delta(rs, rs.allocation.firm_cols(routes), slice(None), routes)
     return paid.sum(axis=0) * VALUE_SCALE
 
 
@@ -473,7 +466,7 @@ def welfare(
     spend: the month's importer spending per good without measures, E[j, g] USD bn/yr.
     """
     n = world.n
-    rev_s, paid_r = route_money(world, rs)
+    rev_s, paid_r = route_money(rs)
     route_rev = np.bincount(world.ship_shipper, weights=rev_s, minlength=n)
     fees_r = paid_r * world.route_fee_share
     n_transit = np.maximum(world.route_transit.sum(axis=1), 1)
