@@ -19,10 +19,10 @@ from sim.core import trade
 from sim.core.economy import (
     VALUE_SCALE,
     RouteState,
+    add_deliveries,
     blocked_flows,
     buyer_pull,
     contract_terms,
-    deliver,
     diversion_for,
     recovery_offer,
     route_conditions,
@@ -338,18 +338,13 @@ def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
         bil += d[s == i].sum(axis=0) + mk * d[t == i].sum(axis=0)  # i -> m and m -> i legs
     ships = world.extra["ships_of"][i]
     rs = snap.routes
-    ship_v = rs.allocation.rows(ships) * rs.value[ships, None] * VALUE_SCALE  # (k, R)
-    terms = rs.contracts
-    firm_rows = rs.allocation.firm_rows(ships) if terms is not None else None
+    shipped = rs.allocation.rows(ships)
+    firm_rows = rs.allocation.firm_rows(ships) if rs.contracts is not None else None
     for k, s in enumerate(ships):
         if world.ship_good[s] >= 0:
-            v = ship_v[k]
-            if terms is not None and (terms.buyer[s] >= 0).any():
-                named = terms.buyer[s] >= 0
-                firm = firm_rows[k] * rs.value[s] * VALUE_SCALE
-                np.add.at(bil, terms.buyer[s, named], firm[named])
-                v = v - np.where(named, firm, 0.0)
-            bil += deliver(world, snap.pull(world, i, int(world.ship_good[s])), v)
+            firm = None if firm_rows is None else firm_rows[k]
+            add_deliveries(bil, world, rs, s, shipped[k], firm, snap.pull(world, i, int(world.ship_good[s])))
+    ship_v = shipped * rs.value[ships, None] * VALUE_SCALE  # (k, R)
     v = bil @ world.extra["pole_members"] + ship_v.sum(axis=0) @ world.route_control
     total = v.sum()
     return v / total if total > 0 else v

@@ -376,20 +376,46 @@ def route_carried_flows(
     route's buyer shares (`buyer_shares`).
     """
     out = np.zeros(world.shape)
-    terms = rs.contracts
+    firm = rs.allocation.firm
     pulls: dict[tuple[int, int], np.ndarray] = {}  # per (shipper, good): shipments may share one
     for s in np.flatnonzero(world.ship_good >= 0):
         i, g = world.ship_shipper[s], world.ship_good[s]
-        v = rs.allocation.shipped[s] * rs.value[s] * VALUE_SCALE  # (R,)
-        if terms is not None and (terms.buyer[s] >= 0).any():
-            firm = rs.allocation.firm[s] * rs.value[s] * VALUE_SCALE
-            named = terms.buyer[s] >= 0
-            np.add.at(out[i, :, g], terms.buyer[s, named], firm[named])
-            v = v - np.where(named, firm, 0.0)
         if (i, g) not in pulls:
             pulls[(i, g)] = buyer_pull(world, tau, price, factor, i, g)
-        out[i, :, g] += deliver(world, pulls[(i, g)], v)
+        add_deliveries(
+            out[i, :, g],
+            world,
+            rs,
+            s,
+            rs.allocation.shipped[s],
+            None if firm is None else firm[s],
+            pulls[(i, g)],
+        )
     return out
+
+
+def add_deliveries(
+    into: np.ndarray,
+    world: World,
+    rs: RouteState,
+    s: int,
+    shipped: np.ndarray,
+    firm: np.ndarray | None,
+    pull: np.ndarray,
+) -> None:
+    """Add to `into` (N,) the value shipment s delivers to each buyer, USD bn/yr.
+
+    shipped, firm: its volume per route (R,), unit/yr (firm: contracted). Contracted volume with
+    a named buyer goes to that buyer; the rest splits by the routes' buyer shares (`deliver`).
+    """
+    v = shipped * rs.value[s] * VALUE_SCALE  # (R,)
+    terms = rs.contracts
+    if terms is not None and (terms.buyer[s] >= 0).any():
+        named = terms.buyer[s] >= 0
+        f = firm * rs.value[s] * VALUE_SCALE
+        np.add.at(into, terms.buyer[s, named], f[named])
+        v = v - np.where(named, f, 0.0)
+    into += deliver(world, pull, v)
 
 
 def route_money(rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
