@@ -94,6 +94,26 @@ def test_bypass_capacity_lowers_the_value_russia_controls(world):
     assert base - more == pytest.approx(23.1 - 18.48, rel=1e-3)
 
 
+@pytest.mark.parametrize("lag", [0, 24])
+def test_a_candidate_investment_adds_its_capacity_once(world, lag):
+    """Scored as if arrived: +10 Mt/yr on KCP whether immediate (already in the policy) or pending.
+
+    An immediate investment used to be added twice (policy + counterfactual), which overstated
+    the capacity with which the insurance value of investments was judged.
+    """
+    from sim.core.counterfactual import counterfactual
+    from sim.scenario import schema as S
+
+    sq = snapshot(world, initial_policy(world), 0)
+    r = world.route_index["KCP"]
+    action = S.RouteInvestmentAction(
+        type="route_investment", actor="Kazakhstan", route="KCP", capacity_added=10.0, lag_months=lag, cost_usd_bn=0
+    )
+    cf = counterfactual(world, sq, action, 0)
+    assert cf.routes.capacity[r] == pytest.approx(sq.routes.capacity[r] + 10.0)
+    assert cf.routes.allocation.shipped[:, r].sum() <= cf.routes.capacity[r] + 1e-9
+
+
 def test_coercion_chance_rises_with_observed_acts_and_the_memory_fades(world):
     """A Russian route cut against Kazakhstan is remembered; the memory halves every half-life."""
     from sim.core.policy import apply_action

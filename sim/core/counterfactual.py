@@ -203,10 +203,11 @@ def _reroute(
     """Re-allocate only the route-network component the action touches.
 
     An investment is evaluated as if its capacity had arrived (its payoff is
-    counted only after the lag by the decision horizon).
+    counted only after the lag by the decision horizon): a pending one's capacity is added here,
+    an immediate one (lag 0) is already in the policy's `capacity_added`.
     """
     capacity, tariff, offered = route_conditions(world, policy, month)
-    if isinstance(action, S.RouteInvestmentAction):
+    if isinstance(action, S.RouteInvestmentAction) and action.lag_months > 0:
         capacity = capacity.copy()
         capacity[route] += action.capacity_added
     if route is None:  # a volume change: the component of the shipment's first route

@@ -12,6 +12,7 @@ volume (Mt or bcm) x price (USD per t or per 1000 m3) to USD bn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -291,7 +292,7 @@ def sanctions_economy(
     jump to the equilibrium.
     """
     measures = list(policy.measures.values())
-    tau = cost_factors(measures, world.shape)
+    tau = _memo(world, "_cost_factors", tuple(measures), lambda: cost_factors(measures, world.shape))
     base = base_flows(world, policy, month)
     eq, price = trade.gravity_equilibrium(base, tau, world.params.trade_elasticity, columns)
     if previous_hat is None:
@@ -302,8 +303,33 @@ def sanctions_economy(
         )
         direct = hat * base
     blocked = blocked_flows(base, direct, tau)
-    controls = export_controls(coalition_measures(world, policy), world.shape)
+    coalition = coalition_measures(world, policy)
+    controls = _memo(
+        world, "_export_controls", tuple(coalition), lambda: export_controls(coalition, world.shape)
+    )
     return tau, base, eq, direct, price, blocked, np.where(controls, blocked, 0.0), controls
+
+
+MEMO_SIZE = 4
+"""Arrays kept per memo in `world.extra` (each (N, N, G): a few, since big worlds make them large)."""
+
+
+def _memo(world: World, name: str, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """`compute()` for the measures `key`, kept read-only in a small least-recently-used memo.
+
+    The measures in force change a few times a run, but every month and every sanction
+    candidate rebuilds their cost factors and export-control mask: same inputs, same array.
+    """
+    memo = world.extra.setdefault(name, {})
+    if key in memo:
+        memo[key] = memo.pop(key)  # most recently used last
+        return memo[key]
+    value = compute()
+    value.flags.writeable = False  # shared by every caller: must not be changed in place
+    memo[key] = value
+    while len(memo) > MEMO_SIZE:
+        memo.pop(next(iter(memo)))
+    return value
 
 
 def flow_hat(flows: np.ndarray, base: np.ndarray) -> np.ndarray:

@@ -53,9 +53,18 @@ class MultiVectorModel(mesa.Model):
         rng: the run's numpy Generator (or a seed); its seed sequence roots the named
             streams (`self.streams`), the only source of randomness.
         record_flows: keep the (T, N, N, G) bilateral flow array (large for big N).
+        collect: fill Mesa's DataCollector (`self.datacollector`) each month, for Mesa's tools;
+            `run_world` turns it off (its model is released after the run, and the recorder's
+            output holds every collected metric).
     """
 
-    def __init__(self, world: World, rng: np.random.Generator | int | None = None, record_flows: bool = True):
+    def __init__(
+        self,
+        world: World,
+        rng: np.random.Generator | int | None = None,
+        record_flows: bool = True,
+        collect: bool = True,
+    ):
         super().__init__(rng=rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng))
         self.world = world
         self.streams = Streams(self.rng)
@@ -90,7 +99,7 @@ class MultiVectorModel(mesa.Model):
         self._hat = self._baseline.hat
         self.recorder = Recorder(world, record_flows)
         self.last_outcome: Outcome | None = None
-        self.datacollector = _datacollector(world.poles)
+        self.datacollector = _datacollector(world.poles) if collect else None
         self._exposure: dict = {}  # deciders' coercion exposure (value at risk), re-assessed yearly
 
     # ------------------------------------------------------------------ helpers
@@ -232,7 +241,8 @@ class MultiVectorModel(mesa.Model):
         self.recorder.record_volumes(self.month, out, self.policy.backlog.copy(), lost_for_good)
         self._hat = out.hat
         self.last_outcome = out
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
         self.month += 1
         if self.month >= len(self.world.months):
             self.running = False
@@ -247,7 +257,7 @@ class MultiVectorModel(mesa.Model):
 def run_world(world: World, seed: int | np.random.SeedSequence, record_flows: bool = True) -> RunOutput:
     """Run a compiled world with a seed; releases Mesa's per-model registry afterwards."""
     rng = np.random.default_rng(seed)
-    model = MultiVectorModel(world, rng=rng, record_flows=record_flows)
+    model = MultiVectorModel(world, rng=rng, record_flows=record_flows, collect=False)
     try:
         return model.run()
     finally:
