@@ -107,7 +107,12 @@ def test_a_candidate_investment_adds_its_capacity_once(world, lag):
     sq = snapshot(world, initial_policy(world), 0)
     r = world.route_index["KCP"]
     action = S.RouteInvestmentAction(
-        type="route_investment", actor="Kazakhstan", route="KCP", capacity_added=10.0, lag_months=lag, cost_usd_bn=0
+        type="route_investment",
+        actor="Kazakhstan",
+        route="KCP",
+        capacity_added=10.0,
+        lag_months=lag,
+        cost_usd_bn=0,
     )
     cf = counterfactual(world, sq, action, 0)
     assert cf.routes.capacity[r] == pytest.approx(sq.routes.capacity[r] + 10.0)
