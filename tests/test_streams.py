@@ -83,3 +83,13 @@ def test_compare_of_such_a_pair_shows_zero_delta_before_the_event(scenario_write
     assert (early["delta"] == 0.0).all()
     late = cmp.series[cmp.series["month"] >= "2023-06"]
     assert (late["delta"] != 0.0).any()
+
+
+def test_block_draws_are_the_single_draws_of_the_same_generator():
+    """uniform() serves blocks of draws: the numbers are exactly those of one draw per call."""
+    from sim.core.streams import BLOCK
+
+    s = Streams(11)
+    served = [s.uniform("decision", "Kazakhstan") for _ in range(3 * BLOCK + 5)]
+    gen = Streams(11).generator("decision", "Kazakhstan")
+    assert served == [gen.random() for _ in range(3 * BLOCK + 5)]

@@ -261,7 +261,13 @@ def diversion_for(
     mask of those cells (an intermediary under its own control of (t, g) cannot serve it).
     """
     premium = np.where(np.isfinite(price), price - 1.0, 1.0)
-    penalty = expected_penalty(policy.secondary, world.n, len(world.goods))
+    secondary = tuple(policy.secondary)
+    penalty = _memo(
+        world,
+        "_expected_penalty",
+        secondary,
+        lambda: expected_penalty(list(secondary), world.n, len(world.goods)),
+    )
     return reexport_diversion(
         controlled,
         premium,
@@ -399,25 +405,38 @@ def route_carried_flows(
     """Value of route-carried shipments by [shipper, buyer, good], USD bn/yr.
 
     Contracted volume with a named buyer goes to that buyer; the rest splits by the
-    route's buyer shares (`buyer_shares`).
+    route's buyer shares (`buyer_shares`). Shipments of the same shipper and good share one
+    buyer pull, so their values per route are summed before the split (one split per pair).
     """
     out = np.zeros(world.shape)
-    firm = rs.allocation.firm
-    pulls: dict[tuple[int, int], np.ndarray] = {}  # per (shipper, good): shipments may share one
-    for s in np.flatnonzero(world.ship_good >= 0):
-        i, g = world.ship_shipper[s], world.ship_good[s]
-        if (i, g) not in pulls:
-            pulls[(i, g)] = buyer_pull(world, tau, price, factor, i, g)
-        add_deliveries(
-            out[i, :, g],
-            world,
-            rs,
-            s,
-            rs.allocation.shipped[s],
-            None if firm is None else firm[s],
-            pulls[(i, g)],
-        )
+    ships, pairs = _goods_shipments(world)
+    if not ships.size:
+        return out
+    shipped = rs.allocation.rows(ships)
+    value = shipped * rs.value[ships, None] * VALUE_SCALE  # (k, R) USD bn/yr per route
+    terms = rs.contracts
+    if terms is not None and (terms.buyer[ships] >= 0).any():
+        named = terms.buyer[ships] >= 0
+        f = rs.allocation.firm_rows(ships) * rs.value[ships, None] * VALUE_SCALE
+        k, r = np.nonzero(named)
+        s = ships[k]
+        np.add.at(out, (world.ship_shipper[s], terms.buyer[s, r], world.ship_good[s]), f[k, r])
+        value = value - np.where(named, f, 0.0)
+    for (i, g), rows in pairs.items():
+        v = value[rows[0]] if len(rows) == 1 else value[rows].sum(axis=0)
+        out[i, :, g] += deliver(world, buyer_pull(world, tau, price, factor, i, g), v)
     return out
+
+
+def _goods_shipments(world: World) -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
+    """Shipments that carry a good, and their rows in that list per (shipper, good) (cached)."""
+    if "_goods_shipments" not in world.extra:
+        ships = np.flatnonzero(world.ship_good >= 0)
+        pairs: dict[tuple[int, int], list[int]] = {}
+        for k, s in enumerate(ships):
+            pairs.setdefault((int(world.ship_shipper[s]), int(world.ship_good[s])), []).append(k)
+        world.extra["_goods_shipments"] = (ships, {p: np.array(v) for p, v in pairs.items()})
+    return world.extra["_goods_shipments"]
 
 
 def add_deliveries(

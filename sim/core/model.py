@@ -101,6 +101,7 @@ class MultiVectorModel(mesa.Model):
         self.last_outcome: Outcome | None = None
         self.datacollector = _datacollector(world.poles) if collect else None
         self._exposure: dict = {}  # deciders' coercion exposure (value at risk), re-assessed yearly
+        self._detection_names: dict = {}  # secondary measure -> name of its detection stream
 
     # ------------------------------------------------------------------ helpers
     def _apply(self, action: S.Action, kind: str, name: str, detail: dict | None = None) -> None:
@@ -183,7 +184,10 @@ class MultiVectorModel(mesa.Model):
     def _detect_secondary(self, out: Outcome) -> None:
         by_int = out.diversion.by_intermediary(len(self.world.goods))
         for m in self.policy.secondary:
-            draw = self.streams.uniform("detection", m.key(self.world.actors, self.world.goods))
+            name = self._detection_names.get(m)
+            if name is None:
+                name = self._detection_names[m] = m.key(self.world.actors, self.world.goods)
+            draw = self.streams.uniform("detection", name)
             chance = detection_chance(
                 m.detection_probability,
                 by_int[m.target, list(m.goods)].sum(),

@@ -95,6 +95,14 @@ class Recorder:
         self.flows = np.zeros((t, *world.shape)) if record_flows else None
         self.actions: list[dict] = []
         self.decisions: list[dict] = []
+        self._described: dict[int, tuple[S.Action, str]] = {}  # id -> (action held, its JSON)
+
+    def _describe(self, action: S.Action) -> str:
+        """`_describe`, once per action object: menu items are scored every round, unchanged."""
+        held = self._described.get(id(action))
+        if held is None or held[0] is not action:
+            held = self._described[id(action)] = (action, _describe(action))
+        return held[1]
 
     def record(
         self,
@@ -170,7 +178,7 @@ class Recorder:
                 "type": action.type,
                 "actor": detail.get("decided_by") or actor_of(action) or "",
                 "target": ", ".join(self.w.actors[t] for t in targets),
-                "parameters": _describe(action),
+                "parameters": self._describe(action),
                 "note": action.note or "",
                 "source": action.source or "",
             }
@@ -203,7 +211,7 @@ class Recorder:
             }
             row.update({t: c.terms[t] for t in TERMS})
             row["support"] = c.support
-            row["action"] = _describe(c.action) if c.action is not None else ""
+            row["action"] = self._describe(c.action) if c.action is not None else ""
             self.decisions.append(row)
 
     def output(self) -> RunOutput:

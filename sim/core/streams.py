@@ -23,6 +23,10 @@ def stable_key(kind: str, name: str) -> tuple[int, int]:
     return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:8], "little")
 
 
+BLOCK = 32
+"""Uniform draws taken from a stream at once (see `Streams.uniform`)."""
+
+
 class Streams:
     """Lazily created generators keyed by (kind, name), all derived from one root seed.
 
@@ -38,6 +42,7 @@ class Streams:
             root = np.random.SeedSequence(root)
         self.root = root
         self._gens: dict[tuple[str, str], np.random.Generator] = {}
+        self._blocks: dict[tuple[str, str], list] = {}  # key -> [drawn block, next position]
 
     def generator(self, kind: str, name: str) -> np.random.Generator:
         """The generator of element `name` of `kind` (e.g. 'hazard', 'CPC storm')."""
@@ -52,5 +57,15 @@ class Streams:
         return gen
 
     def uniform(self, kind: str, name: str) -> float:
-        """Next uniform draw in [0, 1) from the named stream."""
-        return float(self.generator(kind, name).random())
+        """Next uniform draw in [0, 1) from the named stream.
+
+        Drawn BLOCK at a time: `Generator.random(n)` yields the same numbers as n calls of
+        `random()`, so the sequence is unchanged; only the per-call overhead goes. Do not mix with
+        direct draws from `generator(kind, name)` (those would skip the buffered numbers).
+        """
+        key = (kind, name)
+        block = self._blocks.get(key)
+        if block is None or block[1] == BLOCK:
+            block = self._blocks[key] = [self.generator(kind, name).random(BLOCK).tolist(), 0]
+        block[1] += 1
+        return block[0][block[1] - 1]
