@@ -177,11 +177,14 @@ class _Base:
 def _route_signature(world: World, policy, i: int) -> tuple:
     """What actor i's route conditions depend on (for the exposure cache): the measures on the routes
     its shipments can use and on its shipments; measures elsewhere do not invalidate its exposure."""
-    ships = world.extra["ships_of"][i]
-    routes = set(np.flatnonzero(world.ship_allowed[ships].any(axis=0)).tolist()) if len(ships) else set()
-    mine = set(ships.tolist())
+    cache = world.extra.setdefault("_signature_sets", {})
+    if i not in cache:
+        ships = world.extra["ships_of"][i]
+        usable = np.flatnonzero(world.ship_allowed[ships].any(axis=0)) if len(ships) else np.zeros(0, int)
+        cache[i] = (usable, set(usable.tolist()), set(ships.tolist()))
+    usable, routes, mine = cache[i]
     return (
-        tuple(np.round(policy.capacity_added[sorted(routes)], 6)),
+        tuple(np.round(policy.capacity_added[usable], 6)),
         tuple(d for d in policy.disruptions if d.route in routes),
         tuple(d for d in policy.reprices if d.route in routes),
         tuple(c for c in policy.contracts if c.shipment in mine),

@@ -79,20 +79,33 @@ class ContractTerms:
 
 
 def contract_terms(world: World, policy: Policy) -> ContractTerms | None:
-    """The contracts in force as arrays, or None when there are none."""
+    """The contracts in force as arrays, or None when there are none (memoised per set of contracts)."""
     if not policy.contracts:
         return None
+    key = tuple(policy.contracts)
+    memo = world.extra.setdefault("_contract_terms", {})
+    if key not in memo:
+        if len(memo) >= MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+        memo[key] = _contract_arrays(world, key)
+    return memo[key]
+
+
+def _contract_arrays(world: World, contracts: tuple) -> ContractTerms:
     shape = world.ship_allowed.shape
     vol, paid, top = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     buyer = np.full(shape, -1, dtype=np.intp)
-    for c in policy.contracts:
+    for c in contracts:
         vol[c.shipment, c.route] += c.volume
         paid[c.shipment, c.route] += c.volume * c.tariff
         top[c.shipment, c.route] += c.volume * c.take_or_pay
         if c.buyer >= 0:
             buyer[c.shipment, c.route] = c.buyer
     safe = np.where(vol > 0, vol, 1.0)
-    return ContractTerms(vol, paid / safe, top / safe, buyer)
+    terms = ContractTerms(vol, paid / safe, top / safe, buyer)
+    for a in (terms.committed, terms.tariff, terms.take_or_pay, terms.buyer):
+        a.flags.writeable = False  # shared by every route state with these contracts
+    return terms
 
 
 @dataclass
