@@ -330,14 +330,16 @@ def sanctions_economy(
 
 
 MEMO_SIZE = 4
-"""Arrays kept per memo in `world.extra` (each (N, N, G): a few, since big worlds make them large)."""
+"""Entries kept per memo in `world.extra` (cost factors are (N, N, G) arrays: a few, since big worlds
+make them large). World caches assume one thread per world, as everywhere in the core."""
 
 
 def _memo(world: World, name: str, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """`compute()` for the measures `key`, kept read-only in a small least-recently-used memo.
 
     The measures in force change a few times a run, but every month and every sanction
-    candidate rebuilds their cost factors and export-control mask: same inputs, same array.
+    candidate rebuilds their cost factors, export-control mask and expected penalties: same
+    inputs, same array.
     """
     memo = world.extra.setdefault(name, {})
     if key in memo:
