@@ -30,7 +30,8 @@ import yaml
 
 pytest.importorskip("sbi", reason="the posterior needs the sbi and torch packages (pip install -e '.[dev]')")
 
-from sim.calibration.posterior_output import posterior_draw, read_posterior, write_posterior
+from sim.calibration.ensemble_draws import assign_draws, load_draws
+from sim.calibration.posterior_output import read_posterior, write_posterior
 from sim.params import Parameters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,6 +175,11 @@ def test_importance_weights_correct_a_wrong_proposal():
     assert weighted_quantile(thetas[:, 0], w, 0.95) == pytest.approx(0.7 + 1.645, abs=0.1)
     rank, inside = calibration_statistics(np.array([0.7]), thetas, w)
     assert rank[0] == pytest.approx(0.5, abs=0.03) and inside[0]
+    # The pool's sort order computed once (as fit_posterior does for all SBC data sets) gives the same.
+    for truth in (0.7, 2.5, -1.0):
+        a = calibration_statistics(np.array([truth]), thetas, w)
+        b = calibration_statistics(np.array([truth]), thetas, w, np.argsort(thetas, axis=0).T)
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     # Proposals outside the prior box or with a failed model run get no weight.
     values = thetas.copy()
     values[:10] = np.nan
@@ -218,8 +224,13 @@ def test_posterior_file_round_trip_and_draws(tmp_path):
     got_names, got, meta = read_posterior(path)
     assert got_names == names and meta["version"] == "abc"
     np.testing.assert_array_equal(got, samples)
-    p = posterior_draw(Parameters(), path, 3)  # modulo: draw 1
+    # The ensembles' reader: equal weights by default, a draw's values set into the parameters.
+    draws = load_draws(path)
+    assert draws.names == tuple(names) and draws.ids.tolist() == [0, 1]
+    np.testing.assert_array_equal(draws.weights, [0.5, 0.5])
+    p = draws.parameters(Parameters(), 1)
     assert p.trade_elasticity == 5.0 and p.route_risk_premium_usd_per_unit["CPC"] == 20.0
-    # Unequal weights: draws follow the weights (a zero-weight row is never drawn).
+    # Unequal weights are written as given, and ensembles follow them (a zero-weight row is never drawn).
     write_posterior(path, names, samples, {"version": "abc"}, weights=np.array([0.0, 1.0]))
-    assert {posterior_draw(Parameters(), path, k).trade_elasticity for k in range(4)} == {5.0}
+    np.testing.assert_array_equal(load_draws(path).weights, [0.0, 1.0])
+    assert set(assign_draws(load_draws(path), root_seed=1, replications=8)) == {1}

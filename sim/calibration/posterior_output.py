@@ -1,13 +1,13 @@
-"""Posterior files: calibration/posterior.parquet (draws), posterior.md (report) and its plots;
-parameter draws for ensembles (`posterior_draw`).
+"""Posterior files: calibration/posterior.parquet (draws), posterior.md (report) and its plots.
+Ensembles read the draws with sim/calibration/ensemble_draws.py (`load_draws`, `assign_draws`).
 
 posterior.parquet: one row per draw with `draw` (0..n-1), `weight` and one column per parameter
 path (e.g. `trade_elasticity`, `route_risk_premium_usd_per_unit.CPC`). The draws are the
 importance-weighted posterior sample of sim/calibration/posterior.py after systematic resampling,
 so they are equally weighted (`weight` = 1/n) and any row can be used as one posterior draw; the
 importance sample's Kish ESS (how many independent draws the rows are worth) is in the metadata.
-`write_posterior` also accepts real (unequal) weights, and `posterior_draw` then picks draw k by
-systematic resampling of those weights. The key-value metadata holds `version` (the calibration
+`write_posterior` also accepts real (unequal) weights, which `assign_draws` honours (systematic
+resampling of the weights). The key-value metadata holds `version` (the calibration
 inputs' hash, as in params.yaml), `key` (inputs + model code + seed), `method`, `setup`,
 `simulations`, `seed`, `ess` and `efficiency`.
 """
@@ -24,7 +24,6 @@ import numpy as np
 
 from sim import __version__
 from sim.calibration.output import atomic_write
-from sim.params import Parameters
 
 METHOD = (
     "neural importance sampling: an NPE flow (sbi, masked autoregressive flow on the logit scale of the "
@@ -55,7 +54,7 @@ def write_posterior(
 
 
 def read_posterior(path: Path) -> tuple[list[str], np.ndarray, dict]:
-    """(parameter names, draws (n, d), metadata) of a posterior file (weights: `read_weights`)."""
+    """(parameter names, draws (n, d), metadata) of a posterior file (weights: `load_draws`)."""
     import pyarrow.parquet as pq
 
     from sim.errors import InputError
@@ -69,31 +68,6 @@ def read_posterior(path: Path) -> tuple[list[str], np.ndarray, dict]:
     meta = {k.decode(): json.loads(v) for k, v in (table.schema.metadata or {}).items()}
     names = [c for c in table.column_names if c not in ("draw", "weight")]
     return names, np.column_stack([table[c].to_numpy() for c in names]), meta
-
-
-def read_weights(path: Path) -> np.ndarray:
-    """The `weight` column of a posterior file (sums to 1)."""
-    import pyarrow.parquet as pq
-
-    return pq.read_table(path, columns=["weight"])["weight"].to_numpy()
-
-
-def posterior_draw(base: Parameters, path: Path, k: int) -> Parameters:
-    """`base` with posterior draw k's values set (k taken modulo the number of draws). With equal
-    weights (the shipped file) draw k is row k; with unequal weights it is row k of a systematic
-    resampling of the weights, so every caller gets a properly weighted draw."""
-    from sim.calibration.fit import FreeParameter, apply_free
-
-    names, samples, _ = read_posterior(path)
-    w = read_weights(path)
-    n = len(samples)
-    if np.ptp(w) > 1e-12 * np.max(w):
-        rows = np.minimum(np.searchsorted(np.cumsum(w) / np.sum(w), (np.arange(n) + 0.5) / n), n - 1)
-        rows = rows[np.random.default_rng(0).permutation(n)]  # fixed order, not sorted by row
-    else:
-        rows = np.arange(n)
-    free = [FreeParameter(path=p, bounds=(-1e300, 1e300), start=0.0, unit="") for p in names]
-    return apply_free(base, free, samples[rows[k % n]])
 
 
 @dataclass(frozen=True)
