@@ -642,8 +642,17 @@ def base_year_flows(world: World) -> np.ndarray:
     """Flows of the trade base year without measures (N, N, G), USD bn/yr: the growth reference.
 
     Gravity flows at base-year spending plus route-carried goods at the shipments' base
-    volumes, allocated without disruptions or contracts, valued at base-year prices.
+    volumes, allocated without disruptions or contracts, valued at base-year prices. Depends on
+    the world only: computed once per world (read-only).
     """
+    if "_base_year_flows" not in world.extra:
+        flows = _base_year_flows(world)
+        flows.flags.writeable = False
+        world.extra["_base_year_flows"] = flows
+    return world.extra["_base_year_flows"]
+
+
+def _base_year_flows(world: World) -> np.ndarray:
     capacity = world.route_capacity0.copy()
     value = world.extra["ship_value_finite"].copy()
     has = world.ship_good >= 0
@@ -668,7 +677,7 @@ def dependence(world: World, flows: np.ndarray, rs: RouteState) -> np.ndarray:
     value of the actor's route-carried exports controlled by the pole (transit,
     else destination). Rows without any pole exposure are zero.
     """
-    members = world.pole_members().astype(float)  # (N, P)
+    members = world.extra["pole_members"]  # (N, P) float
     bilateral = flows.sum(axis=2)
     trade_v = (bilateral + bilateral.T) @ members
     ship_v = rs.allocation.shipped * rs.value[:, None] * VALUE_SCALE  # (S, R)
@@ -686,7 +695,7 @@ def income_by_pole(world: World, policy: Policy, out: Outcome) -> np.ndarray:
     realised secondary penalties from them - export revenue lost on routes the
     pole controls (attributed by each route's capacity shortfall).
     """
-    members = world.pole_members().astype(float)
+    members = world.extra["pole_members"]
     inc = out.flows.sum(axis=2) @ members
     for t in policy.transfers:
         q = world.pole_of[t.sender]

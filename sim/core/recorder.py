@@ -71,6 +71,11 @@ def _describe(action: S.Action) -> str:
     return json.dumps(action.model_dump(exclude={"note", "source"}, exclude_none=True), sort_keys=True)
 
 
+DESCRIBED_MAX = 4096
+"""Action descriptions kept (`Recorder._describe`); the cache starts afresh when full."""
+_DESCRIBED: dict[int, tuple[S.Action, str]] = {}  # id -> (action held, its JSON)
+
+
 class Recorder:
     """Collects a run month by month."""
 
@@ -95,13 +100,15 @@ class Recorder:
         self.flows = np.zeros((t, *world.shape)) if record_flows else None
         self.actions: list[dict] = []
         self.decisions: list[dict] = []
-        self._described: dict[int, tuple[S.Action, str]] = {}  # id -> (action held, its JSON)
 
     def _describe(self, action: S.Action) -> str:
-        """`_describe`, once per action object: menu items are scored every round, unchanged."""
-        held = self._described.get(id(action))
+        """`_describe`, once per action object: menu items are scored every round and a scenario's
+        events fire in every run of it, unchanged (the cache holds the object, so its id stays its own)."""
+        held = _DESCRIBED.get(id(action))
         if held is None or held[0] is not action:
-            held = self._described[id(action)] = (action, _describe(action))
+            if len(_DESCRIBED) >= DESCRIBED_MAX:
+                _DESCRIBED.clear()
+            held = _DESCRIBED[id(action)] = (action, _describe(action))
         return held[1]
 
     def record(
