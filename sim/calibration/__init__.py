@@ -140,14 +140,14 @@ def calibrate_posterior(
     figures: Path = DEFAULT_FIGURES,
     out_dir: Path = CALIBRATION_DIR,
     simulations: int = 12_000,
-    sbc_datasets: int = 100,
+    sbc_datasets: int = 300,
     workers: int = 2,
     seed: int = 20221231,
     progress: bool = True,
     write_params: str | None = None,
     posterior_samples: int = 4_000,
     sbc_samples: int = 200,
-    rounds: int = 3,
+    rounds: int = 2,
 ) -> PosteriorSummary:
     """Posterior by neural importance sampling (NPE flow as proposal, exact likelihood weights; see
     sim/calibration/posterior.py), SBC coverage check, posterior predictive; writes posterior.* in
