@@ -117,6 +117,32 @@ def test_same_seed_is_bit_identical_and_seeds_differ(small_world):
     assert any(differs)  # the CPC hazard fires at different months under different seeds
 
 
+def test_world_memos_change_no_result(monkeypatch):
+    """Cost factors, masks, penalties and contract arrays are memoised on the world per set of
+    measures (contracts): a run on a world warmed by another seed's run equals a run that
+    recomputes them every time, array for array."""
+    from sim.core import counterfactual as cf_module
+    from sim.core import economy
+
+    path = ROOT / "scenarios" / "02_us_secondary_sanctions.yaml"
+    _, warm = load(path)
+    simulate(warm, seed=4)  # fills the memos with this run's measure sets
+    memoised = simulate(warm, seed=3)
+
+    def contracts_unmemoised(world, policy):
+        return economy._contract_arrays(world, tuple(policy.contracts)) if policy.contracts else None
+
+    monkeypatch.setattr(economy, "_memo", lambda world, name, key, compute: compute())
+    monkeypatch.setattr(economy, "contract_terms", contracts_unmemoised)
+    monkeypatch.setattr(cf_module, "contract_terms", contracts_unmemoised)
+    plain = simulate(load(path)[1], seed=3)
+    for k in plain.metrics:
+        np.testing.assert_array_equal(memoised.metrics[k], plain.metrics[k])
+    np.testing.assert_array_equal(memoised.flows, plain.flows)
+    np.testing.assert_array_equal(memoised.leakage_share, plain.leakage_share)
+    assert memoised.decisions == plain.decisions and memoised.actions == plain.actions
+
+
 def test_counterfactual_welfare_matches_full_economy(small_world):
     w = small_world
     policy = initial_policy(w)
