@@ -25,6 +25,7 @@ from sim.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.calibration.ensemble_draws import PosteriorDraws
     from sim.core.recorder import RunOutput
     from sim.core.world import World
     from sim.scenario.loader import LoadedScenario
@@ -137,12 +138,12 @@ def run(
     run_id: str | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     posterior_draw: int | None = None,
-    posterior: str | os.PathLike[str] | None = None,
+    posterior: str | os.PathLike[str] | PosteriorDraws | None = None,
 ) -> RunResult:
     """Load and run a scenario in memory (no files); tables carry run_id, scenario and seed.
 
     posterior_draw: run with that posterior draw's parameters (`draw` index in the posterior
-    file `posterior`, default calibration/posterior.parquet).
+    file `posterior`, default calibration/posterior.parquet, or already read draws).
     """
     from sim.results.tables import run_id_for, to_tables
 
@@ -161,7 +162,7 @@ def run_scenario(
     plots: bool = True,
     focus: str | None = None,
     posterior_draw: int | None = None,
-    posterior: str | os.PathLike[str] | None = None,
+    posterior: str | os.PathLike[str] | PosteriorDraws | None = None,
 ) -> RunResult:
     """Load, run and (if out_dir is given) write one run directory atomically.
 
@@ -189,7 +190,10 @@ def run_scenario(
 
 
 def _with_draw(
-    loaded: LoadedScenario, world: World, k: int | None, posterior: str | os.PathLike[str] | None
+    loaded: LoadedScenario,
+    world: World,
+    k: int | None,
+    posterior: str | os.PathLike[str] | PosteriorDraws | None,
 ) -> tuple[LoadedScenario, World]:
     """The scenario and world with posterior draw k's parameters (unchanged if k is None)."""
     if k is None:
@@ -198,10 +202,10 @@ def _with_draw(
         return loaded, world
     import dataclasses
 
-    from sim.calibration.ensemble_draws import load_draws
+    from sim.calibration.ensemble_draws import PosteriorDraws, load_draws
     from sim.core.world import build_world
 
-    draws = load_draws(posterior)
+    draws = posterior if isinstance(posterior, PosteriorDraws) else load_draws(posterior)
     spec = draws.spec_with_draw(loaded.spec, k)
     note = f"[posterior draw {k} of {draws.path}]"
     spec = spec.model_copy(update={"description": f"{spec.description} {note}".strip()})
@@ -306,11 +310,9 @@ def ensemble(
     if posterior is not None and posterior is not False:
         from sim.calibration.ensemble_draws import SEEDS_PER_DRAW, assign_draws, load_draws
 
-        per = SEEDS_PER_DRAW if seeds_per_draw is None else int(seeds_per_draw)
-        if per < 1:
-            raise InputError(f"expected a positive integer, got {seeds_per_draw!r}", field="seeds_per_draw")
-        job.posterior = load_draws(None if posterior is True else posterior)
+        job.posterior = load_draws(posterior)
         job.seeds = [int(s) for s in seeds]
+        per = SEEDS_PER_DRAW if seeds_per_draw is None else seeds_per_draw
         job.draws = assign_draws(job.posterior, root_seed, len(job.seeds), per)
         items = list(range(len(job.seeds)))
     runs = map_seeds(job, items, workers=workers, progress=progress, desc=loaded.spec.name)

@@ -143,12 +143,12 @@ def set_values(base: Parameters, values: dict[str, float]) -> Parameters:
         raise InputError(f"a posterior draw sets {where} out of range: {first['msg']}", field=where) from None
 
 
-def load_draws(path: str | os.PathLike[str] | None = None) -> PosteriorDraws:
-    """Read a posterior file (default calibration/posterior.parquet). A missing or unreadable
-    file, or one without `draw`/`weight` columns or with bad weights, raises InputError."""
+def load_draws(path: str | os.PathLike[str] | bool | None = None) -> PosteriorDraws:
+    """Read a posterior file (None or True: the default calibration/posterior.parquet). A missing
+    or unreadable file, or one without `draw`/`weight` columns or with bad weights, raises InputError."""
     import pyarrow.parquet as pq
 
-    p = Path(path) if path is not None else default_posterior_path()
+    p = default_posterior_path() if path is None or path is True else Path(path)
     if not p.is_file():
         what = "no posterior file" if not p.exists() else "not a regular file"
         raise InputError(f"{what} at {p}; {HINT}", field="--posterior")
@@ -184,7 +184,11 @@ def assign_draws(
     draws: PosteriorDraws, root_seed: int, replications: int, seeds_per_draw: int = SEEDS_PER_DRAW
 ) -> list[int]:
     """Draw index (the `draw` column) of each of `replications` replications: replication r is in
-    group r // seeds_per_draw; the groups' draws are a systematic resample of the weights."""
+    group r // seeds_per_draw; the groups' draws are a systematic resample of the weights.
+    A seeds_per_draw that is not a positive integer raises InputError."""
+    if isinstance(seeds_per_draw, bool) or int(seeds_per_draw) < 1:
+        raise InputError(f"expected a positive integer, got {seeds_per_draw!r}", field="seeds_per_draw")
+    seeds_per_draw = int(seeds_per_draw)
     if replications < 1:
         return []
     groups = -(-replications // seeds_per_draw)

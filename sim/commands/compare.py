@@ -106,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.posterior is not None:
         from sim.calibration.ensemble_draws import load_draws
 
-        draws = load_draws(None if args.posterior is True else args.posterior)  # a bad file fails now
+        draws = load_draws(args.posterior)  # a bad file fails now
     t0 = time.perf_counter()
     cmp = compare(
         args.a,

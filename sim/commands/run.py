@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"expected an integer in 0 .. 2**63-1, got {args.seed}", field="--seed")
     if args.posterior is not None and args.posterior_draw is None:
         raise InputError("expected --posterior-draw K with --posterior", field="--posterior")
+    posterior = None
     if args.posterior_draw is not None:
         if args.posterior_draw < 0:
             raise InputError(
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
             )
         from sim.calibration.ensemble_draws import load_draws
 
-        load_draws(args.posterior).row(args.posterior_draw)  # a missing file or draw fails before the run
+        posterior = load_draws(args.posterior)  # read once; a missing file or draw fails before the run
+        posterior.row(args.posterior_draw)
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"expected a directory, but {args.out} is a file", field="--out")
     from sim.results.writer import prepare_out_dir
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         plots=not args.no_plots,
         focus=args.focus,
         posterior_draw=args.posterior_draw,
-        posterior=args.posterior,
+        posterior=posterior,
     )
     print(summary_text(result.tables, result.loaded.spec, focus=args.focus, run_dir=result.run_dir))
     print(f"run time: {time.perf_counter() - t0:.2f} s", file=sys.stderr)

@@ -275,14 +275,8 @@ def compare(
                 "not a run directory",
                 field="--posterior",
             )
-        if isinstance(seeds_per_draw, bool) or int(seeds_per_draw) < 1:
-            raise InputError(f"expected a positive integer, got {seeds_per_draw!r}", field="seeds_per_draw")
-        draws = (
-            posterior
-            if isinstance(posterior, PosteriorDraws)
-            else load_draws(None if posterior is True else posterior)
-        )
-        assigned = assign_draws(draws, root_seed, len(use), int(seeds_per_draw))
+        draws = posterior if isinstance(posterior, PosteriorDraws) else load_draws(posterior)
+        assigned = assign_draws(draws, root_seed, len(use), seeds_per_draw)
         assert ra.spec is not None and rb.spec is not None
         differ = draws.differing(ra.spec.parameters, rb.spec.parameters)
         if differ:
