@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.core.model import MultiVectorModel, release  # noqa: E402
-from sim.core.world import build_world  # noqa: E402
+from sim.scenario.compile import build_world  # noqa: E402
 from sim.sweep import load_sweep, read_sweep, run_sweep  # noqa: E402
 from sim.sweep.local_cluster import local_dask_cluster  # noqa: E402
 from sim.sweep.outcomes import Reducer  # noqa: E402

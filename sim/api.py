@@ -71,7 +71,7 @@ def load(
     """
     import dataclasses
 
-    from sim.core.world import build_world
+    from sim.scenario.compile import build_world
 
     loaded = load_loaded(source, base_dir=base_dir, name=name)
     if end is not None and end != loaded.spec.end:
@@ -203,7 +203,7 @@ def _with_draw(
     import dataclasses
 
     from sim.calibration.ensemble_draws import PosteriorDraws, load_draws
-    from sim.core.world import build_world
+    from sim.scenario.compile import build_world
 
     draws = posterior if isinstance(posterior, PosteriorDraws) else load_draws(posterior)
     spec = draws.spec_with_draw(loaded.spec, k)
@@ -238,7 +238,7 @@ class _EnsembleJob:
 
     def setup(self) -> None:
         if self.world is None:
-            from sim.core.world import build_world
+            from sim.scenario.compile import build_world
 
             self.world = build_world(self.loaded.spec, self.loaded.baseline_flows)
 
@@ -247,7 +247,7 @@ class _EnsembleJob:
 
         spec, world, draw = self.loaded.spec, self.world, None
         if self.seeds is not None:  # posterior: `seed` is the replication index
-            from sim.core.world import build_world
+            from sim.scenario.compile import build_world
 
             r, draw = seed, self.draws[seed]
             seed = self.seeds[r]

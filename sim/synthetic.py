@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.world import World, build_world
+from sim.core.world import World
+from sim.scenario.compile import build_world
 from sim.scenario.schema import ScenarioSpec
 
 POLES = ["Russia", "China", "West", "Turkey"]

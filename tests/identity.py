@@ -34,7 +34,7 @@ CASES: tuple[tuple[str, int], ...] = (
 )
 
 
-def table_hash(df) -> str:  # noqa: ANN001 (a pandas DataFrame)
+def table_hash(df) -> str:
     """SHA-256 of a table's column names, dtypes and values, in row order."""
     h = hashlib.sha256()
     for col in df.columns:

@@ -15,8 +15,8 @@ import sim.compare as compare_mod
 from sim.api import load, run_scenario, seeds_for, simulate
 from sim.cli import main
 from sim.compare import GROUPS, compare, drop_events, scenario_question, truncate_spec, write_comparison
-from sim.core.world import build_world
 from sim.errors import InputError
+from sim.scenario.compile import build_world
 from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

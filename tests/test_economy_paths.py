@@ -223,7 +223,7 @@ def test_buyers_follow_ces_demand(scenario_writer, small_scenario_data):
 # ------------------------------------------------------------------ the baseline
 def _baseline_history():
     """The baseline with hazards and decisions off: the scripted history and the time paths only."""
-    from sim.core.world import build_world
+    from sim.scenario.compile import build_world
 
     loaded, _ = load("scenarios/baseline.yaml")
     spec = loaded.spec.model_copy(

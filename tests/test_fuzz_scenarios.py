@@ -23,8 +23,8 @@ from robustness_helpers import assert_valid_or_clean, cli, non_finite_in_table, 
 from scenario_factory import small_scenario_dict, write_small_scenario, write_trade_csv
 
 from sim.core.model import run_world
-from sim.core.world import build_world
 from sim.errors import ScenarioError
+from sim.scenario.compile import build_world
 from sim.scenario.loader import load_scenario, load_scenario_mapping
 
 FUZZ = settings(

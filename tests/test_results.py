@@ -17,7 +17,6 @@ from scenario_factory import SMALL_TRADE_ROWS, small_scenario_dict, write_small_
 
 from sim.core.model import run_world
 from sim.core.recorder import ACTOR_METRICS, ALIGNMENT_FORCES, RunOutput
-from sim.core.world import build_world
 from sim.results import plots, read_run, summary_text, to_tables, write_run
 from sim.results.summary import consequential_actions
 from sim.results.tables import (
@@ -33,6 +32,7 @@ from sim.results.tables import (
     trade_by_pole,
 )
 from sim.results.writer import MANIFEST, SUMMARY, TMP_PREFIX, git_commit, load_manifest
+from sim.scenario.compile import build_world
 from sim.scenario.loader import LoadedScenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

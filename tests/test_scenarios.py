@@ -13,8 +13,8 @@ import pytest
 
 from sim.api import simulate
 from sim.compare import Comparison, compare, drop_events, truncate_spec
-from sim.core.world import build_world
 from sim.results.tables import to_tables
+from sim.scenario.compile import build_world
 from sim.scenario.loader import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

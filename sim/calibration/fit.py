@@ -31,9 +31,10 @@ from sim.calibration.figures import Figure, load_figures
 from sim.calibration.metrics import METRICS, model_value
 from sim.core.model import run_world
 from sim.core.recorder import RunOutput
-from sim.core.world import World, build_world
+from sim.core.world import World
 from sim.errors import Problem, ScenarioError, format_loc
 from sim.params import Parameters
+from sim.scenario.compile import build_world
 from sim.scenario.horizon import truncate_spec
 from sim.scenario.loader import LoadedScenario, load_scenario
 

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from sim.core.world import World, build_world
+from sim.core.world import World
 from sim.errors import InputError
 from sim.results.tables import actors_of, to_tables
 from sim.results.writer import MANIFEST, load_manifest, read_run
 from sim.scenario import schema as S
+from sim.scenario.compile import build_world
 from sim.scenario.horizon import truncate_spec
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import ScenarioSpec

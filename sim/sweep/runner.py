@@ -169,7 +169,7 @@ class _Simulator:
     """Evaluates runs of the simulator for one context (cached per worker process)."""
 
     def __init__(self, ctx: RunContext):
-        from sim.core.world import build_world
+        from sim.scenario.compile import build_world
         from sim.scenario.schema import ScenarioSpec
         from sim.sweep.outcomes import Reducer
 
@@ -182,7 +182,7 @@ class _Simulator:
         self, values: dict[str, Any], seed: int, draw: int | None = None
     ) -> tuple[dict[str, float], dict[str, np.ndarray], list[str]]:
         from sim.core.model import run_world
-        from sim.core.world import build_world
+        from sim.scenario.compile import build_world
 
         ctx = self.ctx
         overrides = [(k, values[c]) for c, k in zip(ctx.columns, ctx.keys, strict=True)]

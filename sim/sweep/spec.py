@@ -48,8 +48,9 @@ from pydantic import (
 )
 
 import sim
-from sim.core.world import World, build_world
+from sim.core.world import World
 from sim.errors import Problem, ScenarioError, format_loc
+from sim.scenario.compile import build_world
 from sim.scenario.loader import (
     YAML_SUFFIXES,
     LoadedScenario,
