@@ -114,7 +114,7 @@ def simulate(world: World, seed: int | None = None, record_flows: bool = True) -
     """Run a compiled scenario in memory. seed None uses the scenario's seed."""
     from sim.core.model import run_world
 
-    return run_world(world, world.spec.seed if seed is None else seed, record_flows=record_flows)
+    return run_world(world, world.seed if seed is None else seed, record_flows=record_flows)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from sim.api import load, simulate
+from sim.core import actions as A
 from sim.core.counterfactual import actor_dependence, actor_welfare, counterfactual, snapshot
 from sim.core.economy import dependence, route_carried_flows, welfare
 from sim.core.policy import apply_action, initial_policy
 from sim.core.sanctions import apply_diversion
-from sim.scenario import schema as S
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,7 +149,7 @@ def test_counterfactual_welfare_matches_full_economy(small_world):
     apply_action(
         w,
         policy,
-        S.SanctionAction(type="sanction", sender="Coalition", target="Russia", goods=["electronics"]),
+        A.SanctionAction(sender="Coalition", target="Russia", goods=["electronics"]),
         0,
     )
     snap = snapshot(w, policy, 0)
@@ -168,11 +168,11 @@ def test_counterfactual_welfare_matches_full_economy(small_world):
 @pytest.mark.parametrize(
     "action",
     [
-        S.SanctionAction(type="sanction", sender="China", target="Russia", goods=["electronics"]),
-        S.SanctionAction(type="sanction", sender="Russia", target="Kazakhstan", direction="imports"),
-        S.EnforcementAction(type="enforcement", actor="Kazakhstan", level=0.7),
-        S.RouteDisruptionAction(type="route_disruption", route="CPC", capacity_factor=0.2),
-        S.RouteRepriceAction(type="route_reprice", route="KCP", tariff_factor=3.0),
+        A.SanctionAction(sender="China", target="Russia", goods=["electronics"]),
+        A.SanctionAction(sender="Russia", target="Kazakhstan", direction="imports"),
+        A.EnforcementAction(actor="Kazakhstan", level=0.7),
+        A.RouteDisruptionAction(route="CPC", capacity_factor=0.2),
+        A.RouteRepriceAction(route="KCP", tariff_factor=3.0),
     ],
     ids=lambda a: a.type,
 )
@@ -182,7 +182,7 @@ def test_patched_counterfactual_equals_full_recomputation(small_world, action):
     apply_action(
         w,
         policy,
-        S.SanctionAction(type="sanction", sender="Coalition", target="Russia", goods=["electronics"]),
+        A.SanctionAction(sender="Coalition", target="Russia", goods=["electronics"]),
         0,
     )
     sq = snapshot(w, policy, 1)

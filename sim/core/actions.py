@@ -1,6 +1,6 @@
 """The core's vocabulary: action types and the compiled records of a scenario (plain dataclasses).
 
-The scenario layer validates a file against its pydantic schema (sim/scenario/schema.py) and
+The scenario layer validates a file against its schema (sim/scenario/schema.py) and
 compiles it into these records (sim/scenario/compile.py); the run reads only these. Field names
 equal the schema's, so compiling is generic (`ACTION_TYPES[tag](**fields)`), and lists become
 tuples so that every action is hashable (memo keys). Units as in the schema: money in USD bn,
@@ -9,7 +9,9 @@ volumes in the route unit per year, durations and lags in months.
 Class attributes describe what an action type touches, for the decision shortcuts
 (sim.core.counterfactual, sim.core.agents): `changes_routes` (route conditions: re-allocate the
 route network), `changes_trade` (sanctions in force: trade costs), `changes_diversion`
-(re-export conditions). `pressure()` says how coercive an action is (0-1).
+(re-export conditions), `changes_prices` (world prices:
+recompute every market), `targets_route_users` (aimed at the shippers that can use its route).
+`pressure()` says how coercive an action is (0-1).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Action:
     changes_routes: ClassVar[bool] = False
     changes_trade: ClassVar[bool] = False
     changes_diversion: ClassVar[bool] = False
+    targets_route_users: ClassVar[bool] = False
+    changes_prices: ClassVar[bool] = False
 
     note: str | None = None
     source: str | None = None
@@ -111,6 +115,7 @@ class SecondarySanctionAction(Action):
 class RouteDisruptionAction(Action):
     type: ClassVar[str] = "route_disruption"
     changes_routes: ClassVar[bool] = True
+    targets_route_users: ClassVar[bool] = True
     actor: str | None = None
     route: str
     capacity_factor: float = 0.0
@@ -124,6 +129,7 @@ class RouteDisruptionAction(Action):
 class RouteRepriceAction(Action):
     type: ClassVar[str] = "route_reprice"
     changes_routes: ClassVar[bool] = True
+    targets_route_users: ClassVar[bool] = True
     actor: str | None = None
     route: str
     tariff_factor: float
@@ -137,6 +143,7 @@ class RouteRepriceAction(Action):
 class RouteInvestmentAction(Action):
     type: ClassVar[str] = "route_investment"
     changes_routes: ClassVar[bool] = True
+    targets_route_users: ClassVar[bool] = True
     actor: str
     route: str
     capacity_added: float
@@ -223,6 +230,7 @@ class VolumeChangeAction(Action):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PriceChangeAction(Action):
     type: ClassVar[str] = "price_change"
+    changes_prices: ClassVar[bool] = True
     good: str
     factor: float
     duration_months: int | None = None

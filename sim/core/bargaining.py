@@ -25,10 +25,10 @@ import math
 
 import numpy as np
 
+from sim.core.actions import Action
 from sim.core.decisions import TERMS, total_utility
 from sim.core.policy import OpenDemand
 from sim.core.world import World
-from sim.scenario import schema as S
 
 CONCEDE, REFUSE, COUNTER = "concede", "refuse", "counter"
 
@@ -38,7 +38,7 @@ def sender_index(world: World, od: OpenDemand) -> int:
     return int(world.members(od.demand.sender)[0])
 
 
-def execution_probability(scorer, od: OpenDemand, action: S.Action) -> tuple[float, float]:
+def execution_probability(scorer, od: OpenDemand, action: Action) -> tuple[float, float]:
     """(P_exec, U_sender): credibility of a threatened action from the sender's own utility (USD bn)."""
     s = sender_index(scorer.world, od)
     u = float(total_utility(scorer.score(s, action)))
@@ -62,7 +62,7 @@ def _stance_terms(scorer, i: int, od: OpenDemand, sign: float) -> dict[str, floa
     return terms
 
 
-def package_terms(scorer, i: int, actions: list[S.Action], weight: float = 1.0) -> dict[str, float]:
+def package_terms(scorer, i: int, actions: list[Action], weight: float = 1.0) -> dict[str, float]:
     """Sum of actor i's terms of each action (each against the status quo), times `weight`."""
     out = dict.fromkeys(TERMS, 0.0)
     for a in actions:

@@ -29,12 +29,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from sim.core.actions import RouteDisruptionAction
 from sim.core.counterfactual import Snapshot, actor_welfare, route_cuts
 from sim.core.economy import decision_welfare
 from sim.core.policy import Policy
 from sim.core.utility import annuity_years
 from sim.core.world import World
-from sim.scenario import schema as S
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def coercion_probability(world: World, policy: Policy, i: int) -> np.ndarray:
     return 1.0 - np.exp(-integrated_hazard(world, policy, i))
 
 
-def route_options(world: World, i: int, q: int) -> list[S.RouteDisruptionAction]:
+def route_options(world: World, i: int, q: int) -> list[RouteDisruptionAction]:
     """Pole q's route coercion against actor i: every route q controls that i ships on, cut to zero.
 
     Depends on the network only, so it is built once per world (cached in `world.extra`).
@@ -88,8 +88,7 @@ def route_options(world: World, i: int, q: int) -> list[S.RouteDisruptionAction]
             else np.zeros(len(world.routes), dtype=bool)
         )
         cache[(i, q)] = [
-            S.RouteDisruptionAction(type="route_disruption", route=world.routes[r], capacity_factor=0.0)
-            for r in np.flatnonzero(used)
+            RouteDisruptionAction(route=world.routes[r], capacity_factor=0.0) for r in np.flatnonzero(used)
         ]
     return cache[(i, q)]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from sim.core import actions as A
 from sim.core import trade
 from sim.core.economy import (
     VALUE_SCALE,
@@ -36,7 +37,6 @@ from sim.core.policy import Policy, apply_action
 from sim.core.routes import DENSE_CELLS, Allocation, PatchedAllocation, allocate_with_contracts
 from sim.core.sanctions import Diversion, detection_chance, displace_direct
 from sim.core.world import World
-from sim.scenario import schema as S
 
 
 @dataclass
@@ -92,9 +92,9 @@ def snapshot(world: World, policy: Policy, month: int) -> Snapshot:
     )
 
 
-def _changed_columns(world: World, action: S.Action, policy: Policy) -> np.ndarray:
+def _changed_columns(world: World, action: A.Action, policy: Policy) -> np.ndarray:
     """Importer columns whose trade costs a sanction action changes."""
-    if isinstance(action, S.SanctionAction):
+    if type(action) is A.SanctionAction:
         cols = set()
         senders = world.members(action.sender)
         if action.direction in ("exports", "both"):
@@ -102,7 +102,7 @@ def _changed_columns(world: World, action: S.Action, policy: Policy) -> np.ndarr
         if action.direction in ("imports", "both"):
             cols.update(senders)
         return np.array(sorted(cols), dtype=np.intp)
-    if isinstance(action, S.LiftSanctionAction) and action.label in policy.measures:
+    if type(action) is A.LiftSanctionAction and action.label in policy.measures:
         m = policy.measures[action.label]
         cols = {m.target} if m.direction in ("exports", "both") else set()
         if m.direction in ("imports", "both"):
@@ -111,20 +111,11 @@ def _changed_columns(world: World, action: S.Action, policy: Policy) -> np.ndarr
     return np.zeros(0, dtype=np.intp)
 
 
-_ROUTE_ACTIONS = (
-    S.RouteDisruptionAction,
-    S.RouteRepriceAction,
-    S.RouteInvestmentAction,
-    S.ContractAction,
-    S.VolumeChangeAction,
-)
-
-
-def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> Snapshot:
+def counterfactual(world: World, sq: Snapshot, action: A.Action, month: int) -> Snapshot:
     """The equilibrium economy if `action` were taken now, recomputing only what it touches."""
     policy = sq.policy.copy()
     apply_action(world, policy, action, month)
-    if isinstance(action, S.PriceChangeAction):
+    if action.changes_prices:
         return snapshot(world, policy, month)  # a price moves every market of the good: recompute
     cols = _changed_columns(world, action, sq.policy)
     tau, gdirect, price = sq.tau, sq.gravity_direct, sq.price
@@ -139,7 +130,7 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
         blocked = blocked_flows(base, gdirect, tau)
         controlled = np.where(controls, blocked, 0.0)
         sanctioned = tau > 1.0
-    touches_div = cols.size or isinstance(action, S.EnforcementAction | S.SecondarySanctionAction)
+    touches_div = cols.size or action.changes_diversion
     if touches_div:
         cells = sq.diversion.cells if not cols.size else None  # same blocked cells unless costs changed
         div = diversion_for(world, policy, gdirect, tau, price, controlled, controls, cells)
@@ -147,8 +138,9 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
     else:
         direct, div = sq.direct, sq.diversion
     routes = sq.routes
-    if isinstance(action, _ROUTE_ACTIONS):
-        r = world.route_index[action.route] if "route" in type(action).model_fields else None
+    if action.changes_routes:
+        route = getattr(action, "route", None)
+        r = None if route is None else world.route_index[route]
         routes = _reroute(world, policy, sq.routes, r, month, action)
     return replace(
         sq,
@@ -168,7 +160,7 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
     )
 
 
-def route_cuts(world: World, sq: Snapshot, cuts: list[S.RouteDisruptionAction], month: int) -> Snapshot:
+def route_cuts(world: World, sq: Snapshot, cuts: list[A.RouteDisruptionAction], month: int) -> Snapshot:
     """The economy with several route disruptions in force at once.
 
     Same result as applying them one by one with `counterfactual`, but each route-network
@@ -198,7 +190,7 @@ def _component_cells(world: World, route: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _reroute(
-    world: World, policy: Policy, base: RouteState, route: int | None, month: int, action: S.Action
+    world: World, policy: Policy, base: RouteState, route: int | None, month: int, action: A.Action
 ) -> RouteState:
     """Re-allocate only the route-network component the action touches.
 
@@ -207,7 +199,7 @@ def _reroute(
     an immediate one (lag 0) is already in the policy's `capacity_added`.
     """
     capacity, tariff, offered = route_conditions(world, policy, month)
-    if isinstance(action, S.RouteInvestmentAction) and action.lag_months > 0:
+    if getattr(action, "lag_months", 0) > 0:  # a pending investment, judged as if arrived
         capacity = capacity.copy()
         capacity[route] += action.capacity_added
     if route is None:  # a volume change: the component of the shipment's first route

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.core.actions import Action
 from sim.core.agents import Decision
 from sim.core.decisions import TERMS, multivector_index
 from sim.core.economy import VALUE_SCALE, WELFARE_TERMS, Outcome
 from sim.core.policy import Policy, actor_of, target_of
 from sim.core.sanctions import leakage_shares
 from sim.core.world import World
-from sim.scenario import schema as S
 
 ACTOR_METRICS = (
     "exports_usd_bn",
@@ -67,13 +67,9 @@ class RunOutput:
     decisions: list[dict] = field(default_factory=list)
 
 
-def _describe(action: S.Action) -> str:
-    return json.dumps(action.model_dump(exclude={"note", "source"}, exclude_none=True), sort_keys=True)
-
-
 DESCRIBED_MAX = 4096
 """Action descriptions kept (`Recorder._describe`); the cache starts afresh when full."""
-_DESCRIBED: dict[int, tuple[S.Action, str]] = {}  # id -> (action held, its JSON)
+_DESCRIBED: dict[int, tuple[Action, str]] = {}  # id -> (action held, its JSON)
 
 
 class Recorder:
@@ -101,14 +97,14 @@ class Recorder:
         self.actions: list[dict] = []
         self.decisions: list[dict] = []
 
-    def _describe(self, action: S.Action) -> str:
+    def _describe(self, action: Action) -> str:
         """`_describe`, once per action object: menu items are scored every round and a scenario's
         events fire in every run of it, unchanged (the cache holds the object, so its id stays its own)."""
         held = _DESCRIBED.get(id(action))
         if held is None or held[0] is not action:
             if len(_DESCRIBED) >= DESCRIBED_MAX:
                 _DESCRIBED.clear()
-            held = _DESCRIBED[id(action)] = (action, _describe(action))
+            held = _DESCRIBED[id(action)] = (action, action.describe())
         return held[1]
 
     def record(
@@ -175,7 +171,7 @@ class Recorder:
         m["lost_exports_usd_bn"][month] = lost_v
         m["deferred_exports_usd_bn"][month] -= lost_v
 
-    def log_action(self, month: int, kind: str, name: str, action: S.Action, detail: dict) -> None:
+    def log_action(self, month: int, kind: str, name: str, action: Action, detail: dict) -> None:
         targets = target_of(self.w, action)
         self.actions.append(
             {

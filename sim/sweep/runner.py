@@ -190,8 +190,7 @@ class _Simulator:
         base = ctx.base_mapping
         if draw is not None:  # the draw's parameters first; a varied parameter overrides its draw
             assert base is not None and ctx.posterior is not None
-            spec = self.base_world.spec
-            params = ctx.posterior.parameters(spec.parameters, draw, {r.name for r in spec.routes})
+            params = ctx.posterior.parameters(self.base_world.params, draw, set(self.base_world.routes))
             base = {**base, "parameters": params.model_dump()}
         if overrides or draw is not None:
             assert base is not None and ctx.base_flows is not None
