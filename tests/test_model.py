@@ -118,11 +118,12 @@ def test_same_seed_is_bit_identical_and_seeds_differ(small_world):
 
 
 def test_world_memos_change_no_result(monkeypatch):
-    """Cost factors, masks, penalties and contract arrays are memoised on the world per set of
-    measures (contracts): a run on a world warmed by another seed's run equals a run that
-    recomputes them every time, array for array."""
+    """Cost factors, masks, penalties, contract arrays and action descriptions are memoised in the
+    world's caches (sim.core.caches) per set of measures (contracts, action): a run on a world
+    warmed by another seed's run equals a run that recomputes them every time, array for array."""
     from sim.core import counterfactual as cf_module
     from sim.core import economy
+    from sim.core.caches import Caches
 
     path = ROOT / "scenarios" / "02_us_secondary_sanctions.yaml"
     _, warm = load(path)
@@ -132,7 +133,8 @@ def test_world_memos_change_no_result(monkeypatch):
     def contracts_unmemoised(world, policy):
         return economy._contract_arrays(world, tuple(policy.contracts)) if policy.contracts else None
 
-    monkeypatch.setattr(economy, "_memo", lambda world, name, key, compute: compute())
+    monkeypatch.setattr(Caches, "memo", lambda self, name, key, compute: compute())
+    monkeypatch.setattr(Caches, "describe", lambda self, action: action.describe())
     monkeypatch.setattr(economy, "contract_terms", contracts_unmemoised)
     monkeypatch.setattr(cf_module, "contract_terms", contracts_unmemoised)
     plain = simulate(load(path)[1], seed=3)

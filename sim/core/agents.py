@@ -178,9 +178,9 @@ class _Base:
 def _route_signature(world: World, policy, i: int) -> tuple:
     """What actor i's route conditions depend on (for the exposure cache): the measures on the routes
     its shipments can use and on its shipments; measures elsewhere do not invalidate its exposure."""
-    cache = world.extra.setdefault("_signature_sets", {})
+    cache = world.caches.signature_sets
     if i not in cache:
-        ships = world.extra["ships_of"][i]
+        ships = world.caches.ships_of[i]
         usable = np.flatnonzero(world.ship_allowed[ships].any(axis=0)) if len(ships) else np.zeros(0, int)
         cache[i] = (usable, set(usable.tolist()), set(ships.tolist()))
     usable, routes, mine = cache[i]

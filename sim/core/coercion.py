@@ -58,7 +58,7 @@ def integrated_hazard(world: World, policy: Policy, i: int) -> np.ndarray:
     p = world.params
     h = p.decision_horizon_months
     g_sum, s_sum = _memory_sums(h, p.grievance_decay_per_month, p.coercion_memory_half_life_months)
-    members = world.extra["pole_members"]  # (N, P) float
+    members = world.caches.pole_members  # (N, P) float
     grievance = (policy.grievance[:, i][:, None] * members).max(axis=0)  # (P,)
     seen = policy.coercion_seen[i] if policy.coercion_seen is not None else np.zeros(len(world.poles))
     lam = p.coercion_hazard_base_per_month * h + p.coercion_hazard_per_grievance * g_sum * grievance
@@ -77,11 +77,11 @@ def coercion_probability(world: World, policy: Policy, i: int) -> np.ndarray:
 def route_options(world: World, i: int, q: int) -> list[RouteDisruptionAction]:
     """Pole q's route coercion against actor i: every route q controls that i ships on, cut to zero.
 
-    Depends on the network only, so it is built once per world (cached in `world.extra`).
+    Depends on the network only, so it is built once per world (cached in `world.caches.route_options`).
     """
-    cache = world.extra.setdefault("_route_options", {})
+    cache = world.caches.route_options
     if (i, q) not in cache:
-        ships = world.extra["ships_of"][i]
+        ships = world.caches.ships_of[i]
         used = (
             world.ship_allowed[ships].any(axis=0) & (world.route_control[:, q] > 0)
             if len(ships)
@@ -105,7 +105,7 @@ def route_value_at_risk(
 
     terms0: actor i's welfare components in `snap` if known (the cut changes only route terms).
     """
-    ships = world.extra["ships_of"][i]
+    ships = world.caches.ships_of[i]
     carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0 if len(ships) else None
     opts = route_options(world, i, q)
     # If none of q's routes carries any of i's volume, cutting them changes nothing for i (exact).

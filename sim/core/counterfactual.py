@@ -173,7 +173,7 @@ def route_cuts(world: World, sq: Snapshot, cuts: list[A.RouteDisruptionAction], 
     routes, seen = sq.routes, set()
     for a in cuts:
         r = world.route_index[a.route]
-        component = int(world.extra["route_components"][r][1][0])
+        component = int(world.caches.route_components[r][1][0])
         if component not in seen:
             seen.add(component)
             routes = _reroute(world, policy, routes, r, month, a)
@@ -182,9 +182,9 @@ def route_cuts(world: World, sq: Snapshot, cuts: list[A.RouteDisruptionAction], 
 
 def _component_cells(world: World, route: int) -> tuple[np.ndarray, np.ndarray]:
     """np.ix_ index of the (shipments, routes) block of a route's network component (cached)."""
-    cache = world.extra.setdefault("_component_cells", {})
+    cache = world.caches.component_cells
     if route not in cache:
-        ships, rts = world.extra["route_components"][route]
+        ships, rts = world.caches.route_components[route]
         cache[route] = np.ix_(ships, rts)
     return cache[route]
 
@@ -204,7 +204,7 @@ def _reroute(
         capacity[route] += action.capacity_added
     if route is None:  # a volume change: the component of the shipment's first route
         route = int(np.flatnonzero(world.ship_allowed[world.shipments.index(action.shipment)])[0])
-    ships, rts = world.extra["route_components"][route]
+    ships, rts = world.caches.route_components[route]
     cell = _component_cells(world, route)
     terms = contract_terms(world, policy)
     value = base.value
@@ -243,11 +243,11 @@ def _reroute(
 def _route_terms(world: World, snap: Snapshot, i: int) -> tuple[float, float]:
     """(route revenue, transit fees) of actor i, USD bn/yr."""
     rs = snap.routes
-    route_rev = float(shipment_revenue(rs, world.extra["ships_of"][i]).sum())
+    route_rev = float(shipment_revenue(rs, world.caches.ships_of[i]).sum())
     transit = 0.0
-    routes = world.extra["transit_routes_of"][i]
+    routes = world.caches.transit_routes_of[i]
     if len(routes):
-        fee, n_transit = world.extra["transit_share_of"][i]
+        fee, n_transit = world.caches.transit_share_of[i]
         for x in tariff_paid(rs, routes) * fee / n_transit:
             transit += x
     return route_rev, float(transit)
@@ -329,7 +329,7 @@ def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
         np.add.at(bil, s, d[:, i])  # s -> i legs
         np.add.at(bil, t, mk * d[:, i])  # i -> t legs
         bil += d[s == i].sum(axis=0) + mk * d[t == i].sum(axis=0)  # i -> m and m -> i legs
-    ships = world.extra["ships_of"][i]
+    ships = world.caches.ships_of[i]
     rs = snap.routes
     shipped = rs.allocation.rows(ships)
     firm_rows = rs.allocation.firm_rows(ships) if rs.contracts is not None else None
@@ -338,6 +338,6 @@ def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
             firm = None if firm_rows is None else firm_rows[k]
             add_deliveries(bil, world, rs, s, shipped[k], firm, snap.pull(world, i, int(world.ship_good[s])))
     ship_v = shipped * rs.value[ships, None] * VALUE_SCALE  # (k, R)
-    v = bil @ world.extra["pole_members"] + ship_v.sum(axis=0) @ world.route_control
+    v = bil @ world.caches.pole_members + ship_v.sum(axis=0) @ world.route_control
     total = v.sum()
     return v / total if total > 0 else v

@@ -12,12 +12,12 @@ volume (Mt or bcm) x price (USD per t or per 1000 m3) to USD bn.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.core import trade
+from sim.core.caches import MEMO_SIZE
 from sim.core.policy import Policy
 from sim.core.routes import (
     DENSE_CELLS,
@@ -83,9 +83,9 @@ def contract_terms(world: World, policy: Policy) -> ContractTerms | None:
     if not policy.contracts:
         return None
     key = tuple(policy.contracts)
-    memo = world.extra.setdefault("_contract_terms", {})
+    memo = world.caches.contract_terms
     if key not in memo:
-        if len(memo) >= MEMO_SIZE:
+        if len(memo) >= MEMO_SIZE:  # oldest first out
             memo.pop(next(iter(memo)))
         memo[key] = _contract_arrays(world, key)
     return memo[key]
@@ -161,16 +161,15 @@ def base_flows(world: World, policy: Policy, month: int) -> np.ndarray:
     The last month's array is cached (decisions evaluate many counterfactuals per month).
     """
     key = (month, tuple((t.route, t.factor) for t in policy.price_factors))
-    cache = world.extra.setdefault("_base_cache", {})
-    if cache.get("key") != key:
-        cache["key"] = key
-        cache["value"] = world.gravity_flows * spend_factor(world, policy, month)[None, :, :]
-    return cache["value"]
+    c = world.caches
+    if c.base_month is None or c.base_month[0] != key:
+        c.base_month = (key, world.gravity_flows * spend_factor(world, policy, month)[None, :, :])
+    return c.base_month[1]
 
 
 def ship_values(world: World, policy: Policy, month: int) -> np.ndarray:
     """Netback value per unit of each shipment this month, USD/unit (0 where it has none)."""
-    value = world.extra["ship_value_finite"].copy()
+    value = world.caches.ship_value_finite.copy()
     goods = world.ship_good
     has = goods >= 0
     price = world.paths.price[min(month, len(world.months) - 1)].copy()
@@ -246,7 +245,7 @@ def coalition_measures(world: World, policy: Policy) -> list:
 
     Without such a bloc in the scenario, every measure counts.
     """
-    members = world.extra["coalition"]
+    members = world.caches.coalition
     measures = list(policy.measures.values())
     if members is None:
         return measures
@@ -275,9 +274,8 @@ def diversion_for(
     """
     premium = np.where(np.isfinite(price), price - 1.0, 1.0)
     secondary = tuple(policy.secondary)
-    penalty = _memo(
-        world,
-        "_expected_penalty",
+    penalty = world.caches.memo(
+        "expected_penalty",
         secondary,
         lambda: expected_penalty(list(secondary), world.n, len(world.goods)),
     )
@@ -289,7 +287,7 @@ def diversion_for(
         penalty,
         world.customs_union,
         world.is_state,
-        world.extra["spend"],
+        world.caches.spend,
         diversion_params(world),
         cells,
         leg_cost=tau,
@@ -311,7 +309,7 @@ def sanctions_economy(
     jump to the equilibrium.
     """
     measures = list(policy.measures.values())
-    tau = _memo(world, "_cost_factors", tuple(measures), lambda: cost_factors(measures, world.shape))
+    tau = world.caches.memo("cost_factors", tuple(measures), lambda: cost_factors(measures, world.shape))
     base = base_flows(world, policy, month)
     eq, price = trade.gravity_equilibrium(base, tau, world.params.trade_elasticity, columns)
     if previous_hat is None:
@@ -323,34 +321,10 @@ def sanctions_economy(
         direct = hat * base
     blocked = blocked_flows(base, direct, tau)
     coalition = coalition_measures(world, policy)
-    controls = _memo(
-        world, "_export_controls", tuple(coalition), lambda: export_controls(coalition, world.shape)
+    controls = world.caches.memo(
+        "export_controls", tuple(coalition), lambda: export_controls(coalition, world.shape)
     )
     return tau, base, eq, direct, price, blocked, np.where(controls, blocked, 0.0), controls
-
-
-MEMO_SIZE = 4
-"""Entries kept per memo in `world.extra` (cost factors are (N, N, G) arrays: a few, since big worlds
-make them large). World caches assume one thread per world, as everywhere in the core."""
-
-
-def _memo(world: World, name: str, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """`compute()` for the measures `key`, kept read-only in a small least-recently-used memo.
-
-    The measures in force change a few times a run, but every month and every sanction
-    candidate rebuilds their cost factors, export-control mask and expected penalties: same
-    inputs, same array.
-    """
-    memo = world.extra.setdefault(name, {})
-    if key in memo:
-        memo[key] = memo.pop(key)  # most recently used last
-        return memo[key]
-    value = compute()
-    value.flags.writeable = False  # shared by every caller: must not be changed in place
-    memo[key] = value
-    while len(memo) > MEMO_SIZE:
-        memo.pop(next(iter(memo)))
-    return value
 
 
 def flow_hat(flows: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -377,7 +351,7 @@ def shares_from_pull(world: World, pull: np.ndarray, routes: np.ndarray | None =
     total = shares.sum(axis=1, keepdims=True)
     empty = total[:, 0] <= 0
     shares = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
-    shares[empty, world.extra["rest_of_world"]] = 1.0
+    shares[empty, world.caches.rest_of_world] = 1.0
     return shares
 
 
@@ -445,13 +419,13 @@ def route_carried_flows(
 
 def _goods_shipments(world: World) -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
     """Shipments that carry a good, and their rows in that list per (shipper, good) (cached)."""
-    if "_goods_shipments" not in world.extra:
+    if world.caches.goods_shipments is None:
         ships = np.flatnonzero(world.ship_good >= 0)
         pairs: dict[tuple[int, int], list[int]] = {}
         for k, s in enumerate(ships):
             pairs.setdefault((int(world.ship_shipper[s]), int(world.ship_good[s])), []).append(k)
-        world.extra["_goods_shipments"] = (ships, {p: np.array(v) for p, v in pairs.items()})
-    return world.extra["_goods_shipments"]
+        world.caches.goods_shipments = (ships, {p: np.array(v) for p, v in pairs.items()})
+    return world.caches.goods_shipments
 
 
 def add_deliveries(
@@ -645,16 +619,16 @@ def base_year_flows(world: World) -> np.ndarray:
     volumes, allocated without disruptions or contracts, valued at base-year prices. Depends on
     the world only: computed once per world (read-only).
     """
-    if "_base_year_flows" not in world.extra:
+    if world.caches.base_year_flows is None:
         flows = _base_year_flows(world)
         flows.flags.writeable = False
-        world.extra["_base_year_flows"] = flows
-    return world.extra["_base_year_flows"]
+        world.caches.base_year_flows = flows
+    return world.caches.base_year_flows
 
 
 def _base_year_flows(world: World) -> np.ndarray:
     capacity = world.route_capacity0.copy()
-    value = world.extra["ship_value_finite"].copy()
+    value = world.caches.ship_value_finite.copy()
     has = world.ship_good >= 0
     value[has] /= world.paths.price_ref[world.ship_good[has]]
     alloc = allocate(
@@ -677,7 +651,7 @@ def dependence(world: World, flows: np.ndarray, rs: RouteState) -> np.ndarray:
     value of the actor's route-carried exports controlled by the pole (transit,
     else destination). Rows without any pole exposure are zero.
     """
-    members = world.extra["pole_members"]  # (N, P) float
+    members = world.caches.pole_members  # (N, P) float
     bilateral = flows.sum(axis=2)
     trade_v = (bilateral + bilateral.T) @ members
     ship_v = rs.allocation.shipped * rs.value[:, None] * VALUE_SCALE  # (S, R)
@@ -695,7 +669,7 @@ def income_by_pole(world: World, policy: Policy, out: Outcome) -> np.ndarray:
     realised secondary penalties from them - export revenue lost on routes the
     pole controls (attributed by each route's capacity shortfall).
     """
-    members = world.extra["pole_members"]
+    members = world.caches.pole_members
     inc = out.flows.sum(axis=2) @ members
     for t in policy.transfers:
         q = world.pole_of[t.sender]

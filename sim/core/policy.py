@@ -170,7 +170,7 @@ def note_blocked(world: World, policy: Policy, blocked: np.ndarray) -> None:
 def _measure_cells(world: World, m: Measure) -> list[np.ndarray]:
     """Flat indices into an (N, N, G) array of a measure's cells: [sender, target, good] for
     exports, [target, sender, good] for imports, each in (sender, good) order (cached per measure)."""
-    cache = world.extra.setdefault("_measure_cells", {})
+    cache = world.caches.measure_cells
     if m not in cache:
         n, g_n = world.n, len(world.goods)
         s = np.asarray(m.senders, dtype=np.intp)[:, None]
@@ -228,7 +228,7 @@ def target_of(world: World, action: A.Action) -> list[int]:
     or for actions on a route (`targets_route_users`) the shippers that can use it."""
     if action.targets_route_users:
         r = world.route_index[getattr(action, "route")]  # noqa: B009 (every such type has a route)
-        cache = world.extra.setdefault("_route_users", {})
+        cache = world.caches.route_users
         if r not in cache:
             users = np.flatnonzero(world.ship_allowed[:, r])
             cache[r] = sorted({int(world.ship_shipper[s]) for s in users})

@@ -67,11 +67,6 @@ class RunOutput:
     decisions: list[dict] = field(default_factory=list)
 
 
-DESCRIBED_MAX = 4096
-"""Action descriptions kept (`Recorder._describe`); the cache starts afresh when full."""
-_DESCRIBED: dict[int, tuple[Action, str]] = {}  # id -> (action held, its JSON)
-
-
 class Recorder:
     """Collects a run month by month."""
 
@@ -98,14 +93,7 @@ class Recorder:
         self.decisions: list[dict] = []
 
     def _describe(self, action: Action) -> str:
-        """`_describe`, once per action object: menu items are scored every round and a scenario's
-        events fire in every run of it, unchanged (the cache holds the object, so its id stays its own)."""
-        held = _DESCRIBED.get(id(action))
-        if held is None or held[0] is not action:
-            if len(_DESCRIBED) >= DESCRIBED_MAX:
-                _DESCRIBED.clear()
-            held = _DESCRIBED[id(action)] = (action, action.describe())
-        return held[1]
+        return self.w.caches.describe(action)
 
     def record(
         self,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.core.actions import Bloc, Decisions, Event, Hazard
+from sim.core.caches import Caches
 from sim.core.paths import EconomyPaths, month_index, month_labels
 from sim.params import Parameters
 
@@ -81,10 +82,10 @@ class World:
     decisions: Decisions = field(default_factory=Decisions)
     blocs: tuple[Bloc, ...] = ()
     paths: EconomyPaths | None = None  # monthly spending, price and volume factors
-    extra: dict = field(default_factory=dict)
+    caches: Caches = field(init=False, repr=False, compare=False)  # lookup tables and memos
 
     def __post_init__(self) -> None:
-        self.extra.update(_derived(self))
+        object.__setattr__(self, "caches", Caches(self))
 
     @property
     def n(self) -> int:
@@ -106,40 +107,3 @@ class World:
         has = self.pole_of >= 0
         out[np.flatnonzero(has), self.pole_of[has]] = True
         return out
-
-
-def _derived(w: World) -> dict:
-    """Lookup tables derived once from the arrays (cached for counterfactuals)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n_s, n_r = w.ship_allowed.shape
-    comps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    if n_s and n_r:
-        s_idx, r_idx = np.nonzero(w.ship_allowed)
-        graph = coo_matrix((np.ones(len(s_idx)), (s_idx, n_s + r_idx)), shape=(n_s + n_r, n_s + n_r))
-        _, label = connected_components(graph, directed=False)
-        for r in range(n_r):
-            lab = label[n_s + r]
-            comps[r] = (np.flatnonzero(label[:n_s] == lab), np.flatnonzero(label[n_s:] == lab))
-    ships_of = [np.flatnonzero(w.ship_shipper == i) for i in range(w.n)]
-    coalition = None
-    for b in w.blocs:
-        if b.kind == "sanctions_coalition":
-            coalition = np.zeros(w.n, dtype=bool) if coalition is None else coalition
-            coalition[list(w.bloc_members[b.name])] = True
-    transit_of = [np.flatnonzero(w.route_transit[:, i]) for i in range(w.n)]
-    # per transit state: (fee share, number of transit states) of each of its transit routes
-    n_transit = np.maximum(w.route_transit.sum(axis=1), 1).astype(float)
-    transit_share = [(w.route_fee_share[r], n_transit[r]) for r in transit_of]
-    return {
-        "route_components": comps,
-        "ships_of": ships_of,
-        "transit_routes_of": transit_of,
-        "transit_share_of": transit_share,  # per actor: ((k,) fee shares, (k,) transit states)
-        "ship_value_finite": np.where(np.isfinite(w.ship_value), w.ship_value, 0.0),
-        "spend": w.gravity_flows.sum(axis=0),
-        "pole_members": w.pole_members().astype(float),
-        "rest_of_world": int(np.flatnonzero(~w.is_state)[0]),
-        "coalition": coalition,  # (N,) bool members of a sanctions coalition, or None
-    }
