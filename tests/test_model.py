@@ -10,8 +10,9 @@ import pytest
 from sim.api import load, simulate
 from sim.core import actions as A
 from sim.core.counterfactual import actor_dependence, actor_welfare, counterfactual, snapshot
-from sim.core.economy import dependence, route_carried_flows, welfare
+from sim.core.economy import dependence, welfare
 from sim.core.policy import apply_action, initial_policy
+from sim.core.route_economy import route_carried_flows
 from sim.core.sanctions import apply_diversion
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +123,7 @@ def test_world_memos_change_no_result(monkeypatch):
     world's caches (sim.core.caches) per set of measures (contracts, action): a run on a world
     warmed by another seed's run equals a run that recomputes them every time, array for array."""
     from sim.core import counterfactual as cf_module
-    from sim.core import economy
+    from sim.core import route_economy
     from sim.core.caches import Caches
 
     path = ROOT / "scenarios" / "02_us_secondary_sanctions.yaml"
@@ -131,11 +132,11 @@ def test_world_memos_change_no_result(monkeypatch):
     memoised = simulate(warm, seed=3)
 
     def contracts_unmemoised(world, policy):
-        return economy._contract_arrays(world, tuple(policy.contracts)) if policy.contracts else None
+        return route_economy._contract_arrays(world, tuple(policy.contracts)) if policy.contracts else None
 
     monkeypatch.setattr(Caches, "memo", lambda self, name, key, compute: compute())
     monkeypatch.setattr(Caches, "describe", lambda self, action: action.describe())
-    monkeypatch.setattr(economy, "contract_terms", contracts_unmemoised)
+    monkeypatch.setattr(route_economy, "contract_terms", contracts_unmemoised)
     monkeypatch.setattr(cf_module, "contract_terms", contracts_unmemoised)
     plain = simulate(load(path)[1], seed=3)
     for k in plain.metrics:

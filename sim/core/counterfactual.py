@@ -17,23 +17,20 @@ import numpy as np
 
 from sim.core import actions as A
 from sim.core import trade
-from sim.core.economy import (
+from sim.core.economy import blocked_flows, diversion_for, sanctions_economy, spend_factor
+from sim.core.policy import Policy, apply_action
+from sim.core.route_economy import (
     VALUE_SCALE,
     RouteState,
     add_deliveries,
-    blocked_flows,
     buyer_pull,
     contract_terms,
-    diversion_for,
     recovery_offer,
     route_conditions,
     route_state,
-    sanctions_economy,
     shipment_revenue,
-    spend_factor,
     tariff_paid,
 )
-from sim.core.policy import Policy, apply_action
 from sim.core.routes import DENSE_CELLS, Allocation, PatchedAllocation, allocate_with_contracts
 from sim.core.sanctions import Diversion, detection_chance, displace_direct
 from sim.core.world import World

@@ -27,7 +27,7 @@ from sim.core import bargaining as bg
 from sim.core.actions import Action, Event, secondary_intensity
 from sim.core.agents import BlocAgent, Decision, Scorer, StateAgent, _rates
 from sim.core.counterfactual import snapshot
-from sim.core.economy import Outcome, dependence, evaluate, income_by_pole, update_backlog
+from sim.core.economy import Outcome, dependence, evaluate, income_by_pole
 from sim.core.policy import (
     OpenDemand,
     Policy,
@@ -39,6 +39,7 @@ from sim.core.policy import (
     note_blocked,
 )
 from sim.core.recorder import Recorder, RunOutput
+from sim.core.route_economy import update_backlog
 from sim.core.sanctions import detection_chance
 from sim.core.streams import Streams
 from sim.core.world import World

@@ -16,8 +16,9 @@ import numpy as np
 from sim.core.actions import Action
 from sim.core.agents import Decision
 from sim.core.decisions import TERMS, multivector_index
-from sim.core.economy import VALUE_SCALE, WELFARE_TERMS, Outcome
+from sim.core.economy import WELFARE_TERMS, Outcome
 from sim.core.policy import Policy, actor_of, target_of
+from sim.core.route_economy import VALUE_SCALE
 from sim.core.sanctions import leakage_shares
 from sim.core.world import World
 
