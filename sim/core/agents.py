@@ -19,16 +19,13 @@ import numpy as np
 from sim.core import actions as A
 from sim.core import alignment as al
 from sim.core import bargaining as bg
-from sim.core.coercion import CoercionRisk, coercion_probability, coercion_risk, trade_value_at_risk
+from sim.core.coercion import coercion_probability, coercion_risk
 from sim.core.counterfactual import (
     Snapshot,
-    actor_dependence,
-    actor_welfare,
     counterfactual,
     snapshot,
 )
 from sim.core.decisions import TERMS, logit_choice, total_utility
-from sim.core.economy import decision_welfare
 from sim.core.policy import (
     OpenDemand,
     actor_of,
@@ -38,6 +35,7 @@ from sim.core.policy import (
     stance,
     target_of,
 )
+from sim.core.status_quo import StatusQuo, route_signature
 from sim.core.utility import annuity_years, horizon_years
 from sim.core.world import World
 
@@ -87,113 +85,6 @@ def effective_months(action: A.Action, horizon: int) -> float:
     return float(timing(action, horizon)[1])
 
 
-def _involving(transfers: list, i: int) -> list:
-    return [t for t in transfers if t.sender == i or t.target == i]
-
-
-class _Base:
-    """A status-quo snapshot with per-actor caches of welfare, dependence and coercion risk."""
-
-    def __init__(self, world: World, snap: Snapshot, exposure: dict | None = None):
-        self.world, self.snap = world, snap
-        self.exposure = {} if exposure is None else exposure
-        self._w: dict[int, float] = {}
-        self._terms: dict[int, dict[str, float]] = {}
-        self._dep: dict[int, np.ndarray] = {}
-        self._risk: dict[int, CoercionRisk] = {}
-        self._trade_var: dict[int, np.ndarray] = {}
-
-    def welfare_terms(self, i: int) -> dict[str, float]:
-        """Actor i's welfare components in this status quo, USD bn/yr (cached)."""
-        if i not in self._terms:
-            self._terms[i] = actor_welfare(self.world, self.snap, i)
-        return self._terms[i]
-
-    def decision_welfare(self, i: int) -> float:
-        if i not in self._w:
-            self._w[i] = decision_welfare(self.world, self.welfare_terms(i), i)
-        return self._w[i]
-
-    def welfare_change(self, cf: Snapshot, i: int) -> float:
-        """Change of actor i's decision welfare (USD bn/yr) from this status quo to `cf`.
-
-        Exactly 0 without evaluating when `cf` shares every economic input of actor i's welfare
-        with the status quo (signals, demands, security moves, others' transfers).
-        """
-        b = self.snap
-        if (
-            cf.direct is b.direct
-            and cf.diversion is b.diversion
-            and cf.routes is b.routes
-            and cf.price is b.price
-            and cf.spend is b.spend
-            and _involving(cf.policy.transfers, i) == _involving(b.policy.transfers, i)
-            and [m for m in cf.policy.secondary if m.target == i]
-            == [m for m in b.policy.secondary if m.target == i]
-        ):
-            return 0.0
-        now = decision_welfare(self.world, actor_welfare(self.world, cf, i, (b, self.welfare_terms(i))), i)
-        return float(now - self.decision_welfare(i))
-
-    def dependence(self, i: int) -> np.ndarray:
-        if i not in self._dep:
-            self._dep[i] = actor_dependence(self.world, self.snap, i)
-        return self._dep[i]
-
-    def trade_var(self, i: int) -> np.ndarray:
-        """Trade part of the value at risk per pole (USD bn/yr).
-
-        Re-assessed once a year and whenever the sanctions in force change (`exposure` cache,
-        kept by the model across rounds): trade exposure moves slowly with the time paths.
-        """
-        key = ("trade", i, self.snap.month // 12, tuple(sorted(self.snap.policy.measures)))
-        if key in self.exposure:
-            self._trade_var[i] = self.exposure[key]
-        if i not in self._trade_var:
-            w = self.world
-            self._trade_var[i] = self.exposure[key] = np.array(
-                [
-                    0.0
-                    if q == w.pole_of[i]
-                    else trade_value_at_risk(w, self.snap, i, q, self.decision_welfare(i))
-                    for q in range(len(w.poles))
-                ]
-            )
-        return self._trade_var[i]
-
-    def risk(self, i: int) -> CoercionRisk:
-        """Coercion risk in this base; the value at risk is re-assessed yearly or when routes change."""
-        if i not in self._risk:
-            pol = self.snap.policy
-            key = ("route", i, self.snap.month // 12, _route_signature(self.world, pol, i))
-            if key not in self.exposure:
-                self.exposure[key] = coercion_risk(
-                    self.world, self.snap, i, self.trade_var(i), self.decision_welfare(i)
-                ).value_at_risk
-            var = self.exposure[key]
-            self._risk[i] = CoercionRisk(coercion_probability(self.world, pol, i), var, 0.0)
-        return self._risk[i]
-
-
-def _route_signature(world: World, policy, i: int) -> tuple:
-    """What actor i's route conditions depend on (for the exposure cache): the measures on the routes
-    its shipments can use and on its shipments; measures elsewhere do not invalidate its exposure."""
-    cache = world.caches.signature_sets
-    if i not in cache:
-        ships = world.caches.ships_of[i]
-        usable = np.flatnonzero(world.ship_allowed[ships].any(axis=0)) if len(ships) else np.zeros(0, int)
-        cache[i] = (usable, set(usable.tolist()), set(ships.tolist()))
-    usable, routes, mine = cache[i]
-    return (
-        tuple(np.round(policy.capacity_added[usable], 6)),
-        tuple(d for d in policy.disruptions if d.route in routes),
-        tuple(d for d in policy.reprices if d.route in routes),
-        tuple(c for c in policy.contracts if c.shipment in mine),
-        tuple(v for v in policy.volume_factors if v.route in mine),
-        tuple(policy.price_factors),
-    )
-
-
 def hedges(world: World, i: int) -> bool:
     """Actors with a sovereignty (coercion-insurance) term: states that are not poles, hedging > 0."""
     return bool(world.hedging[i] > 0 and world.pole_of[i] < 0 and world.is_state[i])
@@ -213,7 +104,7 @@ class Scorer:
         self.world, self.sq, self.month = world, sq, month
         self.alignment = alignment
         self.exposure = {} if exposure is None else exposure  # coercion exposure, kept across rounds
-        self._bases: dict[str, _Base] = {"current": _Base(world, sq, self.exposure)}
+        self._bases: dict[str, StatusQuo] = {"current": StatusQuo(world, sq, self.exposure)}
         self._rivals: dict[int, list[int]] = {}
 
     @property
@@ -221,7 +112,7 @@ class Scorer:
         """Grievance (N, N) in the status quo, read live (answers during the round add to it)."""
         return self.sq.policy.grievance
 
-    def base_for(self, action: A.Action) -> _Base:
+    def base_for(self, action: A.Action) -> StatusQuo:
         """The status quo an action is compared with.
 
         Route investments pay off for years, so they are valued against structural
@@ -234,13 +125,13 @@ class Scorer:
         if "structural" not in self._bases:
             policy = self.sq.policy.copy()
             policy.disruptions = []
-            self._bases["structural"] = _Base(
+            self._bases["structural"] = StatusQuo(
                 self.world, snapshot(self.world, policy, self.month), self.exposure
             )
         return self._bases["structural"]
 
     def predicted_shift(
-        self, base: _Base, j: int, pole: int, cf: Snapshot, intensity: float, months: float
+        self, base: StatusQuo, j: int, pole: int, cf: Snapshot, intensity: float, months: float
     ) -> float:
         """Predicted change of middle state j's alignment toward `pole` if the action is taken.
 
@@ -270,7 +161,7 @@ class Scorer:
         return dict.fromkeys(TERMS, 0.0)
 
     def sovereignty(
-        self, base: _Base, i: int, action: A.Action, cf: Snapshot, d_w: float, lasting: float
+        self, base: StatusQuo, i: int, action: A.Action, cf: Snapshot, d_w: float, lasting: float
     ) -> float:
         """hedging_weight x change in expected loss from coercion (USD bn PV; + is worse).
 
@@ -284,7 +175,7 @@ class Scorer:
         r0 = base.risk(i)
         var = r0.value_at_risk
         if action.changes_routes or changes_trade:
-            key = ("cand", i, self.month // 12, _route_signature(w, base.snap.policy, i), action)
+            key = ("cand", i, self.month // 12, route_signature(w, base.snap.policy, i), action)
             var = None if changes_trade else self.exposure.get(key)
             if var is None:
                 cf_c = cf  # an investment is judged as if arrived: the chain re-reads capacity from policy
