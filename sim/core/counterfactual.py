@@ -32,7 +32,7 @@ from sim.core.route_economy import (
     tariff_paid,
 )
 from sim.core.routes import DENSE_CELLS, Allocation, PatchedAllocation, allocate_with_contracts
-from sim.core.sanctions import Diversion, detection_chance, displace_direct
+from sim.core.sanctions import Diversion, Measure, detection_chance, displace_direct
 from sim.core.world import World
 
 
@@ -89,23 +89,27 @@ def snapshot(world: World, policy: Policy, month: int) -> Snapshot:
     )
 
 
-def _changed_columns(world: World, action: A.Action, policy: Policy) -> np.ndarray:
-    """Importer columns whose trade costs a sanction action changes."""
-    if type(action) is A.SanctionAction:
-        cols = set()
-        senders = world.members(action.sender)
-        if action.direction in ("exports", "both"):
-            cols.add(world.index[action.target])
-        if action.direction in ("imports", "both"):
-            cols.update(senders)
-        return np.array(sorted(cols), dtype=np.intp)
-    if type(action) is A.LiftSanctionAction and action.label in policy.measures:
-        m = policy.measures[action.label]
-        cols = {m.target} if m.direction in ("exports", "both") else set()
-        if m.direction in ("imports", "both"):
-            cols.update(m.senders)
-        return np.array(sorted(cols), dtype=np.intp)
-    return np.zeros(0, dtype=np.intp)
+def _measure_columns(m: Measure) -> set[int]:
+    """Importer columns whose trade costs measure m sets: the target's (exports), the senders' (imports)."""
+    cols = {m.target} if m.direction in ("exports", "both") else set()
+    if m.direction in ("imports", "both"):
+        cols.update(m.senders)
+    return cols
+
+
+def _changed_columns(action: A.Action, before: Policy, after: Policy) -> np.ndarray:
+    """Importer columns whose trade costs an action changes (`changes_trade` types): those of the
+    measures it put in force (new or re-set labels) and of those it lifted."""
+    cols: set[int] = set()
+    if action.changes_trade:
+        old = before.measures
+        for label, m in after.measures.items():
+            if old.get(label) is not m:
+                cols |= _measure_columns(m)
+        for label, m in old.items():
+            if label not in after.measures:
+                cols |= _measure_columns(m)
+    return np.array(sorted(cols), dtype=np.intp)
 
 
 def counterfactual(world: World, sq: Snapshot, action: A.Action, month: int) -> Snapshot:
@@ -114,7 +118,7 @@ def counterfactual(world: World, sq: Snapshot, action: A.Action, month: int) -> 
     apply_action(world, policy, action, month)
     if action.changes_prices:
         return snapshot(world, policy, month)  # a price moves every market of the good: recompute
-    cols = _changed_columns(world, action, sq.policy)
+    cols = _changed_columns(action, sq.policy, policy)
     tau, gdirect, price = sq.tau, sq.gravity_direct, sq.price
     blocked, sanctioned, controlled, controls = sq.blocked, sq.sanctioned, sq.controlled, sq.controls
     if cols.size:
