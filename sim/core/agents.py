@@ -99,7 +99,7 @@ class Scorer:
         sq: Snapshot,
         month: int,
         alignment: np.ndarray,
-        exposure: dict | None = None,
+        exposure: dict[tuple[Any, ...], Any] | None = None,
     ):
         self.world, self.sq, self.month = world, sq, month
         self.alignment = alignment
@@ -176,11 +176,13 @@ class Scorer:
         var = r0.value_at_risk
         if action.changes_routes or changes_trade:
             key = ("cand", i, self.month // 12, route_signature(w, base.snap.policy, i), action)
-            var = None if changes_trade else self.exposure.get(key)
-            if var is None:
+            held = None if changes_trade else self.exposure.get(key)
+            if held is not None:
+                var = held
+            else:
                 cf_c = cf  # an investment is judged as if arrived: the chain re-reads capacity from policy
                 if (_lag(action) or 0) > 0:
-                    arrived = dataclasses.replace(action, lag_months=0)
+                    arrived = dataclasses.replace(action, **{"lag_months": 0})  # type: ignore[arg-type]
                     cf_c = counterfactual(w, base.snap, arrived, self.month)
                 trade_var = None if changes_trade else base.trade_var(i)
                 var = coercion_risk(w, cf_c, i, trade_var, base.decision_welfare(i) + d_w).value_at_risk
@@ -386,7 +388,7 @@ class BlocAgent(_Decider):
         if not items:
             return None
         cands = [Candidate(STATUS_QUO, None, scorer.status_quo(), 0.0, support=1.0)]
-        rejected = []
+        rejected: list[Candidate] = []
         for m in items:
             per_member = [scorer.score(i, m.action) for i in self.members]
             utils = np.array([total_utility(t) for t in per_member])

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.core.actions import Action
+    from sim.core.actions import Action, RouteDisruptionAction
     from sim.core.world import World
 
 T = TypeVar("T")
@@ -83,7 +83,7 @@ class Caches:
         """actor -> (usable routes, the same as a set, its shipments as a set); network only."""
         self.component_cells: dict[int, Any] = {}
         """route index -> np.ix_ of its component's (shipments, routes) block; network only."""
-        self.route_options: dict[tuple[int, int], list[Action]] = {}
+        self.route_options: dict[tuple[int, int], list[RouteDisruptionAction]] = {}
         """(actor i, pole q) -> q's route cuts against i (sim.core.coercion); network only."""
         self.measure_cells: dict[Any, list[np.ndarray]] = {}
         """sanction measure (sim.core.sanctions.Measure, by value) -> flat indices of its cells."""

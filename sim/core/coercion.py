@@ -106,8 +106,10 @@ def route_value_at_risk(
     terms0: actor i's welfare components in `snap` if known (the cut changes only route terms).
     """
     ships = world.caches.ships_of[i]
-    carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0 if len(ships) else None
     opts = route_options(world, i, q)
+    if not len(ships):
+        return 0.0
+    carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0
     # If none of q's routes carries any of i's volume, cutting them changes nothing for i (exact).
     if not opts or not any(carrying[world.route_index[o.route]] for o in opts):
         return 0.0

@@ -48,13 +48,14 @@ class Snapshot:
     routes: RouteState
     blocked: np.ndarray  # (N, N, G) USD bn/yr, all sanctioned cells
     sanctioned: np.ndarray  # (N, N, G) bool
-    gravity_direct: np.ndarray | None = None  # (N, N, G) before intermediation
-    controlled: np.ndarray | None = None  # (N, N, G) blocked at the coalition's export-control cells
-    controls: np.ndarray | None = None  # (N, N, G) bool export-control cells
-    spend: np.ndarray | None = None  # (N, G) the month's importer spending without measures
-    month: int = 0
-    factor: np.ndarray | None = None  # (N, G) the month's spending factor vs the base year
-    cache: dict = field(default_factory=dict, repr=False, compare=False)  # buyer pull per (shipper, good)
+    gravity_direct: np.ndarray  # (N, N, G) before intermediation
+    controlled: np.ndarray  # (N, N, G) blocked at the coalition's export-control cells
+    controls: np.ndarray  # (N, N, G) bool export-control cells
+    spend: np.ndarray  # (N, G) the month's importer spending without measures
+    month: int
+    factor: np.ndarray  # (N, G) the month's spending factor vs the base year
+    # buyer pull per (shipper, good)
+    cache: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def pull(self, world: World, shipper: int, good: int) -> np.ndarray:
         """Buyers' CES pull (N,) for a shipper's good in this snapshot (cached; `economy.buyer_pull`)."""
@@ -200,11 +201,12 @@ def _reroute(
     an immediate one (lag 0) is already in the policy's `capacity_added`.
     """
     capacity, tariff, offered = route_conditions(world, policy, month)
+    if route is None:  # a volume change: the component of the shipment's first route
+        shipment = world.shipments.index(getattr(action, "shipment"))  # noqa: B009 (types without a route have one)
+        route = int(np.flatnonzero(world.ship_allowed[shipment])[0])
     if getattr(action, "lag_months", 0) > 0:  # a pending investment, judged as if arrived
         capacity = capacity.copy()
-        capacity[route] += action.capacity_added
-    if route is None:  # a volume change: the component of the shipment's first route
-        route = int(np.flatnonzero(world.ship_allowed[world.shipments.index(action.shipment)])[0])
+        capacity[route] += getattr(action, "capacity_added")  # noqa: B009 (a lagged type adds capacity)
     ships, rts = world.caches.route_components[route]
     cell = _component_cells(world, route)
     terms = contract_terms(world, policy)
@@ -218,6 +220,7 @@ def _reroute(
         world.params.route_logit_scale,
         None if terms is None else terms.committed[cell],
     )
+    alloc: Allocation | PatchedAllocation
     if base.allocation.lost.size * len(world.routes) > DENSE_CELLS:
         alloc = PatchedAllocation(base.allocation, ships, rts, sub, terms is not None)
     else:  # small network: copy and overwrite (same values as the patch)
@@ -287,7 +290,7 @@ def actor_welfare(
     base: (a snapshot, actor i's components in it): components whose inputs `snap` shares
     with that snapshot are taken from it instead of recomputed (same values).
     """
-    b, terms = base if base is not None else (None, None)
+    b, terms = base if base is not None else (None, {})
     out: dict[str, float] = {}
     same_div = b is not None and snap.diversion is b.diversion
     if b is not None and snap.direct is b.direct:
@@ -310,7 +313,7 @@ def actor_welfare(
         rise = np.where(np.isfinite(snap.price[i]), snap.price[i] - 1.0, 1.0)
         out["import_cost"] = float((snap.spend[i] * np.minimum(rise, 1.0)).sum())
     out["transfers"] = _transfers(snap, i)
-    if same_div and snap.policy.secondary == b.policy.secondary:
+    if same_div and b is not None and snap.policy.secondary == b.policy.secondary:
         out["expected_penalty"] = terms["expected_penalty"]
     else:
         if by_good is None:
@@ -337,7 +340,9 @@ def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
     for k, s in enumerate(ships):
         if world.ship_good[s] >= 0:
             firm = None if firm_rows is None else firm_rows[k]
-            add_deliveries(bil, world, rs, s, shipped[k], firm, snap.pull(world, i, int(world.ship_good[s])))
+            add_deliveries(
+                bil, world, rs, int(s), shipped[k], firm, snap.pull(world, i, int(world.ship_good[s]))
+            )
     ship_v = shipped * rs.value[ships, None] * VALUE_SCALE  # (k, R)
     v = bil @ world.caches.pole_members + ship_v.sum(axis=0) @ world.route_control
     total = v.sum()

@@ -14,6 +14,7 @@ volume (Mt or bcm) x price (USD per t or per 1000 m3) to USD bn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,8 @@ from sim.core.routes import allocate
 from sim.core.sanctions import (
     Diversion,
     DiversionParams,
+    Measure,
+    SecondaryMeasure,
     apply_diversion,
     cost_factors,
     detection_chance,
@@ -110,7 +113,7 @@ def base_flows(world: World, policy: Policy, month: int) -> np.ndarray:
     return c.base_month[1]
 
 
-def coalition_measures(world: World, policy: Policy) -> list:
+def coalition_measures(world: World, policy: Policy) -> list[Measure]:
     """Measures of the sanctions coalition (every sender in a `sanctions_coalition` bloc).
 
     Without such a bloc in the scenario, every measure counts.
@@ -170,7 +173,7 @@ def sanctions_economy(
     month: int,
     previous_hat: np.ndarray | None,
     columns: np.ndarray | None = None,
-) -> tuple:
+) -> tuple[np.ndarray, ...]:
     """(tau, base, equilibrium, gravity_direct, price, blocked, controlled, controls) for a policy.
 
     Partial adjustment acts on the policy effect, not on growth: the ratio of direct to
@@ -239,7 +242,7 @@ def welfare(
     }
 
 
-def expected_penalty_flow(world: World, secondary: list, by_int: np.ndarray) -> np.ndarray:
+def expected_penalty_flow(world: World, secondary: list[SecondaryMeasure], by_int: np.ndarray) -> np.ndarray:
     """Expected secondary-sanction penalty per actor, USD bn per month.
 
     Sum over measures on the actor of detection_chance(p, re-exports of the covered goods) x penalty.
@@ -253,7 +256,7 @@ def expected_penalty_flow(world: World, secondary: list, by_int: np.ndarray) -> 
     return out
 
 
-def decision_welfare(world: World, w: dict, i: int | None = None):
+def decision_welfare(world: World, w: dict[str, Any], i: int | None = None) -> Any:
     """Welfare a decision weighs, USD bn/yr, from WELFARE_TERMS components.
 
     Elites weight re-export margins by 1 + elite_margin_weight x elite interest, and expected

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import Any
 
 import mesa
 import numpy as np
@@ -40,7 +41,7 @@ from sim.core.policy import (
 )
 from sim.core.recorder import Recorder, RunOutput
 from sim.core.route_economy import update_backlog
-from sim.core.sanctions import detection_chance
+from sim.core.sanctions import SecondaryMeasure, detection_chance
 from sim.core.streams import Streams
 from sim.core.world import World
 
@@ -96,11 +97,12 @@ class MultiVectorModel(mesa.Model):
         self.recorder = Recorder(world, record_flows)
         self.last_outcome: Outcome | None = None
         self.datacollector = _datacollector(world.poles) if collect else None
-        self._exposure: dict = {}  # deciders' coercion exposure (value at risk), re-assessed yearly
-        self._detection_names: dict = {}  # secondary measure -> name of its detection stream
+        # deciders' coercion exposure (value at risk), re-assessed yearly
+        self._exposure: dict[tuple[Any, ...], Any] = {}
+        self._detection_names: dict[SecondaryMeasure, str] = {}  # measure -> its detection stream's name
 
     # ------------------------------------------------------------------ helpers
-    def _apply(self, action: Action, kind: str, name: str, detail: dict | None = None) -> None:
+    def _apply(self, action: Action, kind: str, name: str, detail: dict[str, Any] | None = None) -> None:
         apply_action(self.world, self.policy, action, self.month)
         self.recorder.log_action(self.month, kind, name, action, detail or {})
 
@@ -218,7 +220,7 @@ class MultiVectorModel(mesa.Model):
         damp = 1.0 / (1.0 + p.alignment_hedging_damping * w.hedging)[:, None]
         for k in ("gain", "security", "pressure", "signal"):
             forces[k] = forces[k] * damp
-        total = sum(forces.values())
+        total = np.asarray(sum(forces.values()))
         total[~w.is_state] = 0.0
         self.alignment = al.exponentiated_step(self.alignment, total)
         fade(self.policy, p)  # one-off security changes and the memory of coercion fade
@@ -273,7 +275,7 @@ def release(model: MultiVectorModel) -> None:
     few dozen bytes in that registry.
     """
     model.remove_all_agents()
-    vars(model).clear()
+    model.__dict__.clear()
 
 
 def _state_metric(metric: str) -> Callable[[StateAgent], float]:
@@ -300,8 +302,8 @@ def _datacollector(poles: list[str]) -> mesa.DataCollector:
     COLLECTED_METRICS plus `alignment_<pole>` (0-1), and the model's `month` ('YYYY-MM').
     For Mesa tools (`model.datacollector.get_agenttype_vars_dataframe(StateAgent)`); the
     result tables (sim.results.tables) are the full record."""
-    reporters: dict[str, Callable[[StateAgent], float]] = {
-        "name": lambda a: a.name,  # type: ignore[dict-item]
+    reporters: dict[str, Callable[[StateAgent], float | str]] = {
+        "name": lambda a: a.name,
         **{k: _state_metric(k) for k in COLLECTED_METRICS},
         **{f"alignment_{p}": _state_alignment(j) for j, p in enumerate(poles)},
     }

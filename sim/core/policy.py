@@ -18,6 +18,7 @@ from sim.core import actions as A
 from sim.core.actions import Goods
 from sim.core.sanctions import Measure, SecondaryMeasure
 from sim.core.world import World
+from sim.params import Parameters
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class OpenDemand:
     until: int
 
 
+def _empty() -> np.ndarray:
+    return np.zeros(0)
+
+
 @dataclass
 class Policy:
     """Measures in force at a month. Mutated only by `apply_action` and `advance`."""
@@ -73,16 +78,23 @@ class Policy:
     disruptions: list[Timed] = field(default_factory=list)
     reprices: list[Timed] = field(default_factory=list)
     transfers: list[Timed] = field(default_factory=list)
-    security_change: np.ndarray | None = None  # (N, P) change in provision vs baseline
-    pressure: np.ndarray | None = None  # (N, P) pressure intensity this month on i by pole p
-    signals: np.ndarray | None = None  # (N, P) net signal strength this month
-    grievance: np.ndarray | None = None  # (N, N) grievance of i against j
-    penalties: np.ndarray | None = None  # (N, P) realised secondary penalties this month by pole, USD bn
-    blocked_by_pole: np.ndarray | None = None  # (2, P) shares of blocked trade by sender pole / target pole
+    # (N, P) change in provision vs baseline
+    security_change: np.ndarray = field(default_factory=_empty)
+    # (N, P) pressure intensity this month on i by pole p
+    pressure: np.ndarray = field(default_factory=_empty)
+    # (N, P) net signal strength this month
+    signals: np.ndarray = field(default_factory=_empty)
+    # (N, N) grievance of i against j
+    grievance: np.ndarray = field(default_factory=_empty)
+    # (N, P) realised secondary penalties this month by pole, USD bn
+    penalties: np.ndarray = field(default_factory=_empty)
+    # (2, P) shares of blocked trade by sender pole / target pole
+    blocked_by_pole: np.ndarray = field(default_factory=_empty)
     volume_factors: list[Timed] = field(default_factory=list)  # route = shipment index
     price_factors: list[Timed] = field(default_factory=list)  # route = good index
     contracts: list[Contract] = field(default_factory=list)
-    backlog: np.ndarray | None = None  # (S,) shut-in volume awaiting recovery, route unit
+    # (S,) shut-in volume awaiting recovery, route unit
+    backlog: np.ndarray = field(default_factory=_empty)
     coercion_seen: np.ndarray | None = None  # (N, P) decayed memory of coercive acts by pole p seen by i
     demands: list[OpenDemand] = field(default_factory=list)  # demands awaiting an answer
     shared: set[str] = field(default_factory=set, repr=False, compare=False)  # arrays shared with copies
@@ -457,15 +469,15 @@ def apply_action(world: World, policy: Policy, action: A.Action, month: int) -> 
         # Poles an action rebuffs hold a grievance against the actor.
         a = world.index[who]
         sv = stance(world, policy, action, a)
-        for q in np.flatnonzero(sv < 0):
-            policy.own_grievance()[world.pole_of == q, a] += -sv[q]
+        for rebuffed in np.flatnonzero(sv < 0):
+            policy.own_grievance()[world.pole_of == rebuffed, a] += -sv[rebuffed]
     APPLY[type(action)](world, policy, action, month)
     # Coercion registers as pressure on the target from the sender's pole.
     intensity = action.pressure()
     if intensity > 0 and who is not None:
         targets = target_of(world, action)
         for s in world.members(who):
-            q = _pole(world, s)
+            q: int = _pole(world, s)
             if q < 0:
                 continue
             for t in targets:
@@ -490,7 +502,7 @@ def _observe_coercion(
     policy.own_grievance()[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)
 
 
-def fade(policy: Policy, params) -> None:
+def fade(policy: Policy, params: Parameters) -> None:
     """Month-end decay of forces that must not accumulate (half-lives in sim.params).
 
     security_change (one-off guarantees, the CSTO intervention) and the memory of coercive acts

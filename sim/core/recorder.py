@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -64,8 +65,8 @@ class RunOutput:
     shipment_backlog: np.ndarray | None = None  # (T, S) deferred volume awaiting recovery, unit
     shipment_contracted: np.ndarray | None = None  # (T, S) volume shipped under contracts, unit/yr
     leakage_share_all_blocked: np.ndarray | None = None  # (T,) diverted / fall at all sanctioned cells
-    actions: list[dict] = field(default_factory=list)
-    decisions: list[dict] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Recorder:
@@ -90,8 +91,8 @@ class Recorder:
         self.ship_backlog = np.zeros((t, s))
         self.ship_contracted = np.zeros((t, s))
         self.flows = np.zeros((t, *world.shape)) if record_flows else None
-        self.actions: list[dict] = []
-        self.decisions: list[dict] = []
+        self.actions: list[dict[str, Any]] = []
+        self.decisions: list[dict[str, Any]] = []
 
     def _describe(self, action: Action) -> str:
         return self.w.caches.describe(action)
@@ -160,7 +161,7 @@ class Recorder:
         m["lost_exports_usd_bn"][month] = lost_v
         m["deferred_exports_usd_bn"][month] -= lost_v
 
-    def log_action(self, month: int, kind: str, name: str, action: Action, detail: dict) -> None:
+    def log_action(self, month: int, kind: str, name: str, action: Action, detail: dict[str, Any]) -> None:
         targets = target_of(self.w, action)
         self.actions.append(
             {

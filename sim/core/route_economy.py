@@ -9,11 +9,12 @@ volumes: route unit per year; VALUE_SCALE converts volume (Mt or bcm) x price (U
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from sim.core.caches import MEMO_SIZE
-from sim.core.policy import Policy
+from sim.core.policy import Contract, Policy
 from sim.core.routes import (
     DENSE_CELLS,
     Allocation,
@@ -50,7 +51,7 @@ def contract_terms(world: World, policy: Policy) -> ContractTerms | None:
     return memo[key]
 
 
-def _contract_arrays(world: World, contracts: tuple) -> ContractTerms:
+def _contract_arrays(world: World, contracts: tuple[Contract, ...]) -> ContractTerms:
     shape = world.ship_allowed.shape
     vol, paid, top = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     buyer = np.full(shape, -1, dtype=np.intp)
@@ -75,10 +76,10 @@ class RouteState:
     tariff: np.ndarray  # (R,) USD/unit after repricing
     offered: np.ndarray  # (S,) unit/yr, deferred volume offered again included
     allocation: Allocation | PatchedAllocation
-    value: np.ndarray | None = None  # (S,) netback value USD/unit this month (0 where none)
+    value: np.ndarray  # (S,) netback value USD/unit this month (0 where none)
     contracts: ContractTerms | None = None
     recovery: np.ndarray | None = None  # (S,) part of `offered` that is deferred volume, unit/yr
-    cache: dict = field(default_factory=dict, repr=False, compare=False)  # derived values (route_money)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived (route_money)
 
 
 def ship_values(world: World, policy: Policy, month: int) -> np.ndarray:
@@ -285,18 +286,19 @@ def route_money(rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
         shipped, firm = rs.allocation.shipped, rs.allocation.firm
         gross = shipped * (rs.value[:, None] - rs.tariff[None, :])
         paid = shipped * rs.tariff[None, :]
-        if rs.contracts is not None:
+        if rs.contracts is not None and firm is not None:
             delta = _contract_delta(rs, firm, slice(None), slice(None))
             gross, paid = gross - delta, paid + delta
         rs.cache["money"] = (gross.sum(axis=1) * VALUE_SCALE, paid.sum(axis=0) * VALUE_SCALE)
     return rs.cache["money"]
 
 
-def _contract_delta(rs: RouteState, firm: np.ndarray, ships: object, routes: object) -> np.ndarray:
+def _contract_delta(rs: RouteState, firm: np.ndarray, ships: Any, routes: Any) -> np.ndarray:
     """Contracted volume's money on the [ships, routes] block, USD/unit x unit/yr: the contract
     tariff instead of the route tariff on firm volume, plus take-or-pay on the unfilled
     capacity-feasible commitment (`place_commitments`). Revenue falls and tariff paid rises by it."""
     terms = rs.contracts
+    assert terms is not None
     if "room" not in rs.cache:  # share of each route's commitments its capacity can carry (R,)
         total, cap = terms.committed.sum(axis=0), rs.capacity
         rs.cache["room"] = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)

@@ -4,23 +4,25 @@ coercion risk (sim.core.agents scores every candidate against it). USD bn per ye
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sim.core.coercion import CoercionRisk, coercion_probability, coercion_risk, trade_value_at_risk
 from sim.core.counterfactual import Snapshot, actor_dependence, actor_welfare
 from sim.core.economy import decision_welfare
-from sim.core.policy import Policy
+from sim.core.policy import Policy, Timed
 from sim.core.world import World
 
 
-def _involving(transfers: list, i: int) -> list:
+def _involving(transfers: list[Timed], i: int) -> list[Timed]:
     return [t for t in transfers if t.sender == i or t.target == i]
 
 
 class StatusQuo:
     """A status-quo snapshot with per-actor caches of welfare, dependence and coercion risk."""
 
-    def __init__(self, world: World, snap: Snapshot, exposure: dict | None = None):
+    def __init__(self, world: World, snap: Snapshot, exposure: dict[tuple[Any, ...], Any] | None = None):
         self.world, self.snap = world, snap
         self.exposure = {} if exposure is None else exposure
         self._w: dict[int, float] = {}
@@ -101,7 +103,7 @@ class StatusQuo:
         return self._risk[i]
 
 
-def route_signature(world: World, policy: Policy, i: int) -> tuple:
+def route_signature(world: World, policy: Policy, i: int) -> tuple[Any, ...]:
     """What actor i's route conditions depend on (for the exposure cache): the measures on the routes
     its shipments can use and on its shipments; measures elsewhere do not invalidate its exposure."""
     cache = world.caches.signature_sets

@@ -76,12 +76,12 @@ class World:
     ship_growth: np.ndarray  # (S,) per year
     ship_value: np.ndarray  # (S,) USD/unit, inf if none
     ship_allowed: np.ndarray  # (S, R) bool
+    paths: EconomyPaths  # monthly spending, price and volume factors
     dual_use: np.ndarray  # (G,) bool: high-priority / sanctioned category
     events: tuple[Event, ...] = ()  # in file order
     hazards: tuple[Hazard, ...] = ()
     decisions: Decisions = field(default_factory=Decisions)
     blocs: tuple[Bloc, ...] = ()
-    paths: EconomyPaths | None = None  # monthly spending, price and volume factors
     caches: Caches = field(init=False, repr=False, compare=False)  # lookup tables and memos
 
     def __post_init__(self) -> None:
