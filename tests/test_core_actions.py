@@ -12,7 +12,7 @@ import pytest
 
 from sim.api import load
 from sim.core import actions as A
-from sim.core.policy import APPLY
+from sim.core.apply import APPLY
 from sim.scenario import schema as S
 from sim.scenario.compile import compile_action
 

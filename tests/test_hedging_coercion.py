@@ -74,7 +74,7 @@ def test_bypass_capacity_lowers_the_value_russia_controls(world):
     snap = snapshot(world, initial_policy(world), 0)
     base = route_value_at_risk(world, snap, kz, ru)
     policy = initial_policy(world)
-    from sim.core.policy import apply_action
+    from sim.core.apply import apply_action
 
     apply_action(
         world,
@@ -120,7 +120,7 @@ def test_a_candidate_investment_adds_its_capacity_once(world, lag):
 def test_coercion_chance_rises_with_observed_acts_and_the_memory_fades(world):
     """A Russian route cut against Kazakhstan is remembered; the memory halves every half-life."""
     from sim.core import actions as A
-    from sim.core.policy import apply_action
+    from sim.core.apply import apply_action
 
     kz, ru = world.index["Kazakhstan"], world.pole_index["Russia"]
     policy = initial_policy(world)

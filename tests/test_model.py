@@ -9,9 +9,10 @@ import pytest
 
 from sim.api import load, simulate
 from sim.core import actions as A
+from sim.core.apply import apply_action
 from sim.core.counterfactual import actor_dependence, actor_welfare, counterfactual, snapshot
 from sim.core.economy import dependence, welfare
-from sim.core.policy import apply_action, initial_policy
+from sim.core.policy import initial_policy
 from sim.core.route_economy import route_carried_flows
 from sim.core.sanctions import apply_diversion
 

@@ -19,6 +19,7 @@ import numpy as np
 from sim.core import actions as A
 from sim.core import alignment as al
 from sim.core import bargaining as bg
+from sim.core.apply import actor_of, apply_action, field_of, stance, target_of
 from sim.core.coercion import coercion_probability, coercion_risk
 from sim.core.counterfactual import (
     Snapshot,
@@ -26,15 +27,7 @@ from sim.core.counterfactual import (
     snapshot,
 )
 from sim.core.decisions import TERMS, logit_choice, total_utility
-from sim.core.policy import (
-    OpenDemand,
-    actor_of,
-    apply_action,
-    field_of,
-    pressure_intensity,
-    stance,
-    target_of,
-)
+from sim.core.policy import OpenDemand, pressure_intensity
 from sim.core.status_quo import StatusQuo, route_signature
 from sim.core.utility import annuity_years, horizon_years
 from sim.core.world import World

@@ -17,8 +17,9 @@ import numpy as np
 
 from sim.core import actions as A
 from sim.core import trade
+from sim.core.apply import apply_action
 from sim.core.economy import blocked_flows, diversion_for, sanctions_economy, spend_factor
-from sim.core.policy import Policy, apply_action
+from sim.core.policy import Policy
 from sim.core.route_economy import (
     VALUE_SCALE,
     RouteState,

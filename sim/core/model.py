@@ -27,18 +27,10 @@ from sim.core import alignment as al
 from sim.core import bargaining as bg
 from sim.core.actions import Action, Event, secondary_intensity
 from sim.core.agents import BlocAgent, Decision, Scorer, StateAgent, _rates
+from sim.core.apply import actor_of, apply_action
 from sim.core.counterfactual import snapshot
 from sim.core.economy import Outcome, dependence, evaluate, income_by_pole
-from sim.core.policy import (
-    OpenDemand,
-    Policy,
-    actor_of,
-    advance,
-    apply_action,
-    fade,
-    initial_policy,
-    note_blocked,
-)
+from sim.core.policy import OpenDemand, Policy, advance, fade, initial_policy, note_blocked
 from sim.core.recorder import Recorder, RunOutput
 from sim.core.route_economy import update_backlog
 from sim.core.sanctions import SecondaryMeasure, detection_chance

@@ -16,9 +16,10 @@ import numpy as np
 
 from sim.core.actions import Action
 from sim.core.agents import Decision
+from sim.core.apply import actor_of, target_of
 from sim.core.decisions import TERMS, multivector_index
 from sim.core.economy import WELFARE_TERMS, Outcome
-from sim.core.policy import Policy, actor_of, target_of
+from sim.core.policy import Policy
 from sim.core.route_economy import VALUE_SCALE
 from sim.core.sanctions import leakage_shares
 from sim.core.world import World
