@@ -26,7 +26,7 @@ from scenario_factory import small_scenario_dict, write_small_scenario
 from sim.errors import InputError
 from sim.results import writer
 from sim.sweep import load_sweep, read_sweep, run_sweep
-from sim.sweep.runner import PoolExecutor, RunContext
+from sim.sweep.runner import PoolExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -269,8 +269,8 @@ def test_killed_pool_worker_is_retried_and_tables_identical(
     made: list[PoolExecutor] = []
     original = PoolExecutor.__init__
 
-    def spy(self: PoolExecutor, ctx: RunContext, workers: int) -> None:
-        original(self, ctx, workers)
+    def spy(self: PoolExecutor, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
         made.append(self)
 
     monkeypatch.setattr(PoolExecutor, "__init__", spy)

@@ -1,7 +1,7 @@
 """Sweep files: the typed model (pydantic, unknown keys rejected) and `load_sweep`.
 
 A sweep file (YAML) names a base scenario, the scenario fields to vary (by path, see
-sim.sweep.paths), a design, replications and the outcomes to keep::
+sim.scenario.overrides), a design, replications and the outcomes to keep::
 
     name: sanctions_enforcement
     base: ../baseline.yaml            # relative to this file
@@ -57,12 +57,12 @@ from sim.scenario.loader import (
     check_suffix,
     load_scenario,
     read_yaml_mapping,
-    validation_problems,
 )
+from sim.scenario.overrides import Keys, PathError, override_spec, resolve_path
 from sim.scenario.references import unknown_name
 from sim.scenario.schema import ScenarioSpec
+from sim.seeds import SEED_MAX
 from sim.sweep.outcomes import OutcomeError, Reducer
-from sim.sweep.paths import Keys, PathError, apply_overrides, resolve_path
 
 if TYPE_CHECKING:  # imported when a sweep uses the posterior (sim.calibration takes ~0.7 s)
     from sim.calibration.ensemble_draws import PosteriorDraws
@@ -220,7 +220,7 @@ class SweepSpec(_Strict):
         description="Custom model 'module:function' (params dict, seed) -> {outcome: float}; "
         "default: the simulator.",
     )
-    seed: int = Field(1, ge=0, le=2**63 - 1, description="Root seed of the run seeds (SeedSequence).")
+    seed: int = Field(1, ge=0, le=SEED_MAX, description="Root seed of the run seeds (SeedSequence).")
     focus: str = Field("Kazakhstan", description="Actor the kz_* outcomes describe.")
     replications: int = Field(
         1, ge=1, le=MAX_RUNS, description="Runs per design point, each with its own seed."
@@ -430,12 +430,8 @@ def import_model(entry: str) -> Callable[..., Any]:
     return fn
 
 
-def validate_override(base_mapping: dict[str, Any], overrides: list[tuple[Keys, Any]]) -> ScenarioSpec:
-    """The base scenario with `overrides` applied, validated (raises ScenarioError, file 'override')."""
-    try:
-        return ScenarioSpec.model_validate(apply_overrides(base_mapping, overrides))
-    except ValidationError as exc:
-        raise ScenarioError(problems=validation_problems(exc, "override")) from None
+validate_override = override_spec
+"""The base scenario with overrides applied, validated (`sim.scenario.overrides.override_spec`)."""
 
 
 def _check_values(
