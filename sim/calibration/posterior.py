@@ -83,14 +83,13 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
 from sim.calibration.fit import Calibrator, apply_free
+from sim.runs.executors import PoolExecutor
 from sim.seeds import stream_rng
 
 CHUNK = 100
@@ -206,7 +205,7 @@ def run_simulations(
 
     if todo:
         if config.workers > 1:
-            with ProcessPoolExecutor(config.workers, mp_context=get_context("spawn")) as pool:
+            with PoolExecutor(config.workers) as pool:
                 for (k, _), values in zip(todo, pool.map(_task, args), strict=True):
                     store(k, values)
                     done += 1

@@ -46,7 +46,7 @@ from sim.runs.executors import (
 from sim.scenario.overrides import Keys
 from sim.seeds import run_seed
 from sim.sweep.design import make_design
-from sim.sweep.spec import LoadedSweep, import_model
+from sim.sweep.load import LoadedSweep, import_model
 from sim.sweep.store import SweepStore, completed_chunks, failed_runs, status_counts
 
 MAX_ERROR_CHARS = 2000
@@ -375,7 +375,7 @@ def run_sweep(
     """Run (or, with `resume`, finish) a sweep into `out_dir`; return a summary.
 
     Args:
-        loaded: the sweep (sim.sweep.spec.load_sweep).
+        loaded: the sweep (sim.sweep.load.load_sweep).
         out_dir: sweep directory (created; with `resume` an interrupted one is completed).
         workers: local processes (default: the usable CPUs; 1 runs in this process).
         scheduler: Dask scheduler address (tcp://host:port) instead of the local pool.
