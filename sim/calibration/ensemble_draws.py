@@ -3,8 +3,10 @@ sweeps with `posterior: true`.
 
 A posterior file (calibration/posterior.parquet, written by `mvsim calibrate --posterior`) has
 one row per draw: `draw`, `weight` and one column per parameter path (`trade_elasticity`,
-`route_risk_premium_usd_per_unit.CPC`, ...). `PosteriorDraws` reads it and sets a draw's values
-into a scenario's `Parameters` (`parameters(base, k)`, `spec_with_draw(spec, k)`).
+`route_risk_premium_usd_per_unit.CPC`, ...). `PosteriorDraws` reads it; `draw(k)` is draw k for
+the run path (`sim.runs.job.run_job(..., draw=)`, which sets its values into the scenario's
+`Parameters` through `sim.scenario.overrides.draw_parameters`), `parameters(base, k)` the same
+values set into given parameters.
 
 Replications -> draws (`assign_draws`). Replications come in groups of `SEEDS_PER_DRAW`
 consecutive replications that share one draw (each with its own seed, `sim.seeds`), so
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.errors import InputError
-from sim.scenario.overrides import draw_parameters, with_parameters
+from sim.scenario.overrides import draw_parameters
 from sim.seeds import DRAW_KEY, draw_rng
 
 if TYPE_CHECKING:
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
 
     from sim.params import Parameters
     from sim.runs.job import Draw
-    from sim.scenario.schema import ScenarioSpec
 
 SEEDS_PER_DRAW = 2
 """Consecutive replications that share a posterior draw (with different seeds)."""
@@ -94,11 +95,6 @@ class PosteriorDraws:
         from sim.runs.job import Draw
 
         return Draw(int(k), self.values_of(k))
-
-    def spec_with_draw(self, spec: ScenarioSpec, k: int) -> ScenarioSpec:
-        """The scenario with draw k's parameter values (its other parameters unchanged)."""
-        routes = {r.name for r in spec.routes}
-        return with_parameters(spec, self.parameters(spec.parameters, k, routes))
 
     def differing(self, a: Parameters, b: Parameters) -> list[str]:
         """Posterior parameters whose values differ between two scenarios' parameters (the draw

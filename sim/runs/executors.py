@@ -14,8 +14,10 @@ per worker (pool initializer, Dask broadcast), not with each task.
 Pool workers start from a preloaded process: the `forkserver` start method with the run path's
 modules (`PRELOAD`) imported once in the fork server, so a worker is a fork of a process that has
 the model, numpy, pandas and pyarrow loaded and does not pay their imports (about 1.2 CPU s each
-with spawn). Where forkserver is missing (not POSIX) workers are spawned. The context is explicit:
-`import mesa` sets the default start method to spawn.
+with spawn). The fork server starts once per parent process, at the first pool; workers inherit
+its environment, working directory and sys.path from then (tasks carry everything they need).
+Where forkserver is missing (not POSIX) workers are spawned. The context is explicit: `import
+mesa` sets the default start method to spawn.
 """
 
 from __future__ import annotations
@@ -317,13 +319,22 @@ def stream(
     todo = enumerate(tasks)
     exhausted = False
     while True:
+        broken = False
         while len(pending) < window and (retry or not exhausted):
             item = retry.popleft() if retry else next(todo, None)
             if item is None:
                 exhausted = True
-            else:
+                continue
+            try:
                 pending[executor.submit(fn, item[1])] = item
+            except BrokenProcessPool:  # broke since the last submission: the tasks in flight tell
+                retry.appendleft(item)
+                broken = True
+                break
         if not pending:
+            if broken:
+                executor.restart()
+                continue
             return
         finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
         results: list[tuple[int, T, Any]] = []
