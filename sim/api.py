@@ -282,7 +282,9 @@ def ensemble(
     if seeds is None:
         if n is None or n < 1:
             raise InputError(f"expected seeds or a positive n, got n={n!r}", field="n")
-        seeds = seeds_for(root_seed, n)
+        from sim.seeds import check_seed
+
+        seeds = seeds_for(check_seed(root_seed, "root_seed"), n)
     if not seeds:
         raise InputError("expected at least one seed", field="seeds")
     base = Base.of(load_loaded(scenario, base_dir=base_dir), end)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -150,3 +151,15 @@ def test_a_task_whose_worker_always_dies_is_reported_not_raised() -> None:
     with PoolExecutor(1) as pool:
         out = list(stream(pool, _die, [1], retries=1))
     assert out == [(1, WorkerDied(2))] and pool.restarts == 2
+
+
+def test_entry_points_use_the_one_seed_check(tmp_path: Path) -> None:
+    from sim.api import ensemble
+    from sim.compare import compare
+
+    path = write_small_scenario(tmp_path)
+    with pytest.raises(InputError, match="2\\*\\*63-1") as exc:
+        compare(path, path, replications=1, root_seed=SEED_MAX + 1)
+    assert exc.value.problems[0].field == "--seed"
+    with pytest.raises(InputError, match="2\\*\\*63-1"):
+        ensemble(path, n=1, root_seed=-1)

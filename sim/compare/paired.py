@@ -21,7 +21,7 @@ from sim.compare.sides import Side, SideRunner, Source, resolve_side
 from sim.errors import InputError
 from sim.runs.executors import map_items
 from sim.scenario.schema import MONTH_RE
-from sim.seeds import replication_seeds
+from sim.seeds import check_seed, replication_seeds
 
 if TYPE_CHECKING:  # sim.calibration is imported only when a posterior is used (~0.7 s)
     from sim.calibration.ensemble_draws import PosteriorDraws
@@ -243,7 +243,8 @@ def compare(
     else:
         if replications < 1:
             raise InputError(f"expected at least 1 replication, got {replications}", field="--replications")
-        use, paired, root = replication_seeds(root_seed, replications), True, root_seed
+        root = check_seed(root_seed, "--seed")
+        use, paired = replication_seeds(root, replications), True
     if not use:
         raise InputError("expected at least one seed", field="seeds")
     for r in (ra, rb):
