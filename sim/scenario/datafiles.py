@@ -27,6 +27,7 @@ from sim.scenario.schema import ScenarioSpec
 
 TRADE_COLUMNS = ("exporter", "importer", "good", "value_usd_bn", "source")
 MAX_CSV_PROBLEMS = 25
+MAX_FLOW_USD_BN = 1e5  # one bilateral flow of one good: world trade is ~25,000 USD bn per year
 
 
 def load_trade(
@@ -106,6 +107,12 @@ def load_trade(
         if not math.isfinite(value) or value < 0:
             problems.append(
                 f"line {line}: value_usd_bn: expected a finite number >= 0 (USD bn per year), got {value}"
+            )
+            bad = True
+        elif value > MAX_FLOW_USD_BN:
+            problems.append(
+                f"line {line}: value_usd_bn: expected at most {MAX_FLOW_USD_BN:,.0f} (USD bn per year, "
+                f"above world trade), got {value:g}"
             )
             bad = True
         key = (rec["exporter"], rec["importer"], rec["good"])

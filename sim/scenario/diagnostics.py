@@ -30,9 +30,11 @@ def with_lines(exc: ScenarioError, nodes: Nodes) -> ScenarioError:
     """`exc` with the line and column of each problem's field in its file, where known.
 
     A problem whose field is a location (``events[0].date``) in a YAML file read for this
-    scenario gets the position of that value; of its nearest enclosing key or item when the
-    value is missing (a missing required key: the mapping that lacks it; for a top-level key,
-    the document's first key). A problem about the file as a whole is left as it is.
+    scenario gets the position of that value (of the value itself when written on its key's
+    line, of its key for a block mapping or list, and of the key for a problem with the key,
+    `Problem.key`); of its nearest enclosing key or item when the value is missing (a missing
+    required key: the mapping that lacks it; for a top-level key, the document's first key).
+    A problem about the file as a whole is left as it is.
     """
     caches: dict[str, dict[int, Any]] = {}
     problems = []
@@ -40,7 +42,7 @@ def with_lines(exc: ScenarioError, nodes: Nodes) -> ScenarioError:
         root = nodes.get(p.file)
         loc = parse_loc(p.field) if root is not None and p.line is None and p.field else None
         if loc is not None and root is not None:
-            line, column, _ = position(root, loc, caches.setdefault(p.file, {}))
+            line, column, _ = position(root, loc, caches.setdefault(p.file, {}), at_value=not p.key)
             p = dataclasses.replace(p, line=line, column=column)
         problems.append(p)
     exc._set(tuple(problems))
@@ -50,16 +52,20 @@ def with_lines(exc: ScenarioError, nodes: Nodes) -> ScenarioError:
 def pydantic_problems(exc: ValidationError, origin: Origin) -> list[Problem]:
     """Turn pydantic errors into problems with clean field paths and expectations."""
     entries: list[tuple[Loc, str, str | None, tuple[Loc, int] | None]] = []
+    keys: set[Loc] = set()  # locations whose key is the problem (an unknown key or name)
     errors = exc.errors(include_url=False)
     for err in errors[: MAX_PROBLEMS * 4]:  # beyond that, only counted (a file of 100,000 typos)
         ctx = err.get("ctx") or {}
         if isinstance(ctx.get("error"), ReferenceProblems):
             entries.extend((loc, msg, None, None) for loc, msg in ctx["error"].problems)
+            keys.update(ctx["error"].keys)
             continue
-        walk = _walk(err["loc"])
+        walk = walk_loc(err["loc"])
         expected, got = _describe(err, walk)
         union = (walk.loc[: walk.union_depth], walk.union_depth) if walk.union_depth is not None else None
         entries.append((walk.loc, expected, got, union))
+        if err["type"] == "extra_forbidden":
+            keys.add(walk.loc)
 
     # For a plain union (e.g. `list[str] | 'all'`), when one member got deeper (the input was
     # a list with a bad element) drop the other members' complaints about the whole value.
@@ -82,7 +88,7 @@ def pydantic_problems(exc: ValidationError, origin: Origin) -> list[Problem]:
         if got is not None:
             message += f", got {got}"
         file, local = origin.at(loc)
-        problems.append(Problem(file, format_loc(local), message))
+        problems.append(Problem(file, format_loc(local), message, key=loc in keys))
     return problems
 
 
@@ -150,7 +156,7 @@ def _pick_member(members: Sequence[Any], seg: Any, disc: str | None) -> Any:
     return None
 
 
-def _walk(raw_loc: Sequence[Any]) -> _Walk:
+def walk_loc(raw_loc: Sequence[Any]) -> _Walk:
     """Follow a pydantic error location through the ScenarioSpec types, dropping union tags."""
     tp: Any = ScenarioSpec
     disc: str | None = None

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import Loc, Problem, ScenarioError, format_loc
-from sim.scenario.diagnostics import MAX_PROBLEMS, pydantic_problems
+from sim.scenario.diagnostics import MAX_PROBLEMS, pydantic_problems, walk_loc
 from sim.scenario.origins import Origin
 from sim.scenario.references import ReferenceProblems
 from sim.scenario.schema import ScenarioSpec
@@ -35,7 +35,10 @@ def validate_merged(merged: dict[Any, Any], origin: Origin) -> ScenarioSpec:
         problems = pydantic_problems(exc, origin)
         if exc.error_count() <= MAX_PROBLEMS and not _has_reference_problems(exc):
             seen = {(p.file, p.field, p.message) for p in problems}
-            for extra in _rest_reference_problems(exc, merged, origin):
+            rest = _rest_reference_problems(exc, merged, origin, gentle=True)
+            if rest is None:  # the gentle pruning left a mapping that does not validate
+                rest = _rest_reference_problems(exc, merged, origin, gentle=False) or []
+            for extra in rest:
                 if (extra.file, extra.field, extra.message) not in seen:
                     problems.append(extra)
         raise ScenarioError(problems=capped(problems)) from None
@@ -53,13 +56,18 @@ def _has_reference_problems(exc: ValidationError) -> bool:
     return any(isinstance((e.get("ctx") or {}).get("error"), ReferenceProblems) for e in exc.errors())
 
 
-def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origin: Origin) -> list[Problem]:
+def _rest_reference_problems(
+    exc: ValidationError, merged: dict[Any, Any], origin: Origin, gentle: bool = False
+) -> list[Problem] | None:
     """Cross-reference problems of `merged` without the parts that failed type validation.
 
-    List items with a type error are left out (their indices mapped back; names they defined are
-    not reported as unknown elsewhere); a bad start or end is replaced by a wide horizon (and
-    horizon checks skipped); other optional sections with errors are dropped. Gives up (returns
-    []) when a required section itself is malformed.
+    An unknown key is left out, and (`gentle`) so is an optional field with a bad value, the
+    rest of its item kept (so that an unknown key or a bad number does not hide the item's
+    unknown actor or route). Other list items with a type error are left out (their indices
+    mapped back; names they defined are not reported as unknown elsewhere); a bad start or end
+    is replaced by a wide horizon (and horizon checks skipped); other optional sections with
+    errors are dropped. Gives up (returns []) when a required section itself is malformed;
+    None when the pruned mapping has other errors than references (retry with gentle=False).
     """
     rest = dict(merged)
     dropped: dict[str, set[int]] = {}
@@ -78,6 +86,8 @@ def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origi
         if len(loc) > 1 and loc[-1] in _MONTH_FIELDS and _set_in(rest, loc, placeholder):
             skip_locs.add(tuple(loc))  # a bad date: check the rest of its item with a valid one
             continue
+        if len(loc) > 1 and _leave_out(err, gentle) and _set_in(rest, walk_loc(loc).loc, _DELETE):
+            continue  # an unknown key or a bad optional value: check the rest of its item
         if key in _TOP_LISTS and len(loc) > 1 and isinstance(loc[1], int):
             dropped.setdefault(str(key), set()).add(loc[1])
         elif key in ("start", "end"):
@@ -130,6 +140,8 @@ def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origi
         ]
     else:
         return []
+    if not refs and gentle:
+        return None
     problems = []
     for ref in refs:
         for loc, message in ref.problems:
@@ -139,17 +151,33 @@ def _rest_reference_problems(exc: ValidationError, merged: dict[Any, Any], origi
                 continue
             if any(message.startswith("unknown") and f"{name!r}" in message for name in lost_names):
                 continue
+            is_key = loc in ref.keys
             loc = _map_back(loc, kept, menu_kept, series_kept)
             file, local = origin.at(loc)
-            problems.append(Problem(file, format_loc(local), message))
+            problems.append(Problem(file, format_loc(local), message, key=is_key))
     return problems
+
+
+_DELETE = object()  # `_set_in` value: delete the key
+
+
+def _leave_out(err: Any, gentle: bool) -> bool:
+    """Whether the key of a pydantic error can be left out to check the rest of its item:
+    an unknown key; with `gentle`, an optional model field with a bad value."""
+    if err["type"] == "extra_forbidden":
+        return True
+    if not gentle:
+        return False
+    walk = walk_loc(err["loc"])
+    return walk.field is not None and not walk.field.is_required() and walk.loc[-1:] == tuple(err["loc"][-1:])
 
 
 _MONTH_FIELDS = ("date", "active_from", "available_from", "available_until", "start")
 
 
 def _set_in(data: dict[Any, Any], loc: Sequence[Any], value: Any) -> bool:
-    """Set `data` at `loc` to `value`, copying the containers on the way (the original is kept)."""
+    """Set `data` at `loc` to `value` (`_DELETE`: delete the key), copying the containers on the
+    way (the original is kept)."""
     node: Any = data
     for seg in loc[:-1]:
         try:
@@ -165,6 +193,11 @@ def _set_in(data: dict[Any, Any], loc: Sequence[Any], value: Any) -> bool:
         node[seg] = child
         node = child
     last = loc[-1]
+    if value is _DELETE:
+        if isinstance(node, dict) and last in node:
+            del node[last]
+            return True
+        return False
     if isinstance(node, dict) or (isinstance(node, list) and isinstance(last, int) and last < len(node)):
         node[last] = value
         return True
