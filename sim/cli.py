@@ -14,19 +14,20 @@ import importlib
 import os
 import pkgutil
 import sys
+from types import ModuleType
 
 import sim.commands
 from sim import __version__
 from sim.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ScenarioError, describe_os_error, save_traceback
 
 
-def _commands() -> dict[str, object]:
+def _commands() -> dict[str, ModuleType]:
     """Subcommand name -> module, for every module in sim.commands."""
     names = sorted(m.name for m in pkgutil.iter_modules(sim.commands.__path__) if not m.name.startswith("_"))
     return {n.replace("_", "-"): importlib.import_module(f"sim.commands.{n}") for n in names}
 
 
-def _parser(commands: dict[str, object]) -> argparse.ArgumentParser:
+def _parser(commands: dict[str, ModuleType]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mvsim",
         description="Scenario simulator of multi-vector foreign policy (Kazakhstan between Russia, China, "
