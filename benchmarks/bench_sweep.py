@@ -21,7 +21,7 @@ spawn too (its default on Linux forks this already-warm process). batch_run keep
 memory and writes nothing; the sweep writes Parquet chunks.
 
 Per-worker start-up: a sweep of one run per worker on the pool against the same runs in this
-(warm) process: the wall time from the sweep call (the pool is created first) to the first chunk on
+(warm) process (spawned workers re-import this script, which imports Mesa as `mvsim` does): the wall time from the sweep call (the pool is created first) to the first chunk on
 disk, and the pool's extra CPU per worker (imports, loading the sweep, the first run's warm-up).
 
 Peak memory is ru_maxrss of the sweep process (parent) and of its largest worker
@@ -49,10 +49,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import mesa
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# Spawned workers (the sweep pool's and batch_run's) re-import this script: import Mesa the way
+# `mvsim sweep` does (its core only; the rest on first use), so that they start as the CLI's do.
+from sim.cli import import_mesa_core  # noqa: E402
+
+import_mesa_core()
+import mesa  # noqa: E402
 
 from sim.core.model import MultiVectorModel, release  # noqa: E402
 from sim.scenario.compile import build_world  # noqa: E402
