@@ -21,8 +21,9 @@ spawn too (its default on Linux forks this already-warm process). batch_run keep
 memory and writes nothing; the sweep writes Parquet chunks.
 
 Per-worker start-up: a sweep of one run per worker on the pool against the same runs in this
-(warm) process (spawned workers re-import this script, which imports Mesa as `mvsim` does): the wall time from the sweep call (the pool is created first) to the first chunk on
-disk, and the pool's extra CPU per worker (imports, loading the sweep, the first run's warm-up).
+(warm) process: the wall time from the sweep call (the pool is created first) to the first chunk
+on disk, and the pool's extra CPU per worker (imports, loading the sweep, the first run's warm-up).
+Spawned workers re-import this script, which imports Mesa as `mvsim` does.
 
 Peak memory is ru_maxrss of the sweep process (parent) and of its largest worker
 (RUSAGE_CHILDREN), each measured in a fresh process. Prints figures only. Throughput figures are
