@@ -86,6 +86,7 @@ def _tmpfs(where: Path, options: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], capture_output=True, timeout=10)
 
 
+@pytest.mark.slow
 def test_real_small_filesystem(tmp_path: Path) -> None:
     path = _short(tmp_path)
     with _tmpfs(tmp_path / "small_fs", "size=192k") as fs:
@@ -228,6 +229,7 @@ def _complete(run_dir: Path) -> bool:
     return (run_dir / "manifest.json").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["run", "compare"])
 def test_kill_9_leaves_no_partial_final_directory_and_next_run_cleans(tmp_path: Path, command: str) -> None:
     path = _short(tmp_path, "2022-12")
@@ -301,6 +303,7 @@ def _kill_one_worker_soon(executor: PoolExecutor, done: threading.Event) -> None
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_killed_pool_worker_is_retried_and_tables_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -337,6 +340,7 @@ def _wait_for(items: list, seconds: float = 30) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_two_sweeps_on_one_out(tmp_path: Path) -> None:
     path = _short(tmp_path)
     sweep = _sweep_file(path.parent, runs=40)
@@ -362,6 +366,7 @@ def test_two_sweeps_on_one_out(tmp_path: Path) -> None:
     assert len(read_sweep(out)["experiments"]) == 40
 
 
+@pytest.mark.slow
 def test_unreachable_dask_scheduler_is_a_clean_error_within_seconds(tmp_path: Path) -> None:
     pytest.importorskip("distributed")
     path = _short(tmp_path)
@@ -442,6 +447,7 @@ def test_full_factorial_of_a_million_by_a_million(tmp_path: Path) -> None:
     assert_clean_error(code, err, "1,000,000,000,000 design points")
 
 
+@pytest.mark.slow
 def test_values_list_of_100000_items(tmp_path: Path) -> None:
     path = _short(tmp_path)
     params = [{"path": "parameters.trade_elasticity", "values": [2.0 + i * 1e-5 for i in range(100_000)]}]
