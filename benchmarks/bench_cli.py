@@ -1,7 +1,15 @@
 """CLI benchmarks: start-up (`mvsim --help`, `mvsim validate`), `mvsim run --no-plots`, and
-`mvsim compare` on 1 vs 2 workers, each as wall time of a fresh process.
+`mvsim compare` on 1 vs 2 workers, each as wall time of a fresh process; the CPU cost of
+`mvsim run --no-plots` against its floor, and its import share.
 
-    python benchmarks/bench_cli.py [--repeat 5] [--replications 20] [--skip compare]
+    python benchmarks/bench_cli.py [--repeat 5] [--replications 20] [--skip startup cpu compare]
+
+CPU = user + system seconds of the child process (RUSAGE_CHILDREN). The floor of `mvsim run
+baseline --no-plots` (issue 21: at most 1.15x) is a fresh process that only imports mesa,
+numpy, pandas, pyarrow, pydantic and yaml, plus one warm run: the same `mvsim run` called a
+second time inside one process (`sim.cli.main`, after a first call warmed imports and caches).
+Import share = (CPU of the fresh `mvsim run` - the warm run) / CPU of the fresh `mvsim run`:
+what the command spends on starting the interpreter and importing, not on the work.
 
 Every figure is the median over --repeat runs with min and max. Ratios are computed per
 repetition from runs of the same repetition (the machine may be shared), then their median.
@@ -15,6 +23,8 @@ Prints figures only.
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,10 +46,34 @@ OLD_VALIDATE = (
 """What `mvsim validate` used to do: the model, Mesa and matplotlib imported, the world built."""
 
 
+FLOOR_IMPORTS = "import mesa, numpy, pandas, pyarrow, pydantic, yaml"
+"""The libraries the run path needs: what a `mvsim run` costs at the least besides its work."""
+WARM_RUN = """
+import contextlib, io, json, sys, time
+from sim.cli import main
+argv = sys.argv[1:]
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    assert main(argv) == 0  # warms imports and caches
+    c, t = time.process_time(), time.perf_counter()
+    assert main(argv) == 0
+    c, t = time.process_time() - c, time.perf_counter() - t
+print(json.dumps({"cpu_s": c, "wall_s": t}))
+"""
+"""`mvsim run ARGV` twice in one process; prints the CPU and wall seconds of the second call."""
+
+
 def wall(cmd: list[str]) -> float:
     t = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
     return time.perf_counter() - t
+
+
+def cpu(cmd: list[str]) -> tuple[float, str]:
+    """(CPU seconds of the child process, its stdout)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, res.stdout
 
 
 def stats(xs: list[float]) -> str:
@@ -81,6 +115,37 @@ def bench_startup(n: int) -> None:
     print(f"mvsim run baseline --no-plots: {stats(t['run_no_plots'])}")
 
 
+def bench_run_cpu(n: int) -> None:
+    """CPU of `mvsim run baseline --no-plots` against its floor (imports + a warm run), per repetition."""
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = ["run", str(BASELINE), "--seed", "1", "--out", tmp, "--no-plots"]
+        t: dict[str, list[float]] = {"interpreter": [], "imports": [], "warm": [], "run": []}
+        for _ in range(n):
+            t["interpreter"].append(cpu([sys.executable, "-c", "pass"])[0])
+            t["imports"].append(cpu([sys.executable, "-c", FLOOR_IMPORTS])[0])
+            t["warm"].append(json.loads(cpu([sys.executable, "-c", WARM_RUN, *argv])[1])["cpu_s"])
+            t["run"].append(cpu([*MVSIM, *argv])[0])
+    ratios = [r / (i + w) for r, i, w in zip(t["run"], t["imports"], t["warm"], strict=True)]
+    shares = [(r - w) / r for r, w in zip(t["run"], t["warm"], strict=True)]
+
+    def med(k: str) -> str:
+        xs = t[k]
+        return f"{statistics.median(xs):.3f} CPU s (min {min(xs):.3f}, max {max(xs):.3f})"
+
+    print(f"mvsim run baseline --no-plots, fresh process: {med('run')}")
+    print(f"  floor: import {FLOOR_IMPORTS.removeprefix('import ')}: {med('imports')}")
+    print(f"         + one warm in-process run (second `mvsim run` in one process): {med('warm')}")
+    print(f"  (a bare interpreter, `python -c pass`: {med('interpreter')})")
+    print(
+        f"  fresh run / floor, per repetition: median {statistics.median(ratios):.2f}x "
+        f"(min {min(ratios):.2f}, max {max(ratios):.2f}); target <= 1.15x"
+    )
+    print(
+        f"  import share (start-up CPU / CPU of the fresh run): median {statistics.median(shares):.0%} "
+        f"(min {min(shares):.0%}, max {max(shares):.0%}; n={n})"
+    )
+
+
 def bench_compare(n: int, replications: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
 
@@ -116,10 +181,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--replications", type=int, default=20)
-    ap.add_argument("--skip", nargs="*", default=[], choices=["startup", "compare"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["startup", "cpu", "compare"])
     args = ap.parse_args()
     if "startup" not in args.skip:
         bench_startup(args.repeat)
+    if "cpu" not in args.skip:
+        bench_run_cpu(args.repeat)
     if "compare" not in args.skip:
         bench_compare(args.repeat, args.replications)
 

@@ -1,19 +1,34 @@
 """Sweep benchmarks: throughput on 1 and 2 workers and on Dask, mesa.batch_run on the same runs,
-peak memory for 100 vs 2,000 runs, and the wall time of a 1,000-run baseline sweep.
+per-worker start-up, peak memory for 100 vs 2,000 runs, and the wall time of a 1,000-run sweep.
 
     python benchmarks/bench_sweep.py [--runs 200] [--repeat 2] [--memory 100 2000] [--big 1000] [--quick]
-                                     [--scheduler tcp://host:port] [--skip dask batch_run memory big]
+                                     [--scheduler tcp://host:port] [--skip dask batch_run startup memory big]
 
 All sweeps run the baseline scenario (2022-01..2030-12, 108 months) over a full factorial of
 the CPC outage rate x Kazakhstan's initial enforcement with replications, keeping 5 scalar
 outcomes and 2 monthly series. Throughput = runs / wall time of the whole sweep (pool or
-worker start-up, writing the Parquet chunks and the manifest included). The Dask figure uses a
-scheduler and 2 single-threaded workers this script starts on 127.0.0.1 (or --scheduler); their
-start-up is not counted, their first import of the package is. mesa.batch_run runs the same runs
-(same overrides, same seeds, same outcomes) through a thin mesa.Model wrapper defined here
-(ScenarioRunModel) on 2 processes. Peak memory is ru_maxrss of the sweep process (parent) and of
-its largest worker (RUSAGE_CHILDREN), each measured in a fresh process. Prints figures only.
-Throughput figures are the best of --repeat interleaved repetitions (the machine may be shared).
+worker start-up, writing the Parquet chunks and the manifest included). CPU = user + system
+seconds of this process and every process it started (reaped children and live descendants,
+Dask's scheduler and workers included), per run. The Dask figure uses a scheduler and 2
+single-threaded workers this script starts on 127.0.0.1 (or --scheduler); their start-up is not
+counted, their first import of the package is (first repetition).
+
+mesa.batch_run runs the same work: the same runs (same overrides, same seeds), keeping the same
+outcomes (the 5 scalars and the 2 series, compared with the sweep's tables), through a thin
+mesa.Model wrapper defined here (ScenarioRunModel), on the same number of processes. Both sides
+start cold workers: the sweep pool spawns them, and batch_run's multiprocessing.Pool is made to
+spawn too (its default on Linux forks this already-warm process). batch_run keeps its results in
+memory and writes nothing; the sweep writes Parquet chunks.
+
+Per-worker start-up: a sweep of one run per worker on the pool against the same runs in this
+(warm) process: the wall time from the sweep call (the pool is created first) to the first chunk
+on disk, and the pool's extra CPU per worker (imports, loading the sweep, the first run's warm-up).
+Spawned workers re-import this script, which imports Mesa as `mvsim` does.
+
+Peak memory is ru_maxrss of the sweep process (parent) and of its largest worker
+(RUSAGE_CHILDREN), each measured in a fresh process. Prints figures only. Throughput figures are
+the best of --repeat interleaved repetitions (the machine may be shared). --quick: 60 runs, one
+repetition, no memory or big sweep (for a loaded machine).
 Targets (issue): 2 workers >= 1.8x one worker; at least as fast as mesa.batch_run; peak memory
 at 2,000 runs within 1.2x of 100 runs; 1,000 baseline runs in under 3 minutes.
 """
@@ -30,14 +45,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import mesa
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# Spawned workers (the sweep pool's and batch_run's) re-import this script: import Mesa the way
+# `mvsim sweep` does (its core only; the rest on first use), so that they start as the CLI's do.
+from sim.cli import import_mesa_core  # noqa: E402
+
+import_mesa_core()
+import mesa  # noqa: E402
 
 from sim.core.model import MultiVectorModel, release  # noqa: E402
 from sim.scenario.compile import build_world  # noqa: E402
@@ -83,14 +104,31 @@ def write_sweep(directory: Path, n_runs: int, name: str) -> Path:
     return path
 
 
-def timed_sweep(path: Path, out: Path, **kw: Any) -> tuple[float, Any]:
+def tree_cpu() -> float:
+    """CPU seconds (user + system) so far of this process, its reaped children and its live
+    descendants (with what they reaped). The difference of two calls is the CPU spent in between
+    by every process involved, whether it started, ended or lived through the interval."""
+    import psutil
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            t = proc.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def timed_sweep(path: Path, out: Path, **kw: Any) -> tuple[float, float, Any]:
+    """(wall s, CPU s, summary) of one sweep."""
     shutil.rmtree(out, ignore_errors=True)
     loaded = load_sweep(path)
-    t = time.perf_counter()
+    c, t = tree_cpu(), time.perf_counter()
     summary = run_sweep(loaded, out, progress=False, **kw)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, tree_cpu() - c
     assert summary.failed == 0, summary.failures
-    return wall, summary
+    return wall, cpu, summary
 
 
 # ----------------------------------------------------------------------------- mesa.batch_run wrapper
@@ -116,7 +154,8 @@ class ScenarioRunModel(mesa.Model):
     """One sweep run as a mesa.Model taking keyword parameters (what mesa.batch_run needs).
 
     batch_run reads the DataCollector entry at index `steps - 1`, so the wrapper collects after
-    every step (not at construction): the entry read is the one after the final month.
+    every step (not at construction): the entry read is the one after the final month. It keeps
+    what the sweep keeps: the scalars and the monthly series (as arrays) of the same Reducer.
     """
 
     def __init__(self, run_id: int = 0, sweep: str = "", rng: Any = None):
@@ -129,12 +168,14 @@ class ScenarioRunModel(mesa.Model):
             validate_override(loaded.base_mapping, overrides), loaded.base.baseline_flows
         )
         self.inner = MultiVectorModel(self.world, rng=seed, record_flows=False)
-        self.outcomes: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(model_reporters={s: _reporter(s) for s in SCALARS})
+        self.finished = False
+        self.outcomes: dict[str, Any] = {}
+        reporters = {s: _reporter(s) for s in SCALARS} | {f"series:{s}": _reporter(s, True) for s in SERIES}
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
 
     @property
-    def running(self) -> bool:
-        return self.inner.running
+    def running(self) -> bool:  # read by batch_run after every step; the inner model is released at the end
+        return not self.finished
 
     @running.setter
     def running(self, value: bool) -> None:  # mesa.Model.__init__ sets it
@@ -143,20 +184,23 @@ class ScenarioRunModel(mesa.Model):
     def step(self) -> None:
         self.inner.step()
         if not self.inner.running:
-            scalars, _ = self.reducer.reduce(self.inner.recorder.output(), self.world)
-            self.outcomes = scalars
+            scalars, series = self.reducer.reduce(self.inner.recorder.output(), self.world)
+            self.outcomes = scalars | {f"series:{k}": v for k, v in series.items()}
+            self.finished = True
             release(self.inner)  # free the finished model with public Mesa calls only
         self.datacollector.collect(self)
 
 
-def _reporter(name: str) -> Any:
-    return lambda m: m.outcomes.get(name)
+def _reporter(name: str, series: bool = False) -> Any:
+    key = f"series:{name}" if series else name
+    return lambda m: m.outcomes.get(key)
 
 
-def bench_batch_run(path: Path, n_runs: int, processes: int) -> tuple[float, list[dict[str, Any]]]:
+def bench_batch_run(path: Path, n_runs: int, processes: int) -> tuple[float, float, list[dict[str, Any]]]:
+    """(wall s, CPU s, results) of mesa.batch_run over the sweep's runs, on spawned processes."""
     months = 108
     assert load_sweep(path).n_runs == n_runs
-    t = time.perf_counter()
+    c, t = tree_cpu(), time.perf_counter()
     results = mesa.batch_run(
         ScenarioRunModel,
         parameters={"run_id": range(n_runs), "sweep": str(path)},
@@ -166,7 +210,27 @@ def bench_batch_run(path: Path, n_runs: int, processes: int) -> tuple[float, lis
         max_steps=months,
         display_progress=False,
     )
-    return time.perf_counter() - t, results
+    return time.perf_counter() - t, tree_cpu() - c, results
+
+
+def same_outcomes(results: list[dict[str, Any]], ref: dict[str, Any]) -> bool:
+    """Whether batch_run's scalars and series equal the sweep's tables, run by run (NaN == NaN)."""
+    import numpy as np
+
+    got = {r["run_id"]: r for r in results}
+    out = ref["outcomes"].set_index("run_id")
+    series = ref["series"].groupby("run_id")
+    if sorted(got) != sorted(out.index):
+        return False
+    for rid, row in got.items():
+        for s in SCALARS:
+            if not np.array_equal(np.float64(row[s]), np.float64(out.loc[rid, s]), equal_nan=True):
+                return False
+        months = series.get_group(rid)
+        for s in SERIES:
+            if not np.array_equal(np.asarray(row[f"series:{s}"]), months[s].to_numpy(), equal_nan=True):
+                return False
+    return True
 
 
 # ----------------------------------------------------------------------------- Dask
@@ -194,11 +258,69 @@ def parallel_capacity(workers: int) -> float:
     return workers * one / max(many)
 
 
+# ----------------------------------------------------------------------------- per-worker start-up
+def write_probe_sweep(directory: Path, runs: int) -> Path:
+    """One design point, `runs` replications, one run per chunk: each worker gets one run."""
+    import yaml
+
+    data = {
+        "name": "startup",
+        "base": str(ROOT / "scenarios" / "baseline.yaml"),
+        "seed": 7,
+        "replications": runs,
+        "chunk_size": 1,
+        "design": {"type": "full_factorial"},
+        "parameters": [{"path": "hazards[CPC outage].rate_per_year", "name": "cpc_rate", "values": [1.0]}],
+        "outcomes": {"scalars": SCALARS, "series": SERIES},
+    }
+    path = directory / "startup.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def first_chunk_after(out: Path, t0: float, stop: threading.Event, found: list[float]) -> None:
+    """Record (in `found`) the perf_counter time when the first outcome chunk shows in `out`."""
+    while not stop.is_set():
+        d = out / "outcomes"
+        if d.is_dir() and any(f.name.startswith("chunk-") for f in d.iterdir()):
+            found.append(time.perf_counter() - t0)
+            return
+        time.sleep(0.005)
+
+
+def bench_startup(tmp: Path, workers: int) -> dict[str, float]:
+    """Per-worker start-up of the sweep pool: wall to the first result, extra CPU per worker."""
+    path = write_probe_sweep(tmp, workers)
+    timed_sweep(path, tmp / "probe_warm", workers=1)  # this process warm (imports, caches)
+    serial_wall, serial_cpu, _ = timed_sweep(path, tmp / "probe_serial", workers=1)
+    out = tmp / "probe_pool"
+    shutil.rmtree(out, ignore_errors=True)
+    loaded = load_sweep(path)
+    stop, found = threading.Event(), list[float]()
+    c, t = tree_cpu(), time.perf_counter()
+    watcher = threading.Thread(target=first_chunk_after, args=(out, t, stop, found))
+    watcher.start()
+    try:
+        summary = run_sweep(loaded, out, workers=workers, progress=False)
+    finally:
+        stop.set()
+        watcher.join()
+    wall, cpu = time.perf_counter() - t, tree_cpu() - c
+    assert summary.failed == 0 and summary.done == workers
+    return {
+        "first_result_s": found[0] if found else wall,
+        "pool_wall_s": wall,
+        "run_wall_s": serial_wall / workers,
+        "startup_cpu_s": (cpu - serial_cpu) / workers,
+        "run_cpu_s": serial_cpu / workers,
+    }
+
+
 # ----------------------------------------------------------------------------- memory
 def memory_probe(n_runs: int, workers: int, tmp: str) -> None:
     """Run one sweep in this (fresh) process and print peak RSS of it and its workers as JSON."""
     path = write_sweep(Path(tmp), n_runs, f"mem{n_runs}")
-    wall, s = timed_sweep(path, Path(tmp) / f"mem{n_runs}", workers=workers)
+    wall, _, s = timed_sweep(path, Path(tmp) / f"mem{n_runs}", workers=workers)
     # RUSAGE_CHILDREN counts only children that have exited and been reaped: wait for the pool's.
     deadline = time.monotonic() + 30
     while multiprocessing.active_children() and time.monotonic() < deadline:
@@ -241,8 +363,14 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=1000, help="runs of the timed large baseline sweep")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scheduler", default=None, help="use this Dask scheduler instead of starting one")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["dask", "batch_run", "memory", "big"])
-    ap.add_argument("--quick", action="store_true", help="small sizes (60 runs, memory 50 vs 400, big 200)")
+    ap.add_argument(
+        "--skip", nargs="*", default=[], choices=["dask", "batch_run", "startup", "memory", "big"]
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="60 runs, 1 repetition, no memory or big sweep (a loaded machine)",
+    )
     ap.add_argument("--memory-probe", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--tmp", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -250,7 +378,11 @@ def main() -> None:
         memory_probe(args.memory_probe, args.workers, args.tmp)
         return
     if args.quick:
-        args.runs, args.memory, args.big, args.repeat = 60, [50, 400], 200, 1
+        args.runs, args.repeat = 60, 1
+        args.skip = sorted({*args.skip, "memory", "big"})
+    # batch_run's multiprocessing.Pool uses the default start method: spawn, like the sweep pool,
+    # so that both start cold workers (fork would hand batch_run this warm process).
+    multiprocessing.set_start_method("spawn", force=True)
 
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmpdir:
         tmp = Path(tmpdir)
@@ -260,10 +392,19 @@ def main() -> None:
             f"{len(SCALARS)} scalars + {len(SERIES)} series; load average {os.getloadavg()[0]:.2f}"
         )
 
-        # Each configuration runs `--repeat` times, interleaved; the best (shortest) wall time counts:
-        # the machine is shared, and interference only ever makes a run slower.
-        times: dict[str, list[float]] = {}
-        best: dict[str, float] = {}
+        if "startup" not in args.skip:  # first, while no pool has run yet
+            st = bench_startup(tmp, args.workers)
+            print(
+                f"per-worker start-up ({args.workers} spawned pool workers, one run each): first result "
+                f"{st['first_result_s']:.2f} s after the sweep call, last {st['pool_wall_s']:.2f} s "
+                "(one run in this warm process: "
+                f"{st['run_wall_s']:.2f} s wall, {st['run_cpu_s']:.2f} CPU s); extra CPU per worker "
+                f"{st['startup_cpu_s']:.2f} s (imports, loading, first-run warm-up)"
+            )
+
+        # Each configuration runs `--repeat` times, interleaved; the best (shortest) wall time counts
+        # (the machine is shared, and interference only ever makes a run slower), with its CPU.
+        times: dict[str, list[tuple[float, float]]] = {}
         checks: dict[str, bool] = {}
         with contextlib.ExitStack() as stack:
             address = None
@@ -271,27 +412,22 @@ def main() -> None:
                 address = args.scheduler or stack.enter_context(local_dask_cluster(args.workers))
             for rep in range(args.repeat):
                 cap = parallel_capacity(args.workers)
-                times.setdefault("serial", []).append(timed_sweep(path, tmp / "w1", workers=1)[0])
+                times.setdefault("serial", []).append(timed_sweep(path, tmp / "w1", workers=1)[:2])
                 ref = read_sweep(tmp / "w1")
-                times.setdefault("pool", []).append(timed_sweep(path, tmp / "w2", workers=args.workers)[0])
+                times.setdefault("pool", []).append(timed_sweep(path, tmp / "w2", workers=args.workers)[:2])
                 checks["pool"] = all(ref[k].equals(v) for k, v in read_sweep(tmp / "w2").items())
                 if address is not None:
-                    times.setdefault("dask", []).append(timed_sweep(path, tmp / "dask", scheduler=address)[0])
+                    times.setdefault("dask", []).append(
+                        timed_sweep(path, tmp / "dask", scheduler=address)[:2]
+                    )
                     checks["dask"] = all(ref[k].equals(v) for k, v in read_sweep(tmp / "dask").items())
                 if "batch_run" not in args.skip:
-                    wb, results = bench_batch_run(path, args.runs, args.workers)
-                    times.setdefault("batch_run", []).append(wb)
-                    got = {r["run_id"]: r for r in results}
-                    out = ref["outcomes"].set_index("run_id")
-                    checks["batch_run"] = all(
-                        got[rid][s] == out.loc[rid, s]
-                        or (got[rid][s] != got[rid][s] and out.loc[rid, s] != out.loc[rid, s])
-                        for rid in got
-                        for s in SCALARS
-                    )  # same overrides, seeds and reducers: the same numbers
+                    wb, cb, results = bench_batch_run(path, args.runs, args.workers)
+                    times.setdefault("batch_run", []).append((wb, cb))
+                    checks["batch_run"] = same_outcomes(results, ref)
                 print(
                     f"  repetition {rep + 1} (CPU check before: {cap:.2f} of {args.workers} cores): "
-                    + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items())
+                    + ", ".join(f"{k} {v[-1][0]:.1f} s ({v[-1][1]:.1f} CPU s)" for k, v in times.items())
                 )
 
         best = {k: min(v) for k, v in times.items()}
@@ -301,17 +437,23 @@ def main() -> None:
             "dask": f"Dask ({args.workers} workers)",
             "batch_run": f"mesa.batch_run ({args.workers} proc)",
         }
-        for k, w in best.items():
+        for k, (w, cpu) in best.items():
             extra = ""
             if k == "pool":
-                extra = f"  speed-up {best['serial'] / w:.2f}x over 1 worker (target >= 1.8x)"
+                extra = f"  speed-up {best['serial'][0] / w:.2f}x over 1 worker (target >= 1.8x)"
             elif k == "dask":
-                extra = f"  speed-up {best['serial'] / w:.2f}x over 1 worker"
-            elif k == "batch_run":
-                extra = f"  the sweep pool is {w / best['pool']:.2f}x as fast (target >= 1.0x)"
+                extra = f"  speed-up {best['serial'][0] / w:.2f}x over 1 worker"
+            elif k == "batch_run" and "pool" in best:
+                extra = (
+                    f"  the sweep pool is {w / best['pool'][0]:.2f}x as fast (target >= 1.0x), "
+                    f"{cpu / best['pool'][1]:.2f}x as CPU-frugal"
+                )
             if k in checks:
                 extra += f"; {'identical tables' if k != 'batch_run' else 'same outcomes'}: {checks[k]}"
-            print(f"{labels[k]:<24} {w:6.1f} s  {args.runs / w:6.2f} runs/s{extra}")
+            print(
+                f"{labels[k]:<24} {w:6.1f} s  {args.runs / w:6.2f} runs/s  "
+                f"{cpu / args.runs:5.3f} CPU s/run{extra}"
+            )
 
         if "memory" not in args.skip:
             small, large = args.memory
@@ -334,10 +476,10 @@ def main() -> None:
 
         if "big" not in args.skip:
             big = write_sweep(tmp, args.big, "big")
-            wbig, _ = timed_sweep(big, tmp / "big", workers=args.workers)
+            wbig, _, _ = timed_sweep(big, tmp / "big", workers=args.workers)
             rate = f"{args.big / wbig:.2f} runs/s"
             if "serial" in best:  # a serial sweep has no start-up: its rate does not depend on the size
-                rate += f" = {(args.big / wbig) / (args.runs / best['serial']):.2f}x the 1-worker rate"
+                rate += f" = {(args.big / wbig) / (args.runs / best['serial'][0]):.2f}x the 1-worker rate"
             print(
                 f"{args.big}-run baseline sweep on {args.workers} workers: {wbig:.0f} s "
                 f"({rate}; target < 180 s for 1000)"

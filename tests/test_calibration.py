@@ -60,6 +60,7 @@ def test_every_shipped_figure_has_a_source_and_targets_have_metrics():
             assert f.quote_or_note, f.id
 
 
+@pytest.mark.slow
 def test_fit_recovers_known_parameters_from_synthetic_targets(tmp_path):
     setup = yaml.safe_load(DEFAULT_SETUP.read_text())
     setup["scenario"] = str((DEFAULT_SETUP.parent / setup["scenario"]).resolve())
@@ -94,6 +95,7 @@ def test_shipped_parameter_file_loads_and_matches_the_schema():
             assert lo <= entry["value"] <= hi and set(entry["pinned_by"]) <= ids
 
 
+@pytest.mark.slow
 def test_shipped_parameter_file_reproduces_its_recorded_fit():
     assert check() == []
 
@@ -108,6 +110,7 @@ def test_every_missed_target_is_explained():
     assert all(f"`{k}`" in report.split("## Misses")[1] for k in missed)
 
 
+@pytest.mark.slow
 def test_calibrate_regenerates_the_shipped_file_within_tolerance(tmp_path):
     work = tmp_path / "calibration"
     shutil.copytree(DEFAULT_PARAMS.parent, work)

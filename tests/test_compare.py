@@ -236,6 +236,7 @@ def test_cli_bad_inputs_exit_2(tmp_path, small_scenario, capsys):
 
 
 # --------------------------------------------------------------------------- workers, plots, summary
+@pytest.mark.slow
 def test_two_workers_give_exactly_the_serial_comparison(small_scenario, halted):
     serial = compare(small_scenario, halted, replications=3, root_seed=9, workers=1)
     pooled = compare(small_scenario, halted, replications=3, root_seed=9, workers=2)

@@ -172,6 +172,7 @@ def _write(directory: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mutated_scenarios())
 def test_mutated_scenarios_run_or_fail_cleanly(text: str) -> None:
@@ -188,6 +189,7 @@ def test_mutated_scenarios_run_or_fail_cleanly(text: str) -> None:
         check_invariants(out)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=30)
 @given(mutated_scenarios())
 def test_mutated_scenarios_through_mvsim_run(text: str) -> None:
@@ -280,6 +282,7 @@ def sweep_dir() -> Any:
         yield Path(tmp)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=100)
 @given(text=mutated_sweeps())
 def test_mutated_sweeps_run_or_fail_cleanly(sweep_dir: Path, text: str) -> None:
@@ -488,6 +491,7 @@ def valid_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=200)
 @given(valid_scenarios())
 def test_invariants_hold_at_every_step_of_random_valid_scenarios(case: dict[str, Any]) -> None:

@@ -106,6 +106,7 @@ def synthetic_fit(tmp_path_factory):
     return fit_posterior(config, progress=False)
 
 
+@pytest.mark.slow
 def test_sampler_recovers_known_parameters_from_synthetic_targets(synthetic_fit):
     r = synthetic_fit
     prior_sd = (r.upper - r.lower) / np.sqrt(12.0)
@@ -123,6 +124,7 @@ def test_sampler_recovers_known_parameters_from_synthetic_targets(synthetic_fit)
     assert r.ess >= 20, r.ess
 
 
+@pytest.mark.slow
 def test_reduced_sbc_coverage_within_binomial_allowance(synthetic_fit):
     from scipy.stats import binom
 

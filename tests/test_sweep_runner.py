@@ -71,6 +71,7 @@ def test_chunks_cover_every_run_once(small_scenario: Path) -> None:
     assert [t.chunk for t in chunk_tasks(loaded, skip={1, 5})] == [0, 2, 3, 4, 6, 7]
 
 
+@pytest.mark.slow
 def test_identical_tables_1_2_workers_and_dask(
     small_scenario: Path, tmp_path: Path, dask_scheduler: str
 ) -> None:

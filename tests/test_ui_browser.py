@@ -119,6 +119,8 @@ def server(browser_path, tmp_path):
         log.close()
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_edit_run_and_inspect_in_chromium(server, browser_path, tmp_path):
     from playwright.sync_api import sync_playwright
 

@@ -73,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
         pool.shutdown()
 
 
-WORKER_MODULES = ("sim.api", "sim.compare.paired", "sim.core.model", "sim.results.tables")
-"""What a compare worker imports before its first run (`pool.prestart`)."""
+WORKER_MODULES = ("sim.cli", "sim.api", "sim.compare.paired", "sim.core.model", "sim.results.tables")
+"""What a compare worker imports before its first run (`pool.prestart`), in order: sim.cli first, so
+that the worker imports Mesa's core only, as this process did (`sim.cli.import_mesa_core`; a
+spawned worker of `python -m sim` does not re-import the entry module)."""
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from sim.results.tables import focus_shipments, month_dates, partner_shares, pol
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 DPI = 110
 TOP_PARTNERS = 6
@@ -48,7 +49,7 @@ def _figure(width: float = 10.0, height: float = 5.0) -> Figure:
     return fig
 
 
-def _line(**kw: object) -> object:
+def _line(**kw: Any) -> Line2D:
     from matplotlib.lines import Line2D
 
     return Line2D([], [], **kw)

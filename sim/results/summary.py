@@ -287,7 +287,7 @@ def _route_lines(tables: Mapping[str, pd.DataFrame], focus: str) -> list[str]:
 
 def years_text(years: list[int]) -> str:
     """[2023, 2024, 2025, 2028] -> '2023-2025, 2028'."""
-    parts: list[str] = []
+    parts: list[tuple[int, int]] = []
     for y in years:
         if parts and parts[-1][1] == y - 1:
             parts[-1] = (parts[-1][0], y)

@@ -192,7 +192,7 @@ def _owner_alive(tmp: Path) -> bool:
 
 def clean_stale_tmp_dirs(out_dir: Path) -> list[Path]:
     """Remove `<out_dir>/.tmp-*` directories left by killed runs (owner process gone); the removed paths."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(Path(out_dir).iterdir())
     except OSError:

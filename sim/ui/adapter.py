@@ -105,7 +105,7 @@ def rebase_paths(
 
     out = copy.deepcopy(mapping)
     for keys in RELATIVE_PATH_FIELDS:
-        parent = out
+        parent: Any = out
         for k in keys[:-1]:
             parent = parent.get(k) if isinstance(parent, dict) else None
         if not isinstance(parent, dict) or not isinstance(parent.get(keys[-1]), str):

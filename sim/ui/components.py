@@ -7,6 +7,7 @@ Each panel takes plain data (a `Source`, `Edits`, a job `Snapshot`) and callback
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,8 +32,13 @@ def ScenarioPicker(
 ):
     """Pick a scenario file, or drop one in."""
     names = [p.name for p in files]
+
+    def pick(name: str | None) -> None:
+        if name is not None:  # the select also reports a cleared choice
+            on_pick(name)
+
     with _tagged("mvsim-picker"):
-        solara.Select("Scenario", values=names, value=current if current in names else None, on_value=on_pick)
+        solara.Select("Scenario", values=names, value=current if current in names else None, on_value=pick)
         solara.FileDrop(
             label="... or drop a scenario YAML here",
             on_file=lambda f: on_upload(f["name"], f["data"]),
@@ -118,7 +124,7 @@ def LeverEditor(
                 solara.Checkbox(
                     label=editor.event_label(ev),
                     value=i not in edits.disabled_events,
-                    on_value=lambda on, i=i: toggle(i, on),
+                    on_value=functools.partial(toggle, i),
                 )
         if not edits.is_empty():
             solara.Button("Reset all edits", on_click=lambda: on_edits(editor.Edits()), text=True)
