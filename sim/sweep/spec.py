@@ -521,8 +521,12 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
     base = base_mapping = None
     keys: tuple[Keys, ...] = ()
     if spec.model is not None:
+        from sim.sweep.models import ModelNotAllowed, resolve_model
+
         try:
-            import_model(spec.model)
+            resolve_model(spec.model)
+        except ModelNotAllowed as exc:
+            raise ScenarioError(display, "model", str(exc)) from None
         except Exception as exc:
             raise ScenarioError(
                 display,
