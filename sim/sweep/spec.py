@@ -50,11 +50,11 @@ from pydantic import (
 import sim
 from sim.core.world import World
 from sim.errors import Problem, ScenarioError, format_loc
+from sim.pathpolicy import check_read
 from sim.scenario.compile import build_world
 from sim.scenario.loader import (
     YAML_SUFFIXES,
     LoadedScenario,
-    check_suffix,
     load_scenario,
     read_yaml_mapping,
     validation_problems,
@@ -537,7 +537,7 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
     if spec.base is not None:
         base_path = path.parent / spec.base
         base_display = os.path.normpath(str(base_path))
-        check_suffix(base_path, YAML_SUFFIXES, "a scenario file", display, "base")
+        check_read(path.parent, spec.base, YAML_SUFFIXES, "a scenario file", display, "base")
         if not base_path.is_file():
             what = "file not found" if not base_path.exists() else "not a regular file"
             raise ScenarioError(
