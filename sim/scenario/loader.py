@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from sim.errors import Loc, Problem, ScenarioError, format_loc, parse_loc
+from sim.pathpolicy import check_read
 from sim.scenario.references import ReferenceProblems, unknown_name
 from sim.scenario.safe_yaml import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, parse_limited, position
 from sim.scenario.schema import ScenarioSpec
@@ -475,7 +476,7 @@ def _load_chain(
                 f"extends chain longer than {MAX_EXTENDS_DEPTH} files "
                 f"({_short_chain(stack, parent_display)}); expected a shorter chain",
             )
-        check_suffix(parent, YAML_SUFFIXES, "a scenario file", display, "extends")
+        check_read(path.parent, ext, YAML_SUFFIXES, "a scenario file", display, "extends")
         resolved = _resolved(parent)
         if resolved is None:
             raise ScenarioError(
@@ -686,7 +687,9 @@ def _apply_parameters_file(
     path = _folder(declaring, folders) / rel
     display = _display(path)
     what = "a YAML mapping of parameter name -> value or -> {value: ...}"
-    check_suffix(path, YAML_SUFFIXES, "a parameters file", declaring, "parameters_file")
+    check_read(
+        _folder(declaring, folders), rel, YAML_SUFFIXES, "a parameters file", declaring, "parameters_file"
+    )
     raw = _read_bytes(path, display, what, file=declaring, field="parameters_file")
     data_files.append(("parameters_file", raw))
     data = _parse_yaml(raw, display, what, nodes)
@@ -1175,7 +1178,14 @@ def _load_trade(
     display = _display(path)
     columns = ", ".join(TRADE_COLUMNS)
     what = f"a CSV with columns {columns}"
-    check_suffix(path, CSV_SUFFIXES, "a trade CSV file", declaring, field)
+    check_read(
+        _folder(declaring, folders),
+        spec.trade.baseline_file,
+        CSV_SUFFIXES,
+        "a trade CSV file",
+        declaring,
+        field,
+    )
     raw = _read_bytes(path, display, what, file=declaring, field=field, limit=MAX_DATA_BYTES)
 
     def fail(message: str) -> ScenarioError:
@@ -1285,7 +1295,9 @@ def _load_paths(
     path = _folder(declaring, folders) / spec.paths.file
     display = _display(path)
     what = "a CSV with columns series, name, year, value, unit, source"
-    check_suffix(path, CSV_SUFFIXES, "a time-path CSV file", declaring, field)
+    check_read(
+        _folder(declaring, folders), spec.paths.file, CSV_SUFFIXES, "a time-path CSV file", declaring, field
+    )
     raw = _read_bytes(path, display, what, declaring, field, limit=MAX_DATA_BYTES)
     lines: list[int] = []
     rows, problems = parse_paths_csv(raw, lines)
