@@ -425,7 +425,10 @@ _PATHS = st.one_of(
     ),
 )
 _SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -498,13 +501,14 @@ def test_property_no_link_in_a_scenario_reads_another_folder(tree: dict[str, Pat
     data["trade"]["baseline_file"] = written
     path = write_yaml(tree["scen"] / "p.yaml", data)
     code, _, err = cli(["validate", str(path)])
+    real = (tree["scen"] / written).resolve()
+    through_link = real != Path(os.path.normpath(tree["scen"].resolve() / written))
     if code == 0:
-        real = (tree["scen"] / written).resolve()
-        lexical = Path(os.path.normpath(tree["scen"].resolve() / written))
-        assert real == lexical, written  # no link followed
+        assert not through_link, written
     else:
         assert_clean_error(code, err)
-        _no_foreign_content(err)
+        if through_link:  # a file named directly is the user's own choice; one behind a link is not read
+            _no_foreign_content(err)
 
 
 @_SETTINGS
