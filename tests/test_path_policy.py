@@ -561,3 +561,23 @@ def test_property_no_sweep_name_leaves_results_sweeps(tree: dict[str, Path], nam
         return
     out = Path("/r/results/sweeps") / loaded.spec.name
     assert out.parent == Path("/r/results/sweeps") and os.path.normpath(out) == str(out)
+
+
+def test_sweep_posterior_file_through_a_link_out_is_refused(tree: dict[str, Path]) -> None:
+    scen = tree["scen"]
+    (tree["out"] / "post.parquet").write_text(SHADOW, encoding="utf-8")
+    (scen / "post.parquet").symlink_to(tree["out"] / "post.parquet")
+    data = {
+        "name": "t",
+        "base": "small.yaml",
+        "posterior": True,
+        "posterior_file": "post.parquet",
+        "design": {"type": "full_factorial", "levels": 2},
+        "parameters": [{"path": "routes[KCP].capacity_per_year", "range": [10.0, 20.0]}],
+        "outcomes": {"scalars": ["kz_oil_lost_mt"]},
+    }
+    path = write_yaml(scen / "sw.yaml", data)
+    code, _, err = cli(["sweep", str(path), "--out", str(tree["root"] / "o")])
+    assert_clean_error(code, err)
+    assert "posterior_file: " in err and "symbolic link into another folder" in err, err
+    _no_foreign_content(err)

@@ -584,6 +584,8 @@ def _load_posterior(spec: SweepSpec, path: Path, display: str, base: ScenarioSpe
 
     file = None if spec.posterior_file is None else path.parent / spec.posterior_file
     field = "posterior" if spec.posterior_file is None else "posterior_file"
+    if spec.posterior_file is not None:
+        check_read(path.parent, spec.posterior_file, (".parquet",), "a posterior file", display, field)
     try:
         draws = load_draws(file)
         for k in draws.ids:
