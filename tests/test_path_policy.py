@@ -581,3 +581,11 @@ def test_sweep_posterior_file_through_a_link_out_is_refused(tree: dict[str, Path
     assert_clean_error(code, err)
     assert "posterior_file: " in err and "symbolic link into another folder" in err, err
     _no_foreign_content(err)
+
+
+def test_new_does_not_write_through_a_dangling_link(tree: dict[str, Path]) -> None:
+    scen = tree["scen"]
+    (scen / "mine.yaml").symlink_to(tree["out"] / "planted.yaml")
+    code, _, err = cli(["new", "mine", "--extends", "small.yaml", "--dir", str(scen)])
+    assert_clean_error(code, err)
+    assert "file exists" in err and not (tree["out"] / "planted.yaml").exists()
