@@ -176,7 +176,11 @@ def check_read(
                 field,
                 disp,
                 f"reached through a symbolic link into another folder; expected {what} in the folder "
-                f"named (to follow such links, set {FOLLOW_LINKS_ENV}=1)",
+                + (
+                    "named"
+                    if pol.read_roots is not None
+                    else f"named (to follow such links, set {FOLLOW_LINKS_ENV}=1)"
+                ),
             )
         if real.suffix.lower() not in suffixes:
             raise _refuse(
