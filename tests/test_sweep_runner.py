@@ -172,7 +172,10 @@ def test_cli_reports_failures_with_exit_0(
     path = write_sweep(tmp_path, data)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
     res = subprocess.run(
-        [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1"],
+        [
+            *(sys.executable, "-m", "sim", "sweep", str(path), "--out", str(tmp_path / "out")),
+            *("--workers", "1", "--allow-model", "test_sweep_runner:flaky_model"),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -185,9 +188,10 @@ def test_cli_reports_failures_with_exit_0(
     assert "failed run 3 (x=0.75): ValueError: x = 0.750 is out of the model's domain" in res.stdout
     # again without --resume: refused (exit 2); with --resume: nothing left to run
     monkeypatch.syspath_prepend(str(ROOT / "tests"))
-    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 2
+    allow = ["--allow-model", "test_sweep_runner:flaky_model"]
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), *allow]) == 2
     assert "--resume" in capsys.readouterr().err
-    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--resume"]) == 0
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--resume", *allow]) == 0
     stdout = capsys.readouterr().out
     assert "nothing left to run" in stdout and stdout.strip().splitlines()[-1] == "5 runs, 2 failed"
     assert completed_chunks(tmp_path / "out") == [0, 1, 2, 3, 4]

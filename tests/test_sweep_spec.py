@@ -154,7 +154,7 @@ def test_load_sweep_counts(small_scenario: Path) -> None:
         (
             {"model": "no_such_module:f", "base": None, "outcomes": {"scalars": ["y"]}},
             "model",
-            "cannot import",
+            "not a model this tool runs",
         ),
         ({"model": "sim.sweep.models:ishigami"}, "base", "exactly one of"),
     ],

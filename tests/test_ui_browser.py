@@ -179,3 +179,36 @@ def test_edit_run_and_inspect_in_chromium(server, browser_path, tmp_path):
         finally:
             browser.close()
     print(f"browser test: {time.monotonic() - t0:.1f} s; screenshot {tmp_path / 'workbench.png'}")
+
+
+def test_name_boxes_cannot_leave_the_folders(server, browser_path, tmp_path):
+    """Typed names that are paths: a refusal on the page, nothing written outside (issue 22)."""
+    from playwright.sync_api import sync_playwright
+
+    victim = tmp_path / "victim.yaml"
+    victim.write_text("original: true\n", encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(server)
+            page.locator(".mvsim-run").wait_for()
+
+            # the save box: a file name with folders is refused on the page
+            box = page.locator(".mvsim-save input").first
+            box.fill("../../../escaped.yaml")
+            box.press("Enter")
+            page.get_by_role("button", name="Save edited scenario").click()
+            page.locator(".mvsim-save", has_text="File name: ").wait_for()
+            assert not (tmp_path / "saved" / "../../../escaped.yaml").resolve().exists()
+
+            # the name box: an absolute name is refused by the validation, Run is disabled
+            name = page.get_by_label("Name of the edited scenario")
+            name.fill(str(tmp_path / "victim"))
+            name.press("Enter")
+            page.locator(".mvsim-validation", has_text="Name of the edited scenario: ").wait_for()
+            assert page.locator(".mvsim-run").is_disabled()
+        finally:
+            browser.close()
+    assert victim.read_text(encoding="utf-8") == "original: true\n"

@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if out.exists():
         raise InputError("already exists; choose another NAME or delete it", file=str(out))
     schema_ref = Path(os.path.relpath(SCHEMA_FILE, args.dir.resolve())).as_posix()
-    out.write_text(template(args.name, args.extends, schema_ref, args.dir.as_posix()), encoding="utf-8")
+    from sim.pathpolicy import write_new  # created exclusively: no link followed, nothing overwritten
+
+    write_new(out, template(args.name, args.extends, schema_ref, args.dir.as_posix()), field="NAME")
     print(f"wrote {out}: add events, then `mvsim validate {out}`")
     return 0

@@ -5,7 +5,10 @@ process) or, with `--scheduler tcp://host:port`, to a Dask cluster you started (
 `dask worker tcp://host:port --nthreads 1`). Results are identical whatever the executor.
 Interrupted (Ctrl-C, kill -9)? Rerun with `--resume` and the same `--out`: only the missing
 runs are done. A failing run is recorded (status 'error' and its message) and the sweep goes
-on; the exit code is 0 and the last line reads 'N runs, K failed'. Bad input: exit code 2.
+on; the last line reads 'N runs, K failed' and the exit code is 0, or 1 when every run failed
+(with the first failure on stderr). Bad input: exit code 2. A custom `model:` must be one of
+the project's models, registered (entry point group `mvsim.sweep_models`) or allowed with
+`--allow-model module:function` (sim/sweep/models.py).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sim.errors import InputError
 
 HELP = "run a parameter sweep (process pool or Dask) into a Parquet dataset"
 EXIT_INTERRUPTED = 130
+EXIT_ALL_FAILED = 1
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,6 +36,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="sweep directory (default: results/sweeps/<name>)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--allow-model",
+        action="append",
+        default=[],
+        metavar="MODULE:FUNCTION",
+        help="allow this custom model (repeatable; see docs/sweeps.md); the project's and registered "
+        "models need no flag",
+    )
     p.add_argument(
         "--yes",
         action="store_true",
@@ -50,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         raise InputError(f"expected a positive integer, got {args.workers}", field="--workers")
+    from sim.sweep.models import allow
+
+    allow(getattr(args, "allow_model", None) or [])  # checked in load_sweep; workers import it
     loaded = load_sweep(args.sweep)
     from sim.sweep.spec import CONFIRM_RUNS
 
@@ -98,4 +113,13 @@ def run(args: argparse.Namespace) -> int:
     rate = f", {s.rate:.2f} runs/s" if s.ran_now else ""
     print(f"{s.ran_now} run(s) this time in {s.elapsed_s:.1f} s ({where}{rate}); tables in {s.out_dir}")
     print(s.line())
+    if s.done > 0 and s.failed == s.done:
+        if s.failures:
+            f = s.failures[0]
+            params = ", ".join(f"{n}={_fmt(f[n])}" for n in names)
+            first = f"run {f['run_id']} ({params}): {f['error']}"
+        else:
+            first = f"status == 'error' in {out}/experiments"
+        print(f"error: all {s.done} runs failed; the first: {first}", file=sys.stderr)
+        return EXIT_ALL_FAILED
     return 0

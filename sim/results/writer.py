@@ -39,6 +39,7 @@ import pandas as pd
 import sim
 from sim.core.recorder import RunOutput
 from sim.errors import InputError, describe_os_error
+from sim.pathpolicy import safe_name
 from sim.results import plots as plotting
 from sim.results.summary import summary_text
 from sim.results.tables import resolve_focus, to_tables
@@ -50,12 +51,11 @@ TMP_PREFIX = ".tmp-"
 OWNER = ".owner"  # in a temporary directory: "<host> <pid>" of the process writing it
 STALE_TMP_SECONDS = 24 * 3600  # a temporary directory without a live local owner is removed after this
 MANIFEST_VERSION = 1
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def run_dir_name(scenario_name: str, seed: int, started: datetime) -> str:
     """`<scenario>_seed<seed>_<YYYYmmddTHHMMSS>`, the scenario name made filesystem-safe."""
-    safe = _UNSAFE.sub("_", scenario_name).strip("._") or "run"
+    safe = safe_name(scenario_name, "run")
     return f"{safe}_seed{seed}_{started.strftime('%Y%m%dT%H%M%S')}"
 
 

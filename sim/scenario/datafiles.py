@@ -36,7 +36,7 @@ def load_trade(
     """Read trade.baseline_file into (path, flows[exporter, importer, good], rows, raw bytes)."""
     field = "trade.baseline_file"
     declaring = origin.file_at(("trade", "baseline_file"))
-    path = resolve_data_file(declaring, spec.trade.baseline_file, folders)
+    path = resolve_data_file(declaring, spec.trade.baseline_file, folders, field)
     display = display_name(path)
     columns = ", ".join(TRADE_COLUMNS)
     what = f"a CSV with columns {columns}"
@@ -153,7 +153,7 @@ def load_paths(
         return spec
     field = "paths.file"
     declaring = origin.file_at(("paths", "file"))
-    path = resolve_data_file(declaring, spec.paths.file, folders)
+    path = resolve_data_file(declaring, spec.paths.file, folders, field)
     display = display_name(path)
     what = "a CSV with columns series, name, year, value, unit, source"
     check_suffix(path, CSV_SUFFIXES, "a time-path CSV file", declaring, field)

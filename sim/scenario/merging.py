@@ -56,7 +56,7 @@ def load_chain(
             raise ScenarioError(
                 display, "extends", f"expected the path of a scenario file to extend, got {short_repr(ext)}"
             )
-        parent = resolve_extends(path, ext)
+        parent = resolve_extends(path, ext, display)
         parent_display = display_name(parent)
         chain = " -> ".join([*(d for _, d in stack), parent_display])
         if len(stack) >= MAX_EXTENDS_DEPTH:
@@ -260,7 +260,7 @@ def apply_parameters_file(
     if not isinstance(rel, str):
         return None  # absent; a wrong type is reported by validation
     declaring = origin.file_at(("parameters_file",))
-    path = resolve_data_file(declaring, rel, folders)
+    path = resolve_data_file(declaring, rel, folders, "parameters_file")
     display = display_name(path)
     what = "a YAML mapping of parameter name -> value or -> {value: ...}"
     check_suffix(path, YAML_SUFFIXES, "a parameters file", declaring, "parameters_file")

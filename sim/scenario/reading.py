@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from sim.errors import Loc, ScenarioError, format_loc
+from sim.pathpolicy import check_read
 from sim.scenario.safe_yaml import MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, parse_limited
 
 MAX_DATA_BYTES = 64 * 1024 * 1024  # CSV data files (trade, time paths): the shipped ones are ~20 kB
@@ -28,17 +29,36 @@ Nodes = dict[str, yaml.Node]  # display name of a YAML file read -> its document
 
 
 # =============================================================================== paths
-def resolve_extends(path: Path, extends: str) -> Path:
-    """The scenario file that `extends: <extends>` in the file at `path` names (relative to its folder)."""
-    return path.parent / extends
+# field -> (extensions, what is expected) of the files a scenario names
+DATA_FILES: dict[str, tuple[tuple[str, ...], str]] = {
+    "parameters_file": (YAML_SUFFIXES, "a parameters file"),
+    "trade.baseline_file": (CSV_SUFFIXES, "a trade CSV file"),
+    "paths.file": (CSV_SUFFIXES, "a time-path CSV file"),
+}
 
 
-def resolve_data_file(declaring: str, rel: str, folders: dict[str, Path]) -> Path:
+def resolve_extends(path: Path, extends: str, file: str | None = None) -> Path:
+    """The scenario file that `extends: <extends>` in the file at `path` names (relative to its folder).
+
+    With `file` (the name messages give the file at `path`), the path is checked by the path
+    policy (`sim.pathpolicy.check_read`: extension of the name and of a link's target, no link
+    into another folder, the workbench's folders); ScenarioError(file, "extends", ...) if refused."""
+    if file is None:
+        return path.parent / extends
+    return check_read(path.parent, extends, YAML_SUFFIXES, "a scenario file", file, "extends")
+
+
+def resolve_data_file(declaring: str, rel: str, folders: dict[str, Path], field: str | None = None) -> Path:
     """The file that a path `rel` written in the file `declaring` names (parameters, trade, paths files).
 
     `folders` maps the name of an in-memory scenario to the folder its relative paths resolve in;
-    a file on disk resolves relative to its own folder."""
-    return folders.get(declaring, Path(declaring).parent) / rel
+    a file on disk resolves relative to its own folder. With `field` (a key of `DATA_FILES`),
+    the path is checked by the path policy as in `resolve_extends`."""
+    folder = folders.get(declaring, Path(declaring).parent)
+    if field is None:
+        return folder / rel
+    suffixes, what = DATA_FILES[field]
+    return check_read(folder, rel, suffixes, what, declaring, field)
 
 
 def resolved_path(path: Path) -> Path | None:

@@ -24,8 +24,9 @@ from pydantic import BaseModel, ValidationError
 import sim
 from sim.core.world import World
 from sim.errors import Problem, ScenarioError, format_loc
+from sim.pathpolicy import check_read
 from sim.scenario.compile import build_world
-from sim.scenario.loader import YAML_SUFFIXES, LoadedScenario, check_suffix, load_scenario, read_yaml_mapping
+from sim.scenario.loader import YAML_SUFFIXES, LoadedScenario, load_scenario, read_yaml_mapping
 from sim.scenario.overrides import Keys, PathError, override_spec, resolve_path
 from sim.scenario.references import unknown_name
 from sim.scenario.schema import ScenarioSpec
@@ -196,8 +197,12 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
     base = base_mapping = None
     keys: tuple[Keys, ...] = ()
     if spec.model is not None:
+        from sim.sweep.models import ModelNotAllowed, resolve_model
+
         try:
-            import_model(spec.model)
+            resolve_model(spec.model)
+        except ModelNotAllowed as exc:
+            raise ScenarioError(display, "model", str(exc)) from None
         except Exception as exc:
             raise ScenarioError(
                 display,
@@ -208,7 +213,7 @@ def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
     if spec.base is not None:
         base_path = path.parent / spec.base
         base_display = os.path.normpath(str(base_path))
-        check_suffix(base_path, YAML_SUFFIXES, "a scenario file", display, "base")
+        check_read(path.parent, spec.base, YAML_SUFFIXES, "a scenario file", display, "base")
         if not base_path.is_file():
             what = "file not found" if not base_path.exists() else "not a regular file"
             raise ScenarioError(
@@ -255,6 +260,8 @@ def _load_posterior(spec: SweepSpec, path: Path, display: str, base: ScenarioSpe
 
     file = None if spec.posterior_file is None else path.parent / spec.posterior_file
     field = "posterior" if spec.posterior_file is None else "posterior_file"
+    if spec.posterior_file is not None:
+        check_read(path.parent, spec.posterior_file, (".parquet",), "a posterior file", display, field)
     try:
         draws = load_draws(file)
         for k in draws.ids:

@@ -224,7 +224,9 @@ def write_run_zip(
 
 def workspace(root: str | os.PathLike[str], label: str) -> Path:
     """A new directory for one run's files: `<root>/<UTC time>_<label>`."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "scenario"
+    from sim.pathpolicy import safe_name
+
+    safe = safe_name(label, "scenario")
     base = Path(root) / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}_{safe}"
     base.mkdir(parents=True, exist_ok=False)
     return base

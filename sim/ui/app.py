@@ -41,7 +41,7 @@ def Page():
     files = solara.use_memo(lambda: adapter.scenario_files(cfg.scenarios_dir), [])
     first = next((p for p in files if p.name == DEFAULT_SCENARIO), files[0] if files else None)
 
-    initial = solara.use_memo(lambda: workflow.open_file(first) if first else None, [])
+    initial = solara.use_memo(lambda: workflow.open_named(cfg, first.name) if first else None, [])
     source, set_source = solara.use_state(initial)
     open_error, set_open_error = solara.use_state(None)
     edits, set_edits = solara.use_state(editor.Edits())
@@ -68,13 +68,13 @@ def Page():
 
     def pick(fname: str) -> None:
         try:
-            adopt(workflow.open_file(cfg.scenarios_dir / fname))
+            adopt(workflow.open_named(cfg, fname))
         except ScenarioError as exc:
             set_open_error(str(exc))
 
     def upload(fname: str, data: bytes) -> None:
         try:
-            adopt(workflow.open_upload(fname, data, cfg.scenarios_dir))
+            adopt(workflow.open_upload(fname, data, cfg.scenarios_dir, cfg.read_roots))
         except ScenarioError as exc:
             set_open_error(str(exc))
 
@@ -132,7 +132,7 @@ def Page():
             return
         fname = save_name or f"{edited.mapping['name']}.yaml"
         try:
-            path = workflow.save(source, edited, cfg.save_dir / fname)
+            path = workflow.save(source, edited, fname, cfg.save_dir)
         except (ScenarioError, OSError) as exc:
             set_save_msg(("error", str(exc)))
             return
