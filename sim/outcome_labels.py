@@ -96,6 +96,45 @@ def label(item: str, group: str | None = None, unit: str | None = None) -> str:
     return f"{name} ({u})" if u else name
 
 
+SWEEP_QUANTITIES: dict[str, tuple[str, str]] = {
+    "kz_oil_lost_mt": ("Crude lost (no route capacity)", "Mt/yr"),
+    "kz_oil_shipped_mt": ("Crude shipped", "Mt/yr"),
+    "kz_oil_offered_mt": ("Crude offered", "Mt/yr"),
+    "kz_welfare_usd_bn": ("Economic welfare", "USD bn/yr"),
+    "multivector_index": ("Multi-vector index", "0-1"),
+    "leakage_share": ("Sanctions leakage share", "0-1"),
+}
+"""Sweep quantities (sim.sweep.outcomes) that are not table columns -> (label, unit)."""
+
+REDUCTION_TEXT = {"mean": "mean over months", "end": "last month", "max": "maximum", "min": "minimum"}
+
+
+def sweep_label(name: str) -> str:
+    """A sweep scalar outcome ('<quantity>[_mean|_end|_max|_min]', sim.sweep.outcomes) as
+    'Readable name (unit, reduction)', e.g. 'kz_oil_lost_mt' -> 'Crude lost (no route capacity)
+    (Mt/yr, mean over months)'; an unknown name is returned as it is."""
+    how, quantity = "mean", name
+    for r in REDUCTION_TEXT:
+        if name.endswith(f"_{r}"):
+            how, quantity = r, name.removesuffix(f"_{r}")
+            break
+    if quantity in SWEEP_QUANTITIES:
+        text, unit = SWEEP_QUANTITIES[quantity]
+    elif quantity.startswith("kz_") and quantity.removeprefix("kz_") in OUTCOMES:
+        text, unit = OUTCOMES[quantity.removeprefix("kz_")]
+    elif quantity.startswith(("alignment_", "dependence_")):
+        text, unit = short_label(quantity), "0-1"
+    elif quantity.startswith("kz_trade_"):
+        text, unit = f"Trade with {quantity.removeprefix('kz_trade_')}", "USD bn/yr"
+    elif quantity.startswith("route_") and quantity.endswith(("_volume", "_utilisation")):
+        what = "volume" if quantity.endswith("_volume") else "utilisation"
+        route = quantity.removeprefix("route_").removesuffix(f"_{what}")
+        text, unit = f"Route {route} {what}", "unit/yr" if what == "volume" else "share"
+    else:
+        return name
+    return f"{text} ({unit}, {REDUCTION_TEXT[how]})"
+
+
 def is_zero(x: float) -> bool:
     """True for |x| < ZERO_TOL (NaN is not zero)."""
     return math.isfinite(x) and abs(x) < ZERO_TOL
@@ -147,5 +186,6 @@ __all__ = [
     "is_zero",
     "label",
     "short_label",
+    "sweep_label",
     "unit_of",
 ]
