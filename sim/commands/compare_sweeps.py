@@ -31,7 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sim.results.writer import prepare_out_dir
-    from sim.sweep.compare import compare_sweeps, summary_lines, write_sweep_comparison
+    from sim.sweep.compare import compare_sweeps
+    from sim.sweep.compare_report import summary_lines, write_sweep_comparison
 
     prepare_out_dir(args.out)
     sc = compare_sweeps(args.a_dir, args.b_dir, outcomes=args.outcome)
