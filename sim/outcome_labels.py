@@ -18,6 +18,8 @@ import math
 
 ZERO_TOL = 1e-9
 """|x| below this prints as 0 and counts as no difference (floating-point residue)."""
+ZERO_TOL_TEXT = "10^-9"
+"""ZERO_TOL as the reports write it (not in scientific notation)."""
 
 OUTCOMES: dict[str, tuple[str, str]] = {
     "exports_usd_bn": ("Exports", "USD bn/yr"),
@@ -180,6 +182,7 @@ __all__ = [
     "GROUP_LABELS",
     "OUTCOMES",
     "ZERO_TOL",
+    "ZERO_TOL_TEXT",
     "clean",
     "fmt_signed",
     "fmt_value",

@@ -20,7 +20,7 @@ from sim.compare.paired import Comparison
 from sim.compare.plots import comparison_figures
 from sim.compare.sides import Side
 from sim.compare.window import Window, WindowArg, event_windows, resolve_window, window_summary
-from sim.outcome_labels import ZERO_TOL, clean, fmt_signed, fmt_value, short_label
+from sim.outcome_labels import ZERO_TOL, ZERO_TOL_TEXT, clean, fmt_signed, fmt_value, short_label
 from sim.results.writer import MANIFEST, git_commit, make_tmp_dir, publish_dir
 
 STAT_LABEL = {"mean": "mean over months", "end": "last month", "total": "sum over months"}
@@ -293,7 +293,7 @@ def report_markdown(
         f"- Focus: {cmp.focus}; months {cmp.months[0]}..{cmp.months[-1]} ({len(cmp.months)}); {how}.",
         "- **delta = B - A**, per replication and month; tables give the median over replications and, in "
         "brackets, the 10-90 % band. 'mean' is the mean over the window's months, 'last' its last month. "
-        f"Values below {ZERO_TOL:g} in absolute value print as 0; alignment deltas are in percentage "
+        f"Values below {ZERO_TOL_TEXT} in absolute value print as 0; alignment deltas are in percentage "
         "points (pp).",
         f"- **Window**: {win.text()}; `mvsim compare --window` chooses another (see docs/compare.md).",
         f"- First month in which the runs differ: {differ[0] if differ else 'none (identical runs)'}.",

@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.core.decisions import TERMS
 from sim.core.economy import WELFARE_TERMS
+from sim.outcome_labels import short_label
 from sim.results.tables import (
     DEFAULT_FOCUS,
     STATUS_QUO,
@@ -129,8 +130,8 @@ def consequential_actions(
 
     Candidates: actions that took effect (scripted events, hazards, chosen non-status-quo
     decisions, penalties) acted by `focus` or targeting it. A decision scores the largest
-    |contribution| of a utility term to the decider's utility and gives its two largest
-    terms as the reason; a penalty scores its amount; any other action scores the change in
+    |contribution| of a utility term to the decider's utility (USD bn of present value) and
+    gives its two largest terms as the reason; a penalty scores its amount; any other action scores the change in
     the focus actor's net welfare from the previous month if its type has an economic channel
     (ECONOMIC_TYPES), else the month's alignment shift of the focus actor (percentage points of
     total variation). Money is put in utility points (100 x USD bn / focus GDP; USD bn if GDP is
@@ -183,9 +184,9 @@ def consequential_actions(
             row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
             contrib = _contributions(row)
             top = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:2]
-            score = abs(top[0][1])
+            score = points(top[0][1])  # USD bn of present value, put in points like money
             terms = ", ".join(f"{t} {v:+.2f}" for t, v in top if abs(v) >= 0.005) or "all terms ~0"
-            reason = f"utility {float(row['utility']):+.2f} pts: {terms}"
+            reason = f"utility {float(row['utility']):+.2f} USD bn (present value): {terms}"
         elif ev["kind"] == "penalty":
             amount = float(params.get("penalty_usd_bn", 0.0))
             score = points(amount)
@@ -263,7 +264,8 @@ def _trade_lines(
         rows = tables["actor_month"].loc[lambda d: d["actor"] == focus]
         yr = pd.Series(years.to_numpy(), index=rows.index)
         lines = [f"Trade of {focus} (USD bn/yr, mean of months; flows not recorded):", f"  {'':<22}{header}"]
-        for col, label in (("exports_usd_bn", "exports"), ("imports_usd_bn", "imports")):
+        for col in ("exports_usd_bn", "imports_usd_bn"):
+            label = short_label(col).lower()
             means = rows[col].groupby(yr).mean()
             lines.append(_fmt_row(label, [float(means[y]) for y in cols]))
         return lines

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.outcome_labels import ZERO_TOL, clean, fmt_signed, fmt_value, sweep_label
+from sim.outcome_labels import ZERO_TOL, ZERO_TOL_TEXT, clean, fmt_signed, fmt_value, sweep_label
 from sim.sweep.compare import QUANTILES, SweepComparison
 from sim.sweep.store import MANIFEST, read_table
 
@@ -82,7 +82,7 @@ def report_markdown(sc: SweepComparison, plots: list[str] | None = None) -> str:
         f"- Parameters: {', '.join(p['column'] for p in sc.params)}.",
         f"- Comparison: {how}.",
         f"- Bands: 10-90 % over replications (per point) or over all pairs (overall); values below "
-        f"{ZERO_TOL:g} in absolute value print as 0.",
+        f"{ZERO_TOL_TEXT} in absolute value print as 0.",
     ]
     lines += [f"- Note: {n}." for n in sc.notes if not (not sc.paired and "no run pairs" in n)]
     lines += ["", "## Overall", ""]
