@@ -125,12 +125,12 @@ def resolve_window(cmp: Comparison, window: WindowArg = "auto") -> Window:
     the compared months (it is clipped to them)."""
     if window is None:
         window = "auto"
-    spec = parse_window(window) if isinstance(window, str) else tuple(window)
+    spec = parse_window(window) if isinstance(window, str) else (str(window[0]), str(window[1]))
     if spec == "auto":
         return auto_window(cmp)
-    if spec == "all":
+    if spec == "all" or isinstance(spec, str):
         return _span(cmp.months, cmp.months[0], cmp.months[-1], "all")
-    start, end = spec  # type: ignore[misc]
+    start, end = spec
     lo, hi = max(start, cmp.months[0]), min(end, cmp.months[-1])
     if lo > hi:
         raise InputError(
