@@ -179,6 +179,8 @@ def _sobol(
             return None, notes
         sob, _, n = sobol_indices(df[["run_id", "point"]], df[["run_id", *outcomes]], m, outcomes)
         notes += [f"{m['name']}: {x}" for x in n]
+        if sob is None or not len(sob):
+            return None, notes
         tables.append(
             sob.rename(columns={"S1": f"S1_{tag}", "ST": f"ST_{tag}"})[
                 ["outcome", "parameter", f"S1_{tag}", f"ST_{tag}"]
@@ -192,7 +194,7 @@ def _sobol(
         wide["run_id"] = wide["point"]
         sob, _, n = sobol_indices(wide[["run_id", "point"]], wide[["run_id", *outcomes]], ma, outcomes)
         notes += [f"delta: {x}" for x in n]
-        if len(sob):
+        if sob is not None and len(sob):
             d = sob.rename(columns={"S1": "S1_delta", "ST": "ST_delta"})[
                 ["outcome", "parameter", "S1_delta", "ST_delta"]
             ]
