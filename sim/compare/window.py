@@ -11,12 +11,14 @@ beyond the tolerance. The items considered are the flow indicators of the focus 
 if its peak |median delta| (over replications) is at least REL_TOL (5 %) of the largest peak
 among items of the same unit, and a month counts for it if
 
-    |median delta| > max(ZERO_TOL, REL_TOL x the item's peak |median delta|).
+    |delta| > max(ZERO_TOL, REL_TOL x the item's peak |median delta|)
+
+in more than half of the replications, with the same sign (with 2 replications: both).
 
 Stocks that decay slowly (alignment, enforcement) and action counts are left out, so a
 three-month halt gives its three months rather than the years over which alignment drifts back;
 the random divergence of decisions after an event (a different outage draw in one replication)
-moves the mean, not the median. If no median moves, the mean delta is used; if nothing moves,
+moves one replication, not a majority. If no median moves, the mean delta is used; if nothing moves,
 the whole horizon.
 """
 
@@ -27,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
@@ -98,15 +101,24 @@ def _span(months: Sequence[str], start: str, end: str, how: str) -> Window:
 def moving_months(cmp: Comparison) -> list[str]:
     """Months in which a flow indicator's median delta is beyond the tolerance (module doc)."""
     b = cmp.bands[cmp.bands["group"].isin(AUTO_GROUPS) & ~cmp.bands["item"].isin(AUTO_SKIP)]
+    s = cmp.series[cmp.series["group"].isin(AUTO_GROUPS) & ~cmp.series["item"].isin(AUTO_SKIP)]
     for col in ("delta_p50", "delta_mean"):
         peaks = b.assign(d=b[col].abs()).groupby(["group", "item", "unit"], sort=False)["d"].max()
         unit_max = peaks.groupby(level="unit").transform("max")
         main = peaks[(peaks > ZERO_TOL) & (peaks >= REL_TOL * unit_max)]
         hit: set[str] = set()
+        n_rep = cmp.replications
         for (group, item, _unit), peak in main.items():
-            g = b[(b["group"] == group) & (b["item"] == item)]
             tol = max(ZERO_TOL, REL_TOL * float(peak))
-            hit.update(g.loc[g[col].abs() > tol, "month"])
+            if col == "delta_mean":
+                g = b[(b["group"] == group) & (b["item"] == item)]
+                hit.update(g.loc[g[col].abs() > tol, "month"])
+                continue
+            rows = s[(s["group"] == group) & (s["item"] == item)]
+            up = (rows["delta"] > tol).groupby(rows["month"], sort=False).sum()
+            down = (rows["delta"] < -tol).groupby(rows["month"], sort=False).sum()
+            agree = np.maximum(up.to_numpy(), down.to_numpy())
+            hit.update(up.index[agree > n_rep / 2])
         if hit:
             return [m for m in cmp.months if m in hit]
     return []
