@@ -64,8 +64,10 @@ def test_mvsim_new_writes_a_commented_template_that_validates(tmp_path, capsys):
     assert main(["new", "my_halt", "--extends", "baseline.yaml", "--dir", str(scen)]) == 0
     out = scen / "my_halt.yaml"
     text = out.read_text(encoding="utf-8")
-    assert text.startswith("# yaml-language-server: $schema=")
-    schema_ref = text.splitlines()[0].split("$schema=", 1)[1]
+    header = text.split("\nextends:")[0].splitlines()
+    modeline = [line for line in header if line.startswith("# yaml-language-server: $schema=")]
+    assert len(modeline) == 1 and not header[0].startswith("# yaml-language-server")  # after the question
+    schema_ref = modeline[0].split("$schema=", 1)[1]
     assert (scen / schema_ref).resolve().is_file(), schema_ref
     assert text.count("\n#") > 5  # commented guidance
     capsys.readouterr()

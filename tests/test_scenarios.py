@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.api import simulate
@@ -74,7 +75,22 @@ def test_every_scenario_states_question_comparison_and_sources(path):
     assert match, "a 'Compare with: <file>.yaml' line"
     assert (SCENARIOS / match.group(1)).is_file()
     assert "Sources:" in header
-    assert re.search(r"\d{3}_[0-9a-f]{16}\.txt|figures\.csv", header), "an article file or figures.csv"
+    if not path.name[:2].isdigit():  # backtest_2022.yaml: its sources are revised with its dated inputs
+        assert re.search(r"\d{3}_[0-9a-f]{16}\.txt|figures\.csv", header), "an article file or figures.csv"
+    else:
+        assert re.search(r"calibration/|https?://|article \"", header), (
+            "a repository file, address or article"
+        )
+        assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", header), (
+            "reading-list file names are not in the repository"
+        )
+        assert not re.search(r"(?<!calibration/)figures\.csv", header), (
+            "figures.csv is calibration/figures.csv"
+        )
+        ids = set(pd.read_csv(SCENARIOS.parent / "calibration" / "figures.csv")["id"])
+        for cited in re.findall(r"calibration/figures\.csv ((?:[a-z0-9_]+(?:, | and )?)+)", header):
+            for name in re.split(r", | and ", cited.strip()):
+                assert name in ids, f"calibration/figures.csv has no row {name!r}"
     assert re.search(r"^extends: \S+\.yaml$", text, re.MULTILINE)
 
 

@@ -34,6 +34,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("results"), help="parent directory of the comparison")
     p.add_argument("--focus", default="Kazakhstan", help="actor whose indicators are compared")
     p.add_argument("--end", default=None, metavar="YYYY-MM", help="last month compared (default: horizon)")
+    p.add_argument(
+        "--window",
+        default="auto",
+        metavar="auto|all|YYYY-MM:YYYY-MM",
+        help="months the headline and report tables cover: 'auto' (default) = the months in which B "
+        "differs from A (docs/compare.md), 'all' = the whole horizon, or a range such as 2025-03:2025-05",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument(
         "--workers",
@@ -81,6 +88,8 @@ spawned worker of `python -m sim` does not re-import the entry module)."""
 
 def _run(args: argparse.Namespace) -> int:
     from sim.compare import compare, headline_lines, write_comparison
+    from sim.compare.report import differing_months, event_lines
+    from sim.compare.window import parse_window, resolve_window
     from sim.results.summary import years_text
     from sim.scenario.schema import MONTH_RE
 
@@ -92,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(f"expected a non-negative integer, got {args.seed}", field="--seed")
     if args.end is not None and not MONTH_RE.match(args.end):
         raise InputError(f"expected a month as YYYY-MM, got {args.end!r}", field="--end")
+    parse_window(args.window)  # a bad --window fails before the runs
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"expected a directory, but {args.out} is a file", field="--out")
     from sim.results.writer import prepare_out_dir
@@ -122,14 +132,19 @@ def _run(args: argparse.Namespace) -> int:
         posterior=draws,
         **({"seeds_per_draw": args.seeds_per_draw} if args.seeds_per_draw is not None else {}),
     )
-    out = write_comparison(cmp, args.out, plots=not args.no_plots)
+    window = resolve_window(cmp, args.window)
+    out = write_comparison(cmp, args.out, plots=not args.no_plots, window=window)
     reps = cmp.replications
     print(
         f"{cmp.b.label} vs {cmp.a.label}: delta = B - A for {cmp.focus}, {cmp.months[0]}..{cmp.months[-1]}, "
         f"{reps} paired replication{'s' if reps != 1 else ''}; median [10-90 %]"
     )
-    print("\n".join(headline_lines(cmp)))
-    years = cmp.years_differing
+    print("\n".join(headline_lines(cmp, window=window)))
+    events = event_lines(cmp)
+    if events:
+        print("B's own events, during and after:")
+        print("\n".join(events))
+    years = sorted({int(m[:4]) for m in differing_months(cmp)})
     print(f"B differs from A in: {years_text(years)}" if years else "B does not differ from A")
     from sim.compare.report import uncertainty_lines
 

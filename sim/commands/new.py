@@ -1,8 +1,9 @@
 """`mvsim new NAME --extends baseline.yaml`: write a commented counterfactual template.
 
 The file (`<dir>/<NAME>.yaml`, default dir `scenarios`) extends the base, names itself, states
-where the question goes, carries a `# yaml-language-server: $schema=` line for editor
-completion (docs/scenario.schema.json) and commented example events taken from docs/actions.md.
+where the question goes (the first comment paragraph), carries a `# yaml-language-server:
+$schema=` line for editor completion (docs/scenario.schema.json) after that paragraph, so it is
+not read as part of the question, and commented example events taken from docs/actions.md.
 It validates as written (`mvsim validate`) and runs like the base until you add events.
 """
 
@@ -40,15 +41,17 @@ def _flow(data: object) -> str:
 
 
 def template(name: str, extends: str, schema_ref: str, where: str = ".") -> str:
-    """The template text (validates as is: no events yet)."""
+    """The template text (validates as is: no events yet). `extends` relative to `where` (the
+    directory written to) or absolute; the suggested compare command names both as paths."""
     from sim.scenario.actions_doc import action_example, action_types, type_name
 
     examples = {type_name(c): action_example(c) for c in action_types()}
+    base = extends if Path(extends).is_absolute() else f"{where}/{extends}"
     lines = [
-        f"# yaml-language-server: $schema={schema_ref}",
         f"# {name}: what if ...? (the first comment paragraph is the question `mvsim compare` reports)",
         "#",
-        f"# Compare with its base:  mvsim compare {where}/{extends} {where}/{name}.yaml --replications 20",
+        f"# yaml-language-server: $schema={schema_ref}",
+        f"# Compare with its base:  mvsim compare {base} {where}/{name}.yaml --replications 20",
         "# Every action, its fields, units and defaults: docs/actions.md.  Check: mvsim validate FILE",
         "",
         f"extends: {extends}",

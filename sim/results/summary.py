@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.core.decisions import TERMS
 from sim.core.economy import WELFARE_TERMS
+from sim.outcome_labels import short_label
 from sim.results.tables import (
     DEFAULT_FOCUS,
     STATUS_QUO,
@@ -49,7 +50,14 @@ ECONOMIC_TYPES = frozenset(
 )
 """Action types whose consequence is scored by the month's change in net welfare."""
 
-__all__ = ["Consequence", "consequential_actions", "net_welfare", "partner_poles_from_spec", "summary_text"]
+__all__ = [
+    "Consequence",
+    "consequential_actions",
+    "month_causes",
+    "net_welfare",
+    "partner_poles_from_spec",
+    "summary_text",
+]
 
 
 def net_welfare(tables: Mapping[str, pd.DataFrame], actor: str) -> pd.Series:
@@ -122,13 +130,16 @@ def consequential_actions(
 
     Candidates: actions that took effect (scripted events, hazards, chosen non-status-quo
     decisions, penalties) acted by `focus` or targeting it. A decision scores the largest
-    |contribution| of a utility term to the decider's utility and gives its two largest
-    terms as the reason; a penalty scores its amount; any other action scores the change in
+    |contribution| of a utility term to the decider's utility (USD bn of present value) and
+    gives its two largest terms as the reason; a penalty scores its amount; any other action scores the change in
     the focus actor's net welfare from the previous month if its type has an economic channel
     (ECONOMIC_TYPES), else the month's alignment shift of the focus actor (percentage points of
     total variation). Money is put in utility points (100 x USD bn / focus GDP; USD bn if GDP is
-    unknown). Changes are the month's, whatever else happened in it. Repeats of the same actor,
-    name and kind are listed once, at their highest score, with the number of occurrences.
+    unknown). Changes are the month's, whatever else happened in it: when other causes share the
+    month (`month_causes`: any other action that took effect, an action whose duration ended, the
+    yearly paths changing in January), the reason names them and says the change is not the
+    action's alone, and the action scores 1/k of the change for k causes. Repeats of the same
+    actor, name and kind are listed once, at their highest score, with the number of occurrences.
     """
     events = tables["events"]
     mine = events[_involves(events, focus)] if len(events) else events
@@ -145,12 +156,18 @@ def consequential_actions(
     def points(usd_bn: float) -> float:
         return abs(100.0 * usd_bn / gdp) if gdp else abs(usd_bn)
 
-    names_in_month = mine.groupby("month")["name"].apply(list).to_dict() if len(mine) else {}
+    causes = month_causes(tables)
+
+    def others(ev: pd.Series) -> list[str]:
+        """Other causes of the same month: the month's change is theirs too."""
+        me = _cause(ev)
+        return [c for c in causes.get(ev["month"], []) if c != me]
 
     def along(ev: pd.Series) -> str:
-        """Other actions of the same month: the month's change is theirs too."""
-        others = [n for n in names_in_month.get(ev["month"], []) if n != ev["name"]]
-        return f", together with {', '.join(dict.fromkeys(others))}" if others else ""
+        rest = others(ev)
+        if not rest:
+            return ""
+        return f"; shared with {', '.join(rest)}: not this action's alone"
 
     best: dict[tuple[str, str, str], Consequence] = {}
     order: dict[tuple[str, str, str], int] = {}
@@ -167,20 +184,20 @@ def consequential_actions(
             row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
             contrib = _contributions(row)
             top = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:2]
-            score = abs(top[0][1])
+            score = points(top[0][1])  # USD bn of present value, put in points like money
             terms = ", ".join(f"{t} {v:+.2f}" for t, v in top if abs(v) >= 0.005) or "all terms ~0"
-            reason = f"utility {float(row['utility']):+.2f} pts: {terms}"
+            reason = f"utility {float(row['utility']):+.2f} USD bn (present value): {terms}"
         elif ev["kind"] == "penalty":
             amount = float(params.get("penalty_usd_bn", 0.0))
             score = points(amount)
             reason = f"penalty {amount:.1f} USD bn"
         elif ev["type"] in ECONOMIC_TYPES:
             change = float(delta.get(ev["month"], 0.0))
-            score = points(change)
+            score = points(change) / (1 + len(others(ev)))
             reason = f"{ev['kind']}; {focus} net welfare {change:+.1f} USD bn/yr that month{along(ev)}"
         else:
             moved = float(shift.get(ev["month"], 0.0))
-            score = 100.0 * moved
+            score = 100.0 * moved / (1 + len(others(ev)))
             reason = f"{ev['kind']}; {focus} alignment shift {100.0 * moved:.1f} pp that month{along(ev)}"
         c = Consequence(score, ev["month"], ev["actor"], ev["name"], ev["kind"], head, reason)
         group = (ev["actor"], ev["name"], ev["kind"])
@@ -191,6 +208,37 @@ def consequential_actions(
         best[group] = Consequence(**{**keep.__dict__, "times": times})
     ranked = sorted(best.items(), key=lambda kv: (-kv[1].score, order[kv[0]]))
     return [c for _, c in ranked[:n]]
+
+
+def _cause(ev: pd.Series) -> str:
+    """'name (actor)' or 'name [detail] (actor)' of an action that took effect."""
+    detail = "" if ev["kind"] == "penalty" else _detail(_params(ev["parameters"]))
+    who = f" ({ev['actor']})" if ev["actor"] else ""
+    return f"{ev['name']}{detail}{who}"
+
+
+def _month_after(month: str, k: int) -> str:
+    t = int(month[:4]) * 12 + int(month[5:7]) - 1 + k
+    return f"{t // 12:04d}-{t % 12 + 1:02d}"
+
+
+def month_causes(tables: Mapping[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Month -> what changed the economy that month: every action that took effect (any actor or
+    target, decisions and penalties included), the end of every action with `duration_months`
+    (its first month without it), and 'yearly paths (prices, volumes)' in each January after the
+    first month (the price and volume paths are yearly)."""
+    events = tables["events"]
+    out: dict[str, list[str]] = {}
+    for _, ev in events.iterrows():
+        out.setdefault(ev["month"], []).append(_cause(ev))
+        d = _params(ev["parameters"]).get("duration_months")
+        if isinstance(d, int) and d > 0:
+            out.setdefault(_month_after(ev["month"], d), []).append(f"end of {_cause(ev)} from {ev['month']}")
+    months = tables["actor_month"]["month"].unique()
+    for m in months[1:]:
+        if str(m).endswith("-01"):
+            out.setdefault(str(m), []).append("yearly paths (prices, volumes)")
+    return {m: list(dict.fromkeys(v)) for m, v in out.items()}
 
 
 DROP = 0.10
@@ -216,7 +264,8 @@ def _trade_lines(
         rows = tables["actor_month"].loc[lambda d: d["actor"] == focus]
         yr = pd.Series(years.to_numpy(), index=rows.index)
         lines = [f"Trade of {focus} (USD bn/yr, mean of months; flows not recorded):", f"  {'':<22}{header}"]
-        for col, label in (("exports_usd_bn", "exports"), ("imports_usd_bn", "imports")):
+        for col in ("exports_usd_bn", "imports_usd_bn"):
+            label = short_label(col).lower()
             means = rows[col].groupby(yr).mean()
             lines.append(_fmt_row(label, [float(means[y]) for y in cols]))
         return lines
