@@ -89,7 +89,7 @@ def test_out_of_range_value_shows_the_loader_error_and_blocks_the_run(page):
         time.sleep(0.1)
     assert "not valid" in _alert_text(page, "mvsim-validation")
     pre = page.find(meta_ref="mvsim-validation").find(v.Html, tag="pre").widget
-    assert "routes[0].capacity_per_year" in pre.children[0]
+    assert "routes[CPC].capacity_per_year" in pre.children[0]  # the lever's name, not routes[0]
     assert "greater than or equal to 0" in pre.children[0]
     assert page.find(v.Btn, children=["Run 10 seeds against baseline.yaml"]).widget.disabled
 
@@ -102,7 +102,7 @@ def test_event_switch_counts_as_an_edit(page):
     page.find(meta_ref="mvsim-validation").find(v.Alert, children=["Valid scenario (1 edits)"]).wait_for(
         timeout=10
     )
-    page.find(children=[f"Events ({n - 1} of {n} on)"]).assert_single()
+    page.find(children=[f"Scripted events ({n - 1} of {n} on; 0 added)"]).assert_single()
 
 
 def test_run_fills_the_panels_and_the_decision_inspector(page):
@@ -111,10 +111,22 @@ def test_run_fills_the_panels_and_the_decision_inspector(page):
     page.find(v.Btn, children=["Run 2 seeds against baseline.yaml"]).widget.click()
     status = _wait_status(page, "done")
     assert status.startswith("done: 2/2 seeds")
-    for ref in ("mvsim-deltas", "mvsim-shares", "mvsim-routes", "mvsim-alignment", "mvsim-decisions"):
+    for ref in ("mvsim-deltas", "mvsim-map", "mvsim-shares", "mvsim-routes", "mvsim-alignment", "mvsim-stepper"):
+        page.find(meta_ref=ref).wait_for(timeout=30)  # the panels render after the final merge
         page.find(meta_ref=ref).assert_single()
+    page.find(meta_ref="mvsim-decisions").find(HTML).wait_for(timeout=30)
     html = " ".join(w.unsafe_innerHTML for w in page.find(meta_ref="mvsim-deltas").find(HTML).widgets)
-    assert "exports_usd_bn" in html and "<td " in html
+    assert "<td " in html and "CPC" in html and "Mt/yr" in html  # route volumes, units shown
+    assert _select(page, "Outcome group").v_model == "Route volume (all shippers)"
+    _select(page, "Outcome group").v_model = "Kazakhstan: indicator"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        html = " ".join(w.unsafe_innerHTML for w in page.find(meta_ref="mvsim-deltas").find(HTML).widgets)
+        if "lost exports (no capacity)" in html:
+            break
+        time.sleep(0.2)
+    assert "lost exports (no capacity)" in html and "exports_usd_bn" not in html  # readable labels
+
     inspector = page.find(meta_ref="mvsim-decisions")
     tables = [w for w in inspector.find(HTML).widgets if "<table" in w.unsafe_innerHTML]
     assert (
