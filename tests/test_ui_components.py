@@ -111,7 +111,14 @@ def test_run_fills_the_panels_and_the_decision_inspector(page):
     page.find(v.Btn, children=["Run 2 seeds against baseline.yaml"]).widget.click()
     status = _wait_status(page, "done")
     assert status.startswith("done: 2/2 seeds")
-    for ref in ("mvsim-deltas", "mvsim-map", "mvsim-shares", "mvsim-routes", "mvsim-alignment", "mvsim-stepper"):
+    for ref in (
+        "mvsim-deltas",
+        "mvsim-map",
+        "mvsim-shares",
+        "mvsim-routes",
+        "mvsim-alignment",
+        "mvsim-stepper",
+    ):
         page.find(meta_ref=ref).wait_for(timeout=30)  # the panels render after the final merge
         page.find(meta_ref=ref).assert_single()
     page.find(meta_ref="mvsim-decisions").find(HTML).wait_for(timeout=30)

@@ -43,6 +43,7 @@ CSS = """
 .mvsim-run.v-btn { width: 100%; height: auto !important; min-height: 40px; padding: 6px 12px !important; }
 .mvsim-run .v-btn__content { white-space: normal; line-height: 1.3; flex-shrink: 1; }
 .mvsim-upload .widget-upload { width: auto; }
+.mvsim-validation pre, .mvsim-event-message pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 """
 
 

@@ -39,17 +39,25 @@ def Figure(fig_fn: Callable[[], object], key: object):
 
 @solara.component
 def WindowPicker(cmp: Comparison, window: Window, on_window: Callable[[Window | None], None]):
-    """Start and end month of the window, and shortcuts: the months that differ, the horizon."""
+    """Start and end month of the window (typed 'YYYY-MM'), and shortcuts: the months that
+    differ, the whole horizon. A month outside the horizon is refused with a message."""
     start, end = window
+    problem, set_problem = solara.use_state("")
+
+    def set_month(which: int, text: str | None) -> None:
+        m = (text or "").strip()
+        if m not in cmp.months:
+            set_problem(f"expected a month 'YYYY-MM' in {cmp.months[0]}..{cmp.months[-1]}, got {m!r}")
+            return
+        set_problem("")
+        on_window((m, end) if which == 0 else (start, m))
+
     with solara.Row(classes=["mvsim-window"], style={"align-items": "center", "flex-wrap": "wrap"}):
-        with solara.Div(classes=["mvsim-window-start"], style={"width": "9em"}):
-            solara.Select(
-                "Window start", values=cmp.months, value=start, on_value=lambda s: on_window((s, end))
-            )
-        with solara.Div(classes=["mvsim-window-end"], style={"width": "9em"}):
-            solara.Select(
-                "Window end", values=cmp.months, value=end, on_value=lambda e: on_window((start, e))
-            )
+        for which, label, value in ((0, "Window start (YYYY-MM)", start), (1, "Window end (YYYY-MM)", end)):
+            with solara.Div(
+                classes=[f"mvsim-window-{'start' if which == 0 else 'end'}"], style={"width": "11em"}
+            ):
+                solara.InputText(label, value=value, on_value=lambda t, w=which: set_month(w, t))
         solara.Button(
             "Months that differ", on_click=lambda: on_window(None), text=True, classes=["mvsim-auto"]
         )
@@ -59,6 +67,8 @@ def WindowPicker(cmp: Comparison, window: Window, on_window: Callable[[Window | 
             text=True,
             classes=["mvsim-horizon"],
         )
+    if problem:
+        solara.Error(problem)
 
 
 def effective_window(cmp: Comparison, window: Window | None) -> Window:
@@ -118,7 +128,7 @@ def RouteMapPanel(snap: Snapshot, window: Window, route_nodes: Mapping[str, Sequ
     start, end = window
     _, missing = geo.drawable(route_nodes)
     title = f"Route map: volume of {cmp.b.label} and delta vs {cmp.a.label}, {start}..{end}"
-    with solara.Card(title), _tagged("mvsim-map"):
+    with _tagged("mvsim-map"), solara.Card(title):
 
         def fig():
             vol, delta, units = O.route_window(cmp, start, end)
