@@ -251,7 +251,9 @@ def test_question_through_the_workbench_in_chromium(server, browser_path, tmp_pa
             # upload a file through the picker (the file dialog's input)
             upload = tmp_path / "uploaded.yaml"
             upload.write_text("extends: 01b_cpc_halt_6m.yaml\nname: uploaded_halt\n", encoding="utf-8")
-            page.locator(".mvsim-upload input[type=file]").set_input_files(str(upload))
+            with page.expect_file_chooser() as chooser:  # clicking opens the file dialog
+                page.locator(".mvsim-upload button").click()
+            chooser.value.set_files(str(upload))
             page.locator("b", has_text="uploaded_halt").first.wait_for()  # the scenario title
             page.locator(".mvsim-validation", has_text="Valid scenario (unedited)").wait_for()
             shots.append(_shot(page, tmp_path / "4_uploaded.png"))

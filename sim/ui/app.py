@@ -29,7 +29,7 @@ from sim.ui.result_panels import (
 DEFAULT_SCENARIO = "01b_cpc_halt_6m.yaml"
 SEED_CHOICES = [1, 2, 3, 5, 10, 20, 30, 50]
 CSS = """
-.mvsim-lever { display: grid; grid-template-columns: 3.5em minmax(6em, 1fr) 3.5em 7.5em;
+.mvsim-lever { display: grid; grid-template-columns: 3em minmax(6em, 1fr) 3em 6em;
   align-items: center; column-gap: 6px; margin: 2px 0 6px 0; }
 .mvsim-lever .mvsim-lever-label { grid-column: 1 / -1; font-size: 13px; line-height: 1.2; }
 .mvsim-lever .mvsim-lever-min { text-align: right; font-size: 12px; color: #777; }

@@ -84,7 +84,7 @@ def LeverSlider(lever: editor.Lever, value: float, on_value: Callable[[str, floa
         solara.Text(_range_text(hi), classes=["mvsim-lever-max"])
         changed = float(value) != lever.value
         solara.Text(
-            f"{value:g} {lever.unit}".strip(),
+            f"{value:g} {lever.unit if lever.unit != '0-1' else ''}".strip(),
             classes=["mvsim-lever-value", *(["mvsim-lever-changed"] if changed else [])],
         )
 

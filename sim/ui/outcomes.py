@@ -55,6 +55,7 @@ GROUP_LABELS: dict[str, str] = {
 }
 """Group -> readable label of its items ({focus}: the focus actor)."""
 
+ZERO = 1e-9  # a median delta below this in size has no peak month (nothing moved)
 UNIT_LABELS: dict[str, str] = {"0-1": "share 0-1", "actions/month": "actions per month"}
 
 
@@ -140,7 +141,7 @@ def window_summary(cmp: Comparison, group: str, start: str, end: str) -> pd.Data
             "delta mean": s["delta_mean"].to_numpy(),
             "p10": s["delta_mean_p10"].to_numpy(),
             "p90": s["delta_mean_p90"].to_numpy(),
-            "peak month": s["peak_month"].to_numpy(),
+            "peak month": s["peak_month"].where(s["peak_delta"].abs() >= ZERO, "").to_numpy(),
         }
     )
 

@@ -38,11 +38,14 @@ def _dates(months: list[str]) -> np.ndarray:
     return np.array([int(m[:4]) + (int(m[5:7]) - 1) / 12.0 for m in months])
 
 
+ZERO = 1e-9  # |values| below this print as 0: floating-point noise of differences, not a result
+
+
 def fmt(x: float) -> str:
-    """Three significant digits, signless zero."""
+    """Three significant digits; |x| below ZERO as a signless 0."""
     if not np.isfinite(x):
         return "n/a"
-    return "0" if x == 0 else f"{x:.3g}"
+    return "0" if abs(x) < ZERO else f"{x:.3g}"
 
 
 def html_table(df: pd.DataFrame) -> str:

@@ -55,7 +55,7 @@ def WindowPicker(cmp: Comparison, window: Window, on_window: Callable[[Window | 
     with solara.Row(classes=["mvsim-window"], style={"align-items": "center", "flex-wrap": "wrap"}):
         for which, label, value in ((0, "Window start (YYYY-MM)", start), (1, "Window end (YYYY-MM)", end)):
             with solara.Div(
-                classes=[f"mvsim-window-{'start' if which == 0 else 'end'}"], style={"width": "11em"}
+                classes=[f"mvsim-window-{'start' if which == 0 else 'end'}"], style={"width": "13em"}
             ):
                 solara.InputText(label, value=value, on_value=lambda t, w=which: set_month(w, t))
         solara.Button(
