@@ -238,6 +238,14 @@ def test_question_through_the_workbench_in_chromium(server, browser_path, tmp_pa
             stepper.locator("[role=slider]").focus()
             page.keyboard.press("End")
             stepper.locator(".mvsim-step-month", has_text="2030-12").wait_for()
+            page.keyboard.press("Home")
+            stepper.locator(".mvsim-step-month", has_text="2022-01").wait_for()
+            stepper.locator(".widget-play button").first.click()  # play: the months advance
+            stepper.locator(".mvsim-step-month", has_text="2022-03").wait_for(timeout=30_000)
+            stepper.locator(".widget-play button").nth(1).click()  # stop, then back to the end
+            stepper.locator("[role=slider]").focus()
+            page.keyboard.press("End")
+            stepper.locator(".mvsim-step-month", has_text="2030-12").wait_for()
             assert stepper.locator("img").count() == 1
             assert page.locator(".mvsim-routes img").count() == 1  # small multiples: one figure
             shots.append(_shot(page, tmp_path / "3_results.png", 4200))
