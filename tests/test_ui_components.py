@@ -122,6 +122,8 @@ def test_run_fills_the_panels_and_the_decision_inspector(page):
         page.find(meta_ref=ref).wait_for(timeout=30)  # the panels render after the final merge
         page.find(meta_ref=ref).assert_single()
     page.find(meta_ref="mvsim-decisions").find(HTML).wait_for(timeout=30)
+    heads = " ".join(str(c) for w in page.find(v.Html, tag="pre").widgets for c in w.children)
+    assert "route volume, CPC: -" in heads  # the window's headline: the halted CPC's volume
     html = " ".join(w.unsafe_innerHTML for w in page.find(meta_ref="mvsim-deltas").find(HTML).widgets)
     assert "<td " in html and "CPC" in html and "Mt/yr" in html  # route volumes, units shown
     assert _select(page, "Outcome group").v_model == "Route volume (all shippers)"

@@ -13,7 +13,7 @@ from pathlib import Path
 import solara
 
 from sim.errors import ScenarioError
-from sim.ui import adapter, editor, forms, geo, workflow
+from sim.ui import adapter, editor, forms, geo, outcomes, workflow
 from sim.ui.components import EventsEditor, LeverEditor, Progress, ScenarioPicker, ValidationStatus
 from sim.ui.jobs import Snapshot, default_pool
 from sim.ui.result_panels import (
@@ -314,9 +314,15 @@ def Results(snap: Snapshot | None, started: workflow.Started | None, route_nodes
         solara.Info("Running: the first results appear after the first seed.")
     else:
         cmp = snap.comparison
-        with solara.Card("Headlines (median and 10-90 % band over seeds)"):
-            solara.Preformatted("\n".join(adapter.headline_lines(cmp)))
         win = effective_window(cmp, window)
+        with (
+            solara.Card("Headlines (median and 10-90 % band over seeds)"),
+            solara.Div(classes=["mvsim-headlines"]),
+        ):
+            solara.Text(f"Over the window {win[0]}..{win[1]}: the outcomes that moved most (mean per month)")
+            solara.Preformatted("\n".join(outcomes.window_headlines(cmp, *win)))
+            solara.Text("Whole comparison (the CLI's headline lines):")
+            solara.Preformatted("\n".join(adapter.headline_lines(cmp)))
         DeltaPanel(snap, win, set_window)
         RouteMapPanel(snap, win, route_nodes)
         TradeRoutesPanel(snap)

@@ -146,6 +146,38 @@ def window_summary(cmp: Comparison, group: str, start: str, end: str) -> pd.Data
     )
 
 
+HEADLINE_NAMES = {
+    "route_volume": "route volume, {item}",
+    "exports_by_route": "{focus} shipments, {item}",
+    "trade_partner": "{focus} trade with {item}",
+}
+HEADLINE_GROUPS = ("indicators", "route_volume", "exports_by_route", "trade_partner")
+
+
+def _signed(x: float) -> str:
+    return "0" if abs(x) < ZERO else f"{x:+.3g}"
+
+
+def window_headlines(cmp: Comparison, start: str, end: str, limit: int = 8) -> list[str]:
+    """The outcomes that moved most over [start, end] (relative to A's mean), one line each:
+    label: mean delta [10-90 % band] unit (A mean)."""
+    s = cmp.summarize(start, end)
+    s = s[s["group"].isin(HEADLINE_GROUPS) & (s["delta_mean"].abs() >= ZERO)]
+    if s.empty:
+        return [f"  no outcome differs over {start}..{end}"]
+    rel = s["delta_mean"].abs() / s["a_mean"].abs().clip(lower=1e-6)
+    top = s.loc[rel.sort_values(ascending=False, kind="stable").index[:limit]]
+    lines = []
+    for _, r in top.iterrows():
+        name = HEADLINE_NAMES.get(r["group"], "{item}")
+        what = name.format(
+            item=item_label(r["item"]) if r["group"] == "indicators" else r["item"], focus=cmp.focus
+        )
+        band = f"[{_signed(r['delta_mean_p10'])}, {_signed(r['delta_mean_p90'])}]"
+        lines.append(f"  {what}: {_signed(r['delta_mean'])} {band} {r['unit']} (A: {r['a_mean']:.3g})")
+    return lines
+
+
 def route_window(
     cmp: Comparison, start: str, end: str
 ) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
@@ -170,5 +202,6 @@ __all__ = [
     "item_label",
     "outcomes",
     "route_window",
+    "window_headlines",
     "window_summary",
 ]
