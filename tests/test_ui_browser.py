@@ -212,10 +212,15 @@ def test_question_through_the_workbench_in_chromium(server, browser_path, tmp_pa
             # the route-volume delta of the halted pipeline over the halt window
             deltas = page.locator(".mvsim-deltas")
             deltas.locator("table td").first.wait_for(timeout=RUN_S * 1000)
-            for which, month in (("start", "2025-03"), ("end", "2025-05")):
+            for which, month, caption in (
+                ("start", "2025-03", "means over 2025-03.."),
+                ("end", "2025-05", "..2025-05"),
+            ):
                 field = deltas.locator(f".mvsim-window-{which} input")
                 field.fill(month)
                 field.press("Enter")
+                # the panel redraws with the new window before the next field is typed
+                page.locator(".mvsim-deltas", has_text=caption).first.wait_for()
             page.locator(".mvsim-deltas", has_text="2025-03..2025-05").first.wait_for()
             _choose(page, ".mvsim-outcome", HALT["route"])
             header, *rows = deltas.locator("table").inner_text().splitlines()

@@ -7,8 +7,10 @@ Each panel takes plain data (a `Source`, `Edits`, a job `Snapshot`) and callback
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import ipywidgets
 import solara
@@ -175,8 +177,12 @@ def EventsEditor(
     with solara.Details(title), _tagged("mvsim-events"):
         for i, ev in enumerate(events):
             label = editor.event_label(ev) + ("  [added]" if i >= n_base else "")
-            solara.Checkbox(label=label, value=i not in off, on_value=lambda on, i=i: toggle(i, on))
+            solara.Checkbox(label=label, value=i not in off, on_value=functools.partial(_switch, toggle, i))
     EventForm(source.mapping, n_base, ev_edits, on_ev_edits, check, lambda i: toggle(i, False))
+
+
+def _switch(toggle: Callable[[int, bool], None], i: int, on: bool) -> None:
+    toggle(i, on)
 
 
 NEW = "(a new event)"
@@ -198,8 +204,8 @@ def EventForm(
     date, set_date = solara.use_state(mapping.get("start", ""))
     name, set_name = solara.use_state("")
     kind, set_kind = solara.use_state("route_disruption")
-    values, set_values = solara.use_state({})
-    message, set_message = solara.use_state(None)
+    values, set_values = solara.use_state(cast(dict[str, str], {}))
+    message, set_message = solara.use_state(cast(tuple[str, str] | None, None))
 
     def select(label: str) -> None:
         set_chosen(label)

@@ -9,7 +9,7 @@ from the model.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -229,7 +229,7 @@ def delta_summary(cmp: Comparison, group: str = "indicators") -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- one run, one month
-def run_month(tables: dict[str, pd.DataFrame], focus: str, month: str) -> dict[str, object]:
+def run_month(tables: dict[str, pd.DataFrame], focus: str, month: str) -> dict[str, Any]:
     """One month of one run: route volume, capacity and unit per route, and the focus
     actor's indicators (actor_month columns) in that month."""
     r = tables["routes"]

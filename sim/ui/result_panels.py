@@ -8,6 +8,7 @@ and the browser look for carry a CSS class `mvsim-*` and a `meta(ref=...)` of th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -57,7 +58,7 @@ def WindowPicker(cmp: Comparison, window: Window, on_window: Callable[[Window | 
             with solara.Div(
                 classes=[f"mvsim-window-{'start' if which == 0 else 'end'}"], style={"width": "13em"}
             ):
-                solara.InputText(label, value=value, on_value=lambda t, w=which: set_month(w, t))
+                solara.InputText(label, value=value, on_value=functools.partial(set_month, which))
         solara.Button(
             "Months that differ", on_click=lambda: on_window(None), text=True, classes=["mvsim-auto"]
         )
@@ -91,6 +92,11 @@ def DeltaPanel(snap: Snapshot, window: Window, on_window: Callable[[Window | Non
     labels = [o.label for o in choices]
     chosen = next((o for o in choices if o.label == item), choices[0])
     start, end = window
+
+    def pick_group(label: str) -> None:
+        set_group(by_label[label])
+        set_item("")
+
     title = f"Deltas: {cmp.b.label} - {cmp.a.label} ({cmp.replications} paired seeds), {start}..{end}"
     with solara.Card(title), _tagged("mvsim-deltas"):
         with solara.Row(style={"flex-wrap": "wrap"}):
@@ -99,7 +105,7 @@ def DeltaPanel(snap: Snapshot, window: Window, on_window: Callable[[Window | Non
                     "Outcome group",
                     values=list(by_label),
                     value=groups[group],
-                    on_value=lambda label: (set_group(by_label[label]), set_item("")),
+                    on_value=pick_group,
                 )
             with solara.Div(classes=["mvsim-outcome"], style={"min-width": "17em"}):
                 solara.Select("Outcome", values=labels, value=chosen.label, on_value=set_item)
