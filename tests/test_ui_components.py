@@ -89,7 +89,7 @@ def test_out_of_range_value_shows_the_loader_error_and_blocks_the_run(page):
         time.sleep(0.1)
     assert "not valid" in _alert_text(page, "mvsim-validation")
     pre = page.find(meta_ref="mvsim-validation").find(v.Html, tag="pre").widget
-    assert "routes[0].capacity_per_year" in pre.children[0]
+    assert "routes[CPC].capacity_per_year" in pre.children[0]  # the lever's name, not routes[0]
     assert "greater than or equal to 0" in pre.children[0]
     assert page.find(v.Btn, children=["Run 10 seeds against baseline.yaml"]).widget.disabled
 
@@ -102,7 +102,7 @@ def test_event_switch_counts_as_an_edit(page):
     page.find(meta_ref="mvsim-validation").find(v.Alert, children=["Valid scenario (1 edits)"]).wait_for(
         timeout=10
     )
-    page.find(children=[f"Events ({n - 1} of {n} on)"]).assert_single()
+    page.find(children=[f"Scripted events ({n - 1} of {n} on; 0 added)"]).assert_single()
 
 
 def test_run_fills_the_panels_and_the_decision_inspector(page):
@@ -111,10 +111,31 @@ def test_run_fills_the_panels_and_the_decision_inspector(page):
     page.find(v.Btn, children=["Run 2 seeds against baseline.yaml"]).widget.click()
     status = _wait_status(page, "done")
     assert status.startswith("done: 2/2 seeds")
-    for ref in ("mvsim-deltas", "mvsim-shares", "mvsim-routes", "mvsim-alignment", "mvsim-decisions"):
+    for ref in (
+        "mvsim-deltas",
+        "mvsim-map",
+        "mvsim-shares",
+        "mvsim-routes",
+        "mvsim-alignment",
+        "mvsim-stepper",
+    ):
+        page.find(meta_ref=ref).wait_for(timeout=30)  # the panels render after the final merge
         page.find(meta_ref=ref).assert_single()
+    page.find(meta_ref="mvsim-decisions").find(HTML).wait_for(timeout=30)
+    heads = " ".join(str(c) for w in page.find(v.Html, tag="pre").widgets for c in w.children)
+    assert "route volume, CPC: -" in heads  # the window's headline: the halted CPC's volume
     html = " ".join(w.unsafe_innerHTML for w in page.find(meta_ref="mvsim-deltas").find(HTML).widgets)
-    assert "exports_usd_bn" in html and "<td " in html
+    assert "<td " in html and "CPC" in html and "Mt/yr" in html  # route volumes, units shown
+    assert _select(page, "Outcome group").v_model == "Route volume (all shippers)"
+    _select(page, "Outcome group").v_model = "Kazakhstan: indicator"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        html = " ".join(w.unsafe_innerHTML for w in page.find(meta_ref="mvsim-deltas").find(HTML).widgets)
+        if "lost exports (no capacity)" in html:
+            break
+        time.sleep(0.2)
+    assert "lost exports (no capacity)" in html and "exports_usd_bn" not in html  # readable labels
+
     inspector = page.find(meta_ref="mvsim-decisions")
     tables = [w for w in inspector.find(HTML).widgets if "<table" in w.unsafe_innerHTML]
     assert (
@@ -147,3 +168,141 @@ def test_cancel_stops_the_run(page):
     status = _wait_status(page, "cancelled", timeout=60)
     done = int(status.split(": ")[1].split("/")[0])
     assert done < 30
+
+
+def _field(rc, label: str):
+    return rc.find(meta_ref="mvsim-event-form").find(v.TextField, label=label).widget
+
+
+def test_event_form_adds_a_valid_event_and_refuses_an_invalid_one(page, tmp_path):
+    form = page.find(meta_ref="mvsim-event-form")
+    _field(page, "date (YYYY-MM) *").v_model = "2025-03"
+    form.find(v.Select, label="route *").widget.v_model = "Kazakhstan-China oil"
+    _field(page, "duration_months").v_model = "0"
+    form.find(v.Btn, children=["Add event"]).widget.click()
+    msg = page.find(meta_ref="mvsim-event-message")
+    msg.find(v.Html, tag="pre").wait_for(timeout=10)
+    text = msg.find(v.Html, tag="pre").widget.children[0]
+    assert "action.duration_months: expected greater than or equal to 1, got 0" in text, text
+    assert _alert_text(page, "mvsim-validation") == "Valid scenario (unedited)"  # not committed
+    _field(page, "duration_months").v_model = "3"
+    form.find(v.Btn, children=["Add event"]).widget.click()
+    page.find(meta_ref="mvsim-validation").find(v.Alert, children=["Valid scenario (1 edits)"]).wait_for(
+        timeout=10
+    )
+    n = len(page.find(meta_ref="mvsim-events").find(v.Checkbox).widgets)
+    page.find(children=[f"Scripted events ({n} of {n} on; 1 added)"]).assert_single()
+    page.find(meta_ref="mvsim-save").find(v.Btn, children=["Save edited scenario"]).widget.click()
+    page.find(meta_ref="mvsim-save").find(v.Alert).wait_for(timeout=20)
+    saved = tmp_path / "saved" / "cpc_halt_6m_edited.yaml"
+    text = saved.read_text(encoding="utf-8")
+    assert "# Edited in the mvsim workbench" in text and "event added: 2025-03 route_disruption" in text
+    from sim.scenario.loader import load_scenario
+
+    added = load_scenario(saved).spec.events[-1]
+    assert (added.date, added.action.type, added.action.route) == (
+        "2025-03",
+        "route_disruption",
+        "Kazakhstan-China oil",
+    )
+    assert (added.action.capacity_factor, added.action.duration_months) == (0.0, 3)
+
+
+# ----------------------------------------------------------------------------- without a page
+def test_every_route_node_of_the_shipped_scenarios_has_coordinates_and_a_source():
+    import yaml
+
+    from sim.ui import geo
+
+    for name, lon, lat, source in geo.NODES:
+        assert -180 <= lon <= 180 and -90 <= lat <= 90 and source, name
+    routes = 0
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        for r in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("routes", []) or []:
+            routes += 1
+            missing = [n for n in r.get("nodes", []) if n not in geo.COORDS]
+            assert not missing, f"{path.name}: route {r['name']}: no coordinates for {missing}"
+    assert routes >= 12
+
+
+def test_route_map_labels_volumes_and_deltas_and_lists_routes_it_cannot_draw():
+    from sim.ui import geo
+
+    nodes = {"CPC": ["Tengiz", "Atyrau", "Novorossiysk"], "Nowhere": ["Atlantis", "Tengiz"]}
+    assert geo.drawable(nodes) == (["CPC"], ["Nowhere"])
+    fig = geo.route_map_figure(nodes, {"CPC": 52.7}, {"CPC": "Mt/yr"}, {"CPC": -12.3})
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "1: 52.7 (-12.3)" in texts and any("1 CPC (Mt/yr)" in t for t in texts)
+    fig = geo.route_map_figure(nodes, {"CPC": 52.7}, {"CPC": "Mt/yr"}, {"CPC": 0.1})  # < 1 %: unchanged
+    assert "1: 52.7" in [t.get_text() for t in fig.axes[0].texts]
+
+
+@pytest.fixture(scope="module")
+def small_cmp():
+    from sim.ui import adapter
+
+    a = adapter.load_file(ROOT / "scenarios" / "baseline.yaml")
+    b = adapter.load_file(ROOT / "scenarios" / "01_cpc_suspension_june2022.yaml")
+    return adapter.compare_seed(a, b, adapter.seeds(1, 1)[0], "Kazakhstan", "2022-12")
+
+
+def test_outcomes_cover_routes_shipments_pairs_with_labels_and_window_means(small_cmp):
+    from sim.ui import outcomes as O
+
+    cmp = small_cmp
+    groups = O.groups(cmp)
+    for g in ("indicators", "route_volume", "exports_by_route", "trade_partner"):
+        assert g in groups
+    assert O.find(cmp, "indicators", "lost_exports_usd_bn").label == "lost exports (no capacity)"
+    start, end = O.auto_window(cmp)
+    assert cmp.months[0] <= start <= end <= cmp.months[-1]
+    assert O.clip_window(cmp, "1999-01", "2099-12") == (cmp.months[0], cmp.months[-1])
+    assert O.clip_window(cmp, "2022-09", "2022-03") == ("2022-03", "2022-09")
+    table = O.window_summary(cmp, "route_volume", "2022-06", "2022-08")
+    ref = cmp.summarize("2022-06", "2022-08")
+    ref = ref[ref["group"] == "route_volume"]
+    assert table["outcome"].tolist() == ref["item"].tolist()
+    assert table["delta mean"].tolist() == ref["delta_mean"].tolist()
+    _, delta, units = O.route_window(cmp, "2022-06", "2022-08")
+    assert (
+        delta["CPC"] == float(ref.loc[ref["item"] == "CPC", "delta_mean"].iloc[0]) and units["CPC"] == "Mt/yr"
+    )
+
+
+def test_event_forms_follow_the_schema_and_give_the_validate_messages(tmp_path):
+    from sim.errors import ScenarioError
+    from sim.ui import editor, forms, workflow
+
+    types = forms.action_types()
+    assert len(types) == 14 and all(forms.form_fields(t) for t in types)
+    fields = {f.name: f for f in forms.form_fields("route_disruption")}
+    assert fields["route"].required and fields["route"].names == "routes"
+    assert fields["duration_months"].kind == "integer" and fields["duration_months"].default == "1"
+    src = workflow.open_file(ROOT / "scenarios" / "baseline.yaml")
+    assert "Kazakhstan-China oil" in forms.names_of(src.mapping, "routes")
+    ev = forms.build_event("2025-3", "route_disruption", {"route": "CPC", "capacity_factor": "x"})
+    assert ev == {
+        "date": "2025-3",
+        "action": {"type": "route_disruption", "route": "CPC", "capacity_factor": "x"},
+    }
+    mapping = forms.apply_events(src.mapping, forms.EventEdits().add(ev))
+    import dataclasses
+
+    edited = workflow.edit(dataclasses.replace(src, mapping=mapping), editor.Edits())
+    assert edited.error is not None
+    # the same messages as loading the same scenario from a file (mvsim validate)
+    path = tmp_path / "with_event.yaml"
+    path.write_text(
+        editor.to_yaml(workflow.adapter.rebase_paths(mapping, src.base_dir, tmp_path)), encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError) as err:
+        workflow.adapter.load_file(path)
+    assert len(err.value.problems) == 2
+    for p in err.value.problems:
+        assert f"{p.field}: {p.message}" in edited.error
+    n = len(src.mapping["events"])
+    assert f"events[{n}].date" in edited.error and f"events[{n}].action.capacity_factor" in edited.error
+    assert forms.named_paths("x: routes[0].capacity_per_year: bad", src.mapping) == (
+        "x: routes[CPC].capacity_per_year: bad"
+    )
+    assert forms.named_paths("events[3].date", src.mapping) == "events[3].date"

@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
+import ipywidgets
 import solara
 
-from sim.ui import editor, panels
+from sim.ui import editor, forms
 from sim.ui.jobs import Snapshot
 from sim.ui.workflow import Source
 
@@ -30,34 +32,67 @@ def ScenarioPicker(
     on_pick: Callable[[str], None],
     on_upload: Callable[[str, bytes], None],
 ):
-    """Pick a scenario file, or drop one in."""
+    """Pick a scenario file, open one from disk with the file dialog, or drop one in."""
     names = [p.name for p in files]
 
     def pick(name: str | None) -> None:
         if name is not None:  # the select also reports a cleared choice
             on_pick(name)
 
+    counter, set_counter = solara.use_state(0)  # a new picker after each upload: same file again
+
+    def picked(value) -> None:
+        for f in value or ():
+            on_upload(str(f["name"]), bytes(f["content"]))
+        set_counter(counter + 1)
+
     with _tagged("mvsim-picker"):
         solara.Select("Scenario", values=names, value=current if current in names else None, on_value=pick)
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            with _tagged("mvsim-upload"):
+                ipywidgets.FileUpload.element(
+                    accept=".yaml,.yml",
+                    multiple=False,
+                    description="Open a YAML file...",
+                    layout=ipywidgets.Layout(width="auto"),
+                    on_value=picked,
+                ).key(f"upload-{counter}")
+            solara.Text("or drop one on the box below", style={"color": "#666", "font-size": "13px"})
         solara.FileDrop(
-            label="... or drop a scenario YAML here",
+            label="Drop a scenario YAML here",
             on_file=lambda f: on_upload(f["name"], f["data"]),
             lazy=False,
         )
 
 
+def _range_text(x: float) -> str:
+    return f"{x:.4g}"
+
+
 @solara.component
 def LeverSlider(lever: editor.Lever, value: float, on_value: Callable[[str, float], None]):
+    """One lever on the grid: its label and unit, the slider between its min and max, the value."""
     slug = "".join(ch if ch.isalnum() else "-" for ch in lever.key).strip("-").lower()
+    hi = max(lever.hi, float(value))
     with solara.Div(classes=["mvsim-lever", f"mvsim-lever-{slug}"]).meta(ref=f"lever:{lever.key}"):
+        solara.Text(
+            f"{lever.label} ({lever.unit})" if lever.unit else lever.label, classes=["mvsim-lever-label"]
+        )
+        solara.Text(_range_text(lever.lo), classes=["mvsim-lever-min"])
         solara.SliderFloat(
-            f"{lever.label}: {value:g} {lever.unit}",
+            "",
             value=float(value),
             min=lever.lo,
-            max=max(lever.hi, float(value)),
+            max=hi,
             step=lever.step,
             on_value=lambda v: on_value(lever.key, float(v)),
-            thumb_label=True,
+            thumb_label=False,
+        )
+        solara.Text(_range_text(hi), classes=["mvsim-lever-max"])
+        changed = float(value) != lever.value
+        solara.Text(
+            f"{value:g} {lever.unit if lever.unit != '0-1' else ''}".strip(),
+            classes=["mvsim-lever-value", *(["mvsim-lever-changed"] if changed else [])],
         )
 
 
@@ -111,23 +146,159 @@ def LeverEditor(
                     solara.InputFloat(
                         "Value", value=current, on_value=lambda v: set_value(exact_key, float(v or 0.0))
                     )
-        events = source.mapping.get("events", [])
+        if edits.values:
+            solara.Button(
+                "Reset lever edits",
+                on_click=lambda: on_edits(editor.Edits({}, set(edits.disabled_events))),
+                text=True,
+            )
 
-        def toggle(i: int, on: bool) -> None:
-            off = set(edits.disabled_events)
-            off.discard(i) if on else off.add(i)
-            on_edits(editor.Edits(dict(edits.values), off))
 
-        title = f"Events ({len(events) - len(edits.disabled_events)} of {len(events)} on)"
-        with solara.Details(title), _tagged("mvsim-events"):
-            for i, ev in enumerate(events):
-                solara.Checkbox(
-                    label=editor.event_label(ev),
-                    value=i not in edits.disabled_events,
-                    on_value=functools.partial(toggle, i),
+@solara.component
+def EventsEditor(
+    source: Source,
+    n_base: int,
+    edits: editor.Edits,
+    on_edits: Callable[[editor.Edits], None],
+    ev_edits: forms.EventEdits,
+    on_ev_edits: Callable[[forms.EventEdits], None],
+    check: Callable[[forms.EventEdits], str | None],
+):
+    """Switch events on and off, and add or edit one through a form built from the schema.
+
+    `source.mapping` holds the scenario's events with `ev_edits` applied (added ones last);
+    `check` validates a candidate `EventEdits` with the whole scenario (the loader's messages,
+    None if valid); a form is committed only when it is valid.
+    """
+    events = source.mapping.get("events", [])
+    off = edits.disabled_events
+
+    def toggle(i: int, on: bool) -> None:
+        new = set(off)
+        new.discard(i) if on else new.add(i)
+        on_edits(editor.Edits(dict(edits.values), new))
+
+    title = f"Scripted events ({len(events) - len(off)} of {len(events)} on; {len(ev_edits.added)} added)"
+    with solara.Details(title), _tagged("mvsim-events"):
+        for i, ev in enumerate(events):
+            label = editor.event_label(ev) + ("  [added]" if i >= n_base else "")
+            solara.Checkbox(label=label, value=i not in off, on_value=functools.partial(_switch, toggle, i))
+    EventForm(source.mapping, n_base, ev_edits, on_ev_edits, check, lambda i: toggle(i, False))
+
+
+def _switch(toggle: Callable[[int, bool], None], i: int, on: bool) -> None:
+    toggle(i, on)
+
+
+NEW = "(a new event)"
+
+
+@solara.component
+def EventForm(
+    mapping: dict,
+    n_base: int,
+    ev_edits: forms.EventEdits,
+    on_ev_edits: Callable[[forms.EventEdits], None],
+    check: Callable[[forms.EventEdits], str | None],
+    on_remove: Callable[[int], None],
+):
+    """Add a new event or edit one: date, name, action type and the type's fields."""
+    events = mapping.get("events", [])
+    choices = [NEW, *[f"{i}: {editor.event_label(e)}" for i, e in enumerate(events)]]
+    chosen, set_chosen = solara.use_state(NEW)
+    date, set_date = solara.use_state(mapping.get("start", ""))
+    name, set_name = solara.use_state("")
+    kind, set_kind = solara.use_state("route_disruption")
+    values, set_values = solara.use_state(cast(dict[str, str], {}))
+    message, set_message = solara.use_state(cast(tuple[str, str] | None, None))
+
+    def select(label: str) -> None:
+        set_chosen(label)
+        set_message(None)
+        if label == NEW:
+            return
+        ev = events[int(label.split(":")[0])]
+        set_date(str(ev.get("date", "")))
+        set_name(str(ev.get("name", "") or ""))
+        set_kind(str(ev.get("action", {}).get("type", "")))
+        set_values(forms.form_values(ev))
+
+    index = None if chosen not in choices or chosen == NEW else int(chosen.split(":")[0])
+
+    def commit() -> None:
+        event = forms.build_event(date or "", kind, values, name or "")
+        cand = ev_edits.add(event) if index is None else ev_edits.replace(index, event, n_base)
+        error = check(cand)
+        if error:
+            set_message(("error", error))
+            return
+        on_ev_edits(cand)
+        verb = "added" if index is None else "changed"
+        set_message(("ok", f"event {verb}: {editor.event_label(event)}"))
+        if index is None:
+            set_chosen(NEW)
+
+    fields = forms.form_fields(kind) if kind in forms.action_types() else []
+    with solara.Details("Add or edit an event (checked by the scenario schema)"), _tagged("mvsim-event-form"):
+        solara.Select("Event", values=choices, value=chosen if chosen in choices else NEW, on_value=select)
+        with solara.Div(classes=["mvsim-form-grid"]):
+            solara.InputText("date (YYYY-MM) *", value=date, on_value=set_date, continuous_update=True)
+            solara.InputText("name (optional)", value=name, on_value=set_name, continuous_update=True)
+            solara.Select("action type *", values=forms.action_types(), value=kind, on_value=set_kind)
+            for f in fields:
+                FormInput(
+                    f,
+                    mapping,
+                    values.get(f.name, f.default),
+                    lambda v, f=f: set_values({**values, f.name: v}),
                 )
-        if not edits.is_empty():
-            solara.Button("Reset all edits", on_click=lambda: on_edits(editor.Edits()), text=True)
+        with solara.Row():
+            solara.Button(
+                "Add event" if index is None else "Apply changes",
+                on_click=commit,
+                color="primary",
+                classes=["mvsim-event-commit"],
+            )
+            if index is not None:
+                solara.Button(
+                    "Remove (switch off)",
+                    on_click=lambda: on_remove(index),
+                    color="error",
+                    text=True,
+                    classes=["mvsim-event-remove"],
+                )
+            if not ev_edits.is_empty():
+                solara.Button(
+                    "Reset event edits", on_click=lambda: on_ev_edits(forms.EventEdits()), text=True
+                )
+        if message is not None:
+            with _tagged("mvsim-event-message"):
+                if message[0] == "ok":
+                    solara.Success(message[1])
+                else:
+                    solara.Error("Not added: the scenario would not be valid (the loader's messages):")
+                    solara.Preformatted(forms.named_paths(message[1], mapping))
+
+
+@solara.component
+def FormInput(f: forms.FormField, mapping: dict, value: str, on_value: Callable[[str], None]):
+    """One form field: a choice among the schema's values or the scenario's names, or text."""
+    label = f"{f.name}{' *' if f.required else ''}"
+    hint = f.description[:90]
+    options = list(f.choices) or (forms.names_of(mapping, f.names) if f.names else [])
+    with solara.Div(classes=["mvsim-field", f"mvsim-field-{f.name}"]):
+        if options:
+            none = [] if f.required else ["(none)"]
+            solara.Select(
+                label,
+                values=[*none, *options],
+                value=value if value in options else (none[0] if none else None),
+                on_value=lambda v: on_value("" if v == "(none)" else str(v)),
+            )
+        else:
+            solara.InputText(
+                label, value=value, on_value=lambda v: on_value(v or ""), continuous_update=True, message=hint
+            )
 
 
 @solara.component
@@ -160,89 +331,11 @@ def Progress(snap: Snapshot | None, on_cancel: Callable[[], None]):
             solara.Error(f"The comparison failed: {snap.error}")
 
 
-@solara.component
-def Figure(fig_fn: Callable[[], object], key: object):
-    """A matplotlib figure, rebuilt when `key` changes."""
-    fig = solara.use_memo(fig_fn, dependencies=[key])
-    solara.FigureMatplotlib(fig, dependencies=[key], format="png")
-
-
-@solara.component
-def DeltaPanel(snap: Snapshot):
-    """Headline deltas with their bands: a chosen indicator over time, and the table."""
-    cmp = snap.comparison
-    assert cmp is not None
-    items = panels.indicator_items(cmp)
-    item, set_item = solara.use_state("exports_usd_bn")
-    chosen = item if item in items else items[0]
-    title = f"Deltas: {cmp.b.label} - {cmp.a.label} ({cmp.replications} paired seeds)"
-    with solara.Card(title), _tagged("mvsim-deltas"):
-        solara.Select("Indicator", values=items, value=chosen, on_value=set_item)
-        Figure(lambda: panels.band_figure(cmp, "indicators", [chosen]), (id(cmp), chosen))
-        solara.HTML(unsafe_innerHTML=panels.html_table(panels.delta_summary(cmp)))
-
-
-@solara.component
-def TradeRoutesPanel(snap: Snapshot):
-    cmp = snap.comparison
-    assert cmp is not None
-    with solara.Card(f"{cmp.focus}: partner shares and route utilisation"):
-        with _tagged("mvsim-shares"):
-            Figure(lambda: panels.partner_shares_figure(cmp), id(cmp))
-        with _tagged("mvsim-routes"):
-            Figure(lambda: panels.route_utilisation_figure(cmp), id(cmp))
-            solara.HTML(unsafe_innerHTML=panels.html_table(panels.route_summary(cmp)))
-
-
-@solara.component
-def AlignmentPanel(snap: Snapshot):
-    cmp = snap.comparison
-    assert cmp is not None
-    with solara.Card(f"{cmp.focus}: alignment change per pole"), _tagged("mvsim-alignment"):
-        Figure(lambda: panels.band_figure(cmp, "alignment"), id(cmp))
-        solara.HTML(unsafe_innerHTML=panels.html_table(panels.alignment_change(cmp)))
-
-
-@solara.component
-def DecisionInspector(snap: Snapshot, label: str):
-    """Pick an actor and a month: the candidates, their probabilities and the terms."""
-    tables = snap.inspect
-    actor, set_actor = solara.use_state("")
-    month, set_month = solara.use_state("")
-    with (
-        solara.Card(f"Decision inspector: {label}, seed of the first replication"),
-        _tagged("mvsim-decisions"),
-    ):
-        if tables is None:
-            solara.Info("The inspection run is not finished yet.")
-            return
-        d = tables["decisions"]
-        actors = panels.decision_actors(d)
-        if not actors:
-            solara.Info("No actor decided in this run (decisions disabled or outside the horizon).")
-            return
-        actor = actor if actor in actors else actors[0]
-        months = panels.decision_months(d, actor)
-        month = month if month in months else months[0]
-        with solara.Row():
-            solara.Select("Actor", values=actors, value=actor, on_value=set_actor)
-            solara.Select("Month", values=months, value=month, on_value=set_month)
-        table = panels.decision_table(d, actor, month)
-        terms = [c for c in table.columns if c not in ("candidate", "chosen", "probability", "utility")]
-        solara.HTML(unsafe_innerHTML=panels.html_table(table))
-        Figure(
-            lambda: panels.decision_figure(table, terms, f"{actor}, {month}: utility terms per candidate"),
-            (id(d), actor, month),
-        )
-
-
 __all__ = [
-    "AlignmentPanel",
-    "DecisionInspector",
-    "DeltaPanel",
+    "EventForm",
+    "EventsEditor",
     "LeverEditor",
     "Progress",
     "ScenarioPicker",
-    "TradeRoutesPanel",
     "ValidationStatus",
 ]

@@ -9,7 +9,7 @@ from the model.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,11 +38,14 @@ def _dates(months: list[str]) -> np.ndarray:
     return np.array([int(m[:4]) + (int(m[5:7]) - 1) / 12.0 for m in months])
 
 
+ZERO = 1e-9  # |values| below this print as 0: floating-point noise of differences, not a result
+
+
 def fmt(x: float) -> str:
-    """Three significant digits, signless zero."""
+    """Three significant digits; |x| below ZERO as a signless 0."""
     if not np.isfinite(x):
         return "n/a"
-    return "0" if x == 0 else f"{x:.3g}"
+    return "0" if abs(x) < ZERO else f"{x:.3g}"
 
 
 def html_table(df: pd.DataFrame) -> str:
@@ -116,16 +119,57 @@ def route_summary(cmp: Comparison) -> pd.DataFrame:
     return out
 
 
-def route_utilisation_figure(cmp: Comparison) -> Figure:
+def route_utilisation_figure(cmp: Comparison, ncols: int = 4) -> Figure:
+    """Small multiples: one panel per route with capacity, utilisation (volume / usable
+    capacity) of B solid and A dashed, median over replications; shared axes."""
+    b, a = route_utilisation(cmp, "b"), route_utilisation(cmp, "a")
+    routes = list(dict.fromkeys([*b.columns, *a.columns]))
+    n = max(len(routes), 1)
+    nrows = -(-n // ncols)
+    fig = _figure(9.0, 0.6 + 1.45 * nrows)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
+    x = _dates(cmp.months)
+    top = max(1.05, float(np.nanmax([b.max().max(), a.max().max(), 0.0])) * 1.05)
+    for ax, r in zip(axes, routes, strict=False):
+        if r in a:
+            ax.plot(x, a[r], color="0.45", ls="--", lw=0.9)
+        if r in b:
+            ax.plot(x, b[r], color="C0", lw=1.2)
+        ax.set_title(r, fontsize=7.5, pad=2)
+        ax.set_ylim(0.0, top)
+        ax.tick_params(labelsize=6.5)
+        ax.grid(color="0.92", lw=0.5)
+    for ax in axes[len(routes) :]:
+        ax.set_visible(False)
+    for ax in axes[::ncols]:
+        ax.set_ylabel("volume / cap.", fontsize=7)
+    fig.suptitle(
+        f"Route utilisation: {cmp.b.label} solid, {cmp.a.label} dashed (median over replications)",
+        fontsize=9,
+    )
+    return fig
+
+
+def outcome_figure(
+    cmp: Comparison, group: str, item: str, label: str, unit: str, start: str, end: str, context: int = 3
+) -> Figure:
+    """Median delta (B - A) of one outcome per month with its 10-90 % band, over the window
+    [start, end] (shaded) and `context` months either side."""
     fig = _figure()
     ax = fig.subplots()
-    util = route_utilisation(cmp, "b")
-    x = _dates(cmp.months)
-    for i, r in enumerate(util.columns):
-        ax.plot(x, util[r], label=r, color=f"C{i % 10}", ls="-" if i < 10 else ":")
-    ax.set_ylabel("volume / capacity")
-    ax.set_title(f"Route utilisation, {cmp.b.label} (median over replications)", fontsize=9)
-    ax.legend(fontsize=6, ncol=2)
+    i0 = max(cmp.months.index(start) - context, 0)
+    i1 = min(cmp.months.index(end) + context, len(cmp.months) - 1)
+    months = cmp.months[i0 : i1 + 1]
+    x = _dates(months)
+    mid, lo, hi = (cmp.table(group, c)[item].reindex(months) for c in ("delta_p50", "delta_p10", "delta_p90"))
+    ax.axvspan(_dates([start])[0], _dates([end])[0] + 1 / 12, color="#f3e9c6", lw=0, label="window")
+    ax.fill_between(x, lo, hi, color="C0", alpha=0.25, lw=0, step="post", label="10-90 % band")
+    ax.step(x, mid, where="post", color="C0", label="median")
+    ax.axhline(0.0, color="0.5", lw=0.6)
+    ax.set_ylabel(f"delta, {unit}")
+    ax.set_xlabel("year (months from the left edge of each step)")
+    ax.set_title(f"{label}: {cmp.b.label} - {cmp.a.label}, {start}..{end}", fontsize=9)
+    ax.legend(fontsize=7, loc="best")
     return fig
 
 
@@ -184,6 +228,26 @@ def delta_summary(cmp: Comparison, group: str = "indicators") -> pd.DataFrame:
     )
 
 
+# ----------------------------------------------------------------------------- one run, one month
+def run_month(tables: dict[str, pd.DataFrame], focus: str, month: str) -> dict[str, Any]:
+    """One month of one run: route volume, capacity and unit per route, and the focus
+    actor's indicators (actor_month columns) in that month."""
+    r = tables["routes"]
+    r = r[r["month"].astype(str) == month]
+    am = tables["actor_month"]
+    row = am[(am["actor"] == focus) & (am["month"].astype(str) == month)]
+    return {
+        "volume": dict(zip(r["route"], r["volume_per_year"].astype(float), strict=True)),
+        "capacity": dict(zip(r["route"], r["capacity_per_year"].astype(float), strict=True)),
+        "unit": dict(zip(r["route"], r["unit"] + "/yr", strict=True)),
+        "actor": row.iloc[0].to_dict() if len(row) else {},
+    }
+
+
+def run_months(tables: dict[str, pd.DataFrame]) -> list[str]:
+    return list(dict.fromkeys(tables["routes"]["month"].astype(str)))
+
+
 # ----------------------------------------------------------------------------- decisions
 def decision_actors(decisions: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(decisions["actor"].astype(str)))
@@ -236,9 +300,12 @@ __all__ = [
     "delta_summary",
     "html_table",
     "indicator_items",
+    "outcome_figure",
     "partner_shares",
     "partner_shares_figure",
     "route_summary",
     "route_utilisation",
     "route_utilisation_figure",
+    "run_month",
+    "run_months",
 ]
