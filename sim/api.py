@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,17 +94,10 @@ def with_overrides(
     `routes[Middle Corridor].capacity_per_year`, `actors[Kazakhstan].hedging_weight`,
     `events[action.label=us_dual_use].action.rate`. A bad path raises InputError naming it.
     """
-    from sim.sweep.paths import PathError, apply_overrides, resolve_path
+    from sim.scenario.overrides import override_mapping
 
     loaded = load_loaded(source, base_dir=base_dir)
-    mapping = loaded.spec.model_dump(mode="json", exclude_none=True)
-    pairs = []
-    for path, value in overrides.items():
-        try:
-            pairs.append((resolve_path(mapping, path), value))
-        except PathError as exc:
-            raise InputError(str(exc), field=path) from None
-    data = apply_overrides(mapping, pairs)
+    data = override_mapping(loaded.spec.model_dump(mode="json", exclude_none=True), overrides)
     data["name"] = name or data["name"]
     data.pop("parameters_file", None)  # its values are already in `parameters`
     return load_loaded(data, base_dir=base_dir or loaded.path.parent, name=data["name"])
@@ -112,9 +105,9 @@ def with_overrides(
 
 def simulate(world: World, seed: int | None = None, record_flows: bool = True) -> RunOutput:
     """Run a compiled scenario in memory. seed None uses the scenario's seed."""
-    from sim.core.model import run_world
+    from sim.runs.job import run_job
 
-    return run_world(world, world.spec.seed if seed is None else seed, record_flows=record_flows)
+    return run_job(world, world.seed if seed is None else seed, record_flows=record_flows).output
 
 
 @dataclass(frozen=True)
@@ -147,10 +140,9 @@ def run(
     """
     from sim.results.tables import run_id_for, to_tables
 
-    loaded, world = load(source, end=end, base_dir=base_dir)
-    loaded, world = _with_draw(loaded, world, posterior_draw, posterior)
+    loaded = load_loaded(source, base_dir=base_dir)
     seed = loaded.spec.seed if seed is None else int(seed)
-    out = simulate(world, seed, record_flows=record_flows)
+    loaded, out = _run(loaded, seed, end, posterior_draw, posterior, record_flows)
     rid = run_id or run_id_for(loaded.spec.name, seed)
     return RunResult(loaded, out, to_tables(out, loaded.spec, seed=seed, run_id=rid), None, seed, rid)
 
@@ -173,12 +165,12 @@ def run_scenario(
     from sim.results.writer import write_run
 
     started = datetime.now(UTC)
-    loaded, world = load(path)
-    loaded, world = _with_draw(loaded, world, posterior_draw, posterior)
-    if focus is not None and focus not in world.actors:
-        raise InputError(f"unknown actor {focus!r}; actors: {', '.join(world.actors)}", field="--focus")
+    loaded = load_loaded(path)
+    actors = [a.name for a in loaded.spec.actors]
+    if focus is not None and focus not in actors:
+        raise InputError(f"unknown actor {focus!r}; actors: {', '.join(actors)}", field="--focus")
     seed = loaded.spec.seed if seed is None else seed
-    out = simulate(world, seed)
+    loaded, out = _run(loaded, seed, None, posterior_draw, posterior, True)
     rid = run_id_for(loaded.spec.name, seed)
     tables = to_tables(out, loaded.spec, seed=seed, run_id=rid)
     run_dir = None
@@ -189,76 +181,70 @@ def run_scenario(
     return RunResult(loaded, out, tables, run_dir, seed, rid)
 
 
-def _with_draw(
+def _run(
     loaded: LoadedScenario,
-    world: World,
+    seed: int,
+    end: str | None,
     k: int | None,
     posterior: str | os.PathLike[str] | PosteriorDraws | None,
-) -> tuple[LoadedScenario, World]:
-    """The scenario and world with posterior draw k's parameters (unchanged if k is None)."""
+    record_flows: bool,
+) -> tuple[LoadedScenario, RunOutput]:
+    """Run `loaded` (cut at `end`) at `seed` with posterior draw k (none if k is None); the scenario
+    as run (its description names the draw) and the output."""
+    from sim.runs.job import Base, run_job, with_spec
+
+    draw, note = None, ""
     if k is None:
         if posterior is not None:
             raise InputError("a posterior file needs a draw index", field="--posterior-draw")
-        return loaded, world
-    import dataclasses
+    else:
+        from sim.calibration.ensemble_draws import PosteriorDraws, load_draws
 
-    from sim.calibration.ensemble_draws import PosteriorDraws, load_draws
-    from sim.scenario.compile import build_world
-
-    draws = posterior if isinstance(posterior, PosteriorDraws) else load_draws(posterior)
-    spec = draws.spec_with_draw(loaded.spec, k)
-    note = f"[posterior draw {k} of {draws.path}]"
-    spec = spec.model_copy(update={"description": f"{spec.description} {note}".strip()})
-    loaded = dataclasses.replace(loaded, spec=spec)
-    return loaded, build_world(spec, loaded.baseline_flows)
+        draws = posterior if isinstance(posterior, PosteriorDraws) else load_draws(posterior)
+        draw, note = draws.draw(k), f"[posterior draw {k} of {draws.path}]"
+    done = run_job(Base.of(loaded, end), seed, draw=draw, record_flows=record_flows)
+    spec = done.spec
+    if note:
+        spec = spec.model_copy(update={"description": f"{spec.description} {note}".strip()})
+    return with_spec(loaded, spec), done.output
 
 
 def seeds_for(root: int, n: int) -> list[int]:
-    """n independent per-replication seeds spawned from one root (SeedSequence)."""
-    import numpy as np
+    """n independent per-replication seeds spawned from one root (`sim.seeds.replication_seeds`)."""
+    from sim.seeds import replication_seeds
 
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(root).spawn(n)]
+    return replication_seeds(root, n)
 
 
 # ----------------------------------------------------------------------------- ensembles
 @dataclass
 class _EnsembleJob:
-    """Per-seed job of `ensemble`: sent once to each worker (see sim.compare.pool)."""
+    """Per-seed job of `ensemble` (sent once to each worker, sim.runs.executors.map_items)."""
 
-    loaded: LoadedScenario
+    base: Any  # sim.runs.job.Base: its world is built once per process
     record_flows: bool
     keep: tuple[str, ...] | None
-    world: Any = field(default=None, repr=False)
     seeds: list[int] | None = None  # with a posterior: the job is called with replication indices
     draws: list[int] | None = None
     posterior: Any = None  # sim.calibration.ensemble_draws.PosteriorDraws
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "world": None}  # workers rebuild the world once each
-
     def setup(self) -> None:
-        if self.world is None:
-            from sim.scenario.compile import build_world
-
-            self.world = build_world(self.loaded.spec, self.loaded.baseline_flows)
+        _ = self.base.world
 
     def __call__(self, seed: int) -> dict[str, pd.DataFrame]:
         from sim.results.tables import run_id_for, to_tables
+        from sim.runs.job import run_job
 
-        spec, world, draw = self.loaded.spec, self.world, None
+        draw = None
         if self.seeds is not None:  # posterior: `seed` is the replication index
-            from sim.scenario.compile import build_world
-
-            r, draw = seed, self.draws[seed]
-            seed = self.seeds[r]
-            spec = self.posterior.spec_with_draw(spec, draw)
-            world = build_world(spec, self.loaded.baseline_flows)
-        out = simulate(world, seed, record_flows=self.record_flows)
-        name = spec.name
-        rid = run_id_for(name, seed) if draw is None else f"{run_id_for(name, seed)}-d{draw}"
-        tables = to_tables(out, spec, seed=seed, run_id=rid)
+            draw = self.posterior.draw(self.draws[seed])
+            seed = self.seeds[seed]
+        done = run_job(self.base, seed, draw=draw, record_flows=self.record_flows)
+        name = done.spec.name
+        rid = run_id_for(name, seed) if draw is None else f"{run_id_for(name, seed)}-d{draw.index}"
+        tables = to_tables(done.output, done.spec, seed=seed, run_id=rid)
         if draw is not None:
-            tables = {k: v.assign(draw=draw) for k, v in tables.items()}
+            tables = {k: v.assign(draw=draw.index) for k, v in tables.items()}
         return {k: v for k, v in tables.items() if self.keep is None or k in self.keep}
 
 
@@ -280,8 +266,8 @@ def ensemble(
     """Run a scenario once per seed and stack each table over the runs (rows keyed by run_id).
 
     seeds: explicit seeds; or n seeds spawned from root_seed (`seeds_for`).
-    workers: local processes (1: in this process; None: all usable CPUs), the same spawn
-        process pool the sweep runner uses; results do not depend on the worker count.
+    workers: local processes (1: in this process; None: all usable CPUs), the same process
+        pool the sweep runner uses (sim.runs.executors); results do not depend on the worker count.
     tables: names of the tables to keep (default all); record_flows: keep bilateral flows
         (large; off by default).
     posterior: draw the parameters from a posterior file (True: calibration/posterior.parquet);
@@ -290,22 +276,19 @@ def ensemble(
     """
     import pandas as pd
 
-    from sim.compare.pool import map_seeds
+    from sim.runs.executors import map_items
+    from sim.runs.job import Base
 
     if seeds is None:
         if n is None or n < 1:
             raise InputError(f"expected seeds or a positive n, got n={n!r}", field="n")
-        seeds = seeds_for(root_seed, n)
+        from sim.seeds import check_seed
+
+        seeds = seeds_for(check_seed(root_seed, "root_seed"), n)
     if not seeds:
         raise InputError("expected at least one seed", field="seeds")
-    loaded = load_loaded(scenario, base_dir=base_dir)
-    if end is not None and end != loaded.spec.end:
-        import dataclasses
-
-        from sim.scenario.horizon import truncate_spec
-
-        loaded = dataclasses.replace(loaded, spec=truncate_spec(loaded.spec, end))
-    job = _EnsembleJob(loaded, record_flows, None if tables is None else tuple(tables))
+    base = Base.of(load_loaded(scenario, base_dir=base_dir), end)
+    job = _EnsembleJob(base, record_flows, None if tables is None else tuple(tables))
     items: list[int] = list(seeds)
     if posterior is not None and posterior is not False:
         from sim.calibration.ensemble_draws import SEEDS_PER_DRAW, assign_draws, load_draws
@@ -315,7 +298,7 @@ def ensemble(
         per = SEEDS_PER_DRAW if seeds_per_draw is None else seeds_per_draw
         job.draws = assign_draws(job.posterior, root_seed, len(job.seeds), per)
         items = list(range(len(job.seeds)))
-    runs = map_seeds(job, items, workers=workers, progress=progress, desc=loaded.spec.name)
+    runs = map_items(job, items, workers=workers, progress=progress, desc=base.spec.name)
     names = list(runs[0])
     return {k: pd.concat([r[k] for r in runs], ignore_index=True) for k in names}
 

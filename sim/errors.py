@@ -77,13 +77,15 @@ def parse_loc(text: str) -> Loc | None:
 class Problem:
     """One thing wrong with the input: where it is and what was expected.
 
-    `line` and `column` (1-based) locate the value in `file` when known."""
+    `line` and `column` (1-based) locate the value in `file` when known; `key` marks a problem
+    with the key itself (an unknown key or name), located at the key rather than at its value."""
 
     file: str
     field: str
     message: str
     line: int | None = None
     column: int | None = None
+    key: bool = False
 
     @property
     def where(self) -> str:

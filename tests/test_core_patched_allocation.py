@@ -2,7 +2,7 @@
 
 Counterfactuals on networks above `routes.DENSE_CELLS` shipment x route cells patch one
 route-network component (`PatchedAllocation`) and compute route money per shipment / route
-(`economy.shipment_revenue`, `economy.tariff_paid`) instead of copying and summing the whole
+(`route_economy.shipment_revenue`, `route_economy.tariff_paid`) instead of copying and summing the whole
 (S, R) matrices. These tests force that path on the baseline and on small random cases: the
 patched matrices are bit-identical; sums over a column slice may differ from the whole-matrix
 sums in the last bit (numpy picks the summation order by shape), so money is compared to 1e-12.
@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import sim.core.counterfactual as counterfactual_mod
-import sim.core.economy as economy_mod
+import sim.core.route_economy as economy_mod
 from sim.api import load, simulate
-from sim.core.economy import ContractTerms, RouteState, route_money, shipment_revenue, tariff_paid
+from sim.core.route_economy import ContractTerms, RouteState, route_money, shipment_revenue, tariff_paid
 from sim.core.routes import Allocation, PatchedAllocation
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,3 +30,13 @@ def test_explain_lists_candidates_sorted_with_the_chosen_one_and_a_reason(run_di
 def test_explain_names_the_deciders_when_the_actor_is_unknown(run_dir):
     with pytest.raises(InputError, match=r"deciders: .*Kazakhstan"):
         explain(run_dir, "Atlantis", "2022-04")
+
+
+def test_explain_suggests_the_close_name_of_a_mistyped_actor(run_dir, capsys):
+    with pytest.raises(InputError, match=r"no decisions by 'Kazakstan' \(did you mean 'Kazakhstan'\?\)"):
+        explain(run_dir, "Kazakstan", "2022-04")
+    from sim.cli import main
+
+    code = main(["explain", str(run_dir), "--actor", "Kazakstan", "--month", "2022-04"])
+    err = capsys.readouterr().err
+    assert code == 2 and "did you mean 'Kazakhstan'?" in err and "Traceback" not in err, err

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from sim.api import load, simulate
-from sim.core.economy import base_year_flows, buyer_shares
+from sim.core.economy import base_year_flows
 from sim.core.paths import gdp_index_levels, interpolate_levels, month_years
+from sim.core.route_economy import buyer_shares
 from sim.core.routes import allocate_with_contracts, place_commitments
 
 

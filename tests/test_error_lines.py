@@ -1,8 +1,9 @@
 """`mvsim validate` names the file, line and column where each bad value was written.
 
 Every problem reads ``FILE:LINE:COLUMN: FIELD: MESSAGE``, in the terms of the file that holds the
-value (its own list indices and lines, also for a base file reached through `extends:`); a
-missing key points at the mapping that lacks it. All problems come in one pass, exit code 2,
+value (its own list indices and lines, also for a base file reached through `extends:`); a bad
+value points at the value itself, an unknown key at the key, a missing key at the mapping that
+lacks it. All problems come in one pass, exit code 2,
 no traceback.
 """
 
@@ -71,7 +72,7 @@ def test_bad_date_in_an_event(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         """,
     )
     lines = validate(path, capsys)
-    problem_at(lines, path, 6, 5, "events[1].date", "'2022-13'")
+    problem_at(lines, path, 6, 11, "events[1].date", "'2022-13'")
     assert len(lines) == 1, lines
 
 
@@ -93,7 +94,7 @@ def test_unknown_actor_in_an_extending_files_event(
         """,
     )
     lines = validate(path, capsys)
-    problem_at(lines, path, 8, 7, "events[0].action.actor", "unknown actor 'Nowhere'")
+    problem_at(lines, path, 8, 14, "events[0].action.actor", "unknown actor 'Nowhere'")
     assert not any("events[2]" in x for x in lines), lines
 
 
@@ -113,8 +114,8 @@ def test_wrong_type_in_a_nested_field(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     lines = validate(path, capsys)
     # merged into the base's items: reported at this file's own items and lines
-    problem_at(lines, path, 6, 7, "actors[0].alignment.Russia", "expected a number", "'lots'")
-    problem_at(lines, path, 8, 17, "routes[0].capacity_per_year", "expected a number", "'plenty'")
+    problem_at(lines, path, 6, 15, "actors[0].alignment.Russia", "expected a number", "'lots'")
+    problem_at(lines, path, 8, 36, "routes[0].capacity_per_year", "expected a number", "'plenty'")
 
 
 def test_missing_required_key_points_at_its_mapping(
@@ -152,8 +153,8 @@ def test_two_problems_in_one_pass(tmp_path: Path, capsys: pytest.CaptureFixture[
         """,
     )
     lines = validate(path, capsys)
-    problem_at(lines, path, 4, 5, "events[0].date", "'2022-13'")
-    problem_at(lines, path, 7, 38, "events[1].action.route", "unknown route 'Nowhere pipeline'")
+    problem_at(lines, path, 4, 11, "events[0].date", "'2022-13'")
+    problem_at(lines, path, 7, 45, "events[1].action.route", "unknown route 'Nowhere pipeline'")
     assert len(lines) == 2, lines
 
 
@@ -166,7 +167,7 @@ def test_problem_in_the_base_file_names_the_base_and_its_line(
     child = write_yaml(tmp_path / "child.yaml", {"extends": "base.yaml", "name": "child"})
     lines = validate(child, capsys)
     line = line_of(base, "destination: Atlantis")
-    problem_at(lines, base, line, 3, "routes[1].destination", "unknown actor 'Atlantis'")
+    problem_at(lines, base, line, 16, "routes[1].destination", "unknown actor 'Atlantis'")
 
 
 def test_inline_path_rows_and_extends_are_placed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -182,10 +183,10 @@ def test_inline_path_rows_and_extends_are_placed(tmp_path: Path, capsys: pytest.
         """,
     )
     lines = validate(path, capsys)
-    problem_at(lines, path, 6, 23, "paths.series[1].name", "unknown good 'oyl'")
+    problem_at(lines, path, 6, 29, "paths.series[1].name", "unknown good 'oyl'")
 
     missing = child_file(tmp_path, "name: lost\nextends: nowhere.yaml\n", name="lost.yaml")
-    problem_at(validate(missing, capsys), missing, 2, 1, "extends", "file not found")
+    problem_at(validate(missing, capsys), missing, 2, 10, "extends", "file not found")
 
 
 def test_unknown_key_and_malformed_yaml_are_placed(
@@ -205,7 +206,7 @@ def test_missing_top_level_key_points_at_the_document(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     by_field = {p.field: p for p in info.value.problems}
-    assert (by_field["end"].line, by_field["end"].column) == (5, 1)
+    assert (by_field["end"].line, by_field["end"].column) == (5, 6)  # at the bad value
     # missing at the top level: the document's mapping, which starts at its first key
     assert str(by_field["actors"]).startswith(f"{path}:3:1: actors: missing required key")
     assert all(p.line is not None for p in info.value.problems)
@@ -216,4 +217,70 @@ def test_text_scenarios_are_placed_in_the_text(tmp_path: Path) -> None:
     text = "extends: base.yaml\nname: from_text\nseed: seven\n"
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text, tmp_path, name="edit.yaml")
-    assert str(info.value).startswith("edit.yaml:3:1: seed: expected an integer")
+    assert str(info.value).startswith("edit.yaml:3:7: seed: expected an integer")
+
+
+def test_three_independent_errors_of_a_baseline_child_in_one_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown key no longer hides its action's unknown actor and route; a bad date in
+    another event and an unknown actor in a third come in the same run of `mvsim validate`."""
+    baseline = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+    path = tmp_path / "mutated.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            extends: {baseline}
+            name: mutated baseline
+            events:
+              - date: "2024-07"
+                action:
+                  type: route_disruption
+                  actor: Russa
+                  route: CPX
+                  capacity_factr: 0.0
+                  duration_months: 6
+              - date: "2024-13"
+                action: {{type: route_disruption, actor: Russia, route: CPC, capacity_factor: 0.5}}
+              - date: "2025-01"
+                action: {{type: signal, actor: Kazakstan, toward: West}}
+            """
+        ),
+        encoding="utf-8",
+    )
+    lines = validate(path, capsys)
+    problem_at(lines, path, 9, 7, "events[0].action.capacity_factr", "unknown key 'capacity_factr'")
+    problem_at(
+        lines, path, 7, 14, "events[0].action.actor", "unknown actor 'Russa'", "did you mean 'Russia'?"
+    )
+    problem_at(lines, path, 8, 14, "events[0].action.route", "unknown route 'CPX'", "did you mean 'CPC'?")
+    problem_at(lines, path, 11, 11, "events[1].date", "'2024-13'")
+    problem_at(
+        lines,
+        path,
+        14,
+        35,
+        "events[2].action.actor",
+        "unknown actor 'Kazakstan'",
+        "did you mean 'Kazakhstan'?",
+    )
+    assert len(lines) == 5, lines
+
+
+def test_a_bad_optional_value_does_not_hide_its_actions_references(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = child_file(
+        tmp_path,
+        """
+        extends: base.yaml
+        name: child
+        events:
+          - date: 2022-05
+            action: {type: signal, actor: Nowhere, toward: West, note: [not, text]}
+        """,
+    )
+    lines = validate(path, capsys)
+    problem_at(lines, path, 5, 64, "events[0].action.note", "expected a string")
+    problem_at(lines, path, 5, 35, "events[0].action.actor", "unknown actor 'Nowhere'")
+    assert len(lines) == 2, lines

@@ -68,19 +68,18 @@ def test_coercion_risk_of_a_three_pole_case_worked_by_hand(world):
 
 def test_bypass_capacity_lowers_the_value_russia_controls(world):
     """10 Mt/yr more on KCP (not Russian) keeps 10 Mt moving when Russia cuts CPC: VaR falls by 10 x 480."""
-    from sim.scenario import schema as S
+    from sim.core import actions as A
 
     kz, ru = world.index["Kazakhstan"], world.pole_index["Russia"]
     snap = snapshot(world, initial_policy(world), 0)
     base = route_value_at_risk(world, snap, kz, ru)
     policy = initial_policy(world)
-    from sim.core.policy import apply_action
+    from sim.core.apply import apply_action
 
     apply_action(
         world,
         policy,
-        S.RouteInvestmentAction(
-            type="route_investment",
+        A.RouteInvestmentAction(
             actor="Kazakhstan",
             route="KCP",
             capacity_added=10.0,
@@ -101,13 +100,12 @@ def test_a_candidate_investment_adds_its_capacity_once(world, lag):
     An immediate investment used to be added twice (policy + counterfactual), which overstated
     the capacity with which the insurance value of investments was judged.
     """
+    from sim.core import actions as A
     from sim.core.counterfactual import counterfactual
-    from sim.scenario import schema as S
 
     sq = snapshot(world, initial_policy(world), 0)
     r = world.route_index["KCP"]
-    action = S.RouteInvestmentAction(
-        type="route_investment",
+    action = A.RouteInvestmentAction(
         actor="Kazakhstan",
         route="KCP",
         capacity_added=10.0,
@@ -121,8 +119,8 @@ def test_a_candidate_investment_adds_its_capacity_once(world, lag):
 
 def test_coercion_chance_rises_with_observed_acts_and_the_memory_fades(world):
     """A Russian route cut against Kazakhstan is remembered; the memory halves every half-life."""
-    from sim.core.policy import apply_action
-    from sim.scenario import schema as S
+    from sim.core import actions as A
+    from sim.core.apply import apply_action
 
     kz, ru = world.index["Kazakhstan"], world.pole_index["Russia"]
     policy = initial_policy(world)
@@ -130,7 +128,7 @@ def test_coercion_chance_rises_with_observed_acts_and_the_memory_fades(world):
     apply_action(
         world,
         policy,
-        S.RouteDisruptionAction(type="route_disruption", actor="Russia", route="CPC", capacity_factor=0.0),
+        A.RouteDisruptionAction(actor="Russia", route="CPC", capacity_factor=0.0),
         0,
     )
     assert policy.coercion_seen[kz, ru] == pytest.approx(1.0)  # intensity 1 on its target

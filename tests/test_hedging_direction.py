@@ -6,21 +6,20 @@ import numpy as np
 import pytest
 
 from sim.api import load
+from sim.core import actions as A
 from sim.core.agents import Scorer
 from sim.core.counterfactual import snapshot
 from sim.core.decisions import logit_probabilities, total_utility
 from sim.core.policy import initial_policy
-from sim.scenario import schema as S
 
-BYPASS = S.RouteInvestmentAction(
-    type="route_investment",
+BYPASS = A.RouteInvestmentAction(
     actor="Kazakhstan",
     route="KCP",
     capacity_added=10.0,
     lag_months=0,
     cost_usd_bn=0.5,
 )
-SNUB = S.SignalAction(type="signal", actor="Kazakhstan", toward="West", against="Russia", strength=0.3)
+SNUB = A.SignalAction(actor="Kazakhstan", toward="West", against="Russia", strength=0.3)
 
 
 def _scores(scenario_writer, data, hedging: float):

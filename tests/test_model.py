@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from sim.api import load, simulate
+from sim.core import actions as A
+from sim.core.apply import apply_action
 from sim.core.counterfactual import actor_dependence, actor_welfare, counterfactual, snapshot
-from sim.core.economy import dependence, route_carried_flows, welfare
-from sim.core.policy import apply_action, initial_policy
+from sim.core.economy import dependence, welfare
+from sim.core.policy import initial_policy
+from sim.core.route_economy import route_carried_flows
 from sim.core.sanctions import apply_diversion
-from sim.scenario import schema as S
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,11 +120,12 @@ def test_same_seed_is_bit_identical_and_seeds_differ(small_world):
 
 
 def test_world_memos_change_no_result(monkeypatch):
-    """Cost factors, masks, penalties and contract arrays are memoised on the world per set of
-    measures (contracts): a run on a world warmed by another seed's run equals a run that
-    recomputes them every time, array for array."""
+    """Cost factors, masks, penalties, contract arrays and action descriptions are memoised in the
+    world's caches (sim.core.caches) per set of measures (contracts, action): a run on a world
+    warmed by another seed's run equals a run that recomputes them every time, array for array."""
     from sim.core import counterfactual as cf_module
-    from sim.core import economy
+    from sim.core import route_economy
+    from sim.core.caches import Caches
 
     path = ROOT / "scenarios" / "02_us_secondary_sanctions.yaml"
     _, warm = load(path)
@@ -130,10 +133,11 @@ def test_world_memos_change_no_result(monkeypatch):
     memoised = simulate(warm, seed=3)
 
     def contracts_unmemoised(world, policy):
-        return economy._contract_arrays(world, tuple(policy.contracts)) if policy.contracts else None
+        return route_economy._contract_arrays(world, tuple(policy.contracts)) if policy.contracts else None
 
-    monkeypatch.setattr(economy, "_memo", lambda world, name, key, compute: compute())
-    monkeypatch.setattr(economy, "contract_terms", contracts_unmemoised)
+    monkeypatch.setattr(Caches, "memo", lambda self, name, key, compute: compute())
+    monkeypatch.setattr(Caches, "describe", lambda self, action: action.describe())
+    monkeypatch.setattr(route_economy, "contract_terms", contracts_unmemoised)
     monkeypatch.setattr(cf_module, "contract_terms", contracts_unmemoised)
     plain = simulate(load(path)[1], seed=3)
     for k in plain.metrics:
@@ -149,7 +153,7 @@ def test_counterfactual_welfare_matches_full_economy(small_world):
     apply_action(
         w,
         policy,
-        S.SanctionAction(type="sanction", sender="Coalition", target="Russia", goods=["electronics"]),
+        A.SanctionAction(sender="Coalition", target="Russia", goods=["electronics"]),
         0,
     )
     snap = snapshot(w, policy, 0)
@@ -168,11 +172,11 @@ def test_counterfactual_welfare_matches_full_economy(small_world):
 @pytest.mark.parametrize(
     "action",
     [
-        S.SanctionAction(type="sanction", sender="China", target="Russia", goods=["electronics"]),
-        S.SanctionAction(type="sanction", sender="Russia", target="Kazakhstan", direction="imports"),
-        S.EnforcementAction(type="enforcement", actor="Kazakhstan", level=0.7),
-        S.RouteDisruptionAction(type="route_disruption", route="CPC", capacity_factor=0.2),
-        S.RouteRepriceAction(type="route_reprice", route="KCP", tariff_factor=3.0),
+        A.SanctionAction(sender="China", target="Russia", goods=["electronics"]),
+        A.SanctionAction(sender="Russia", target="Kazakhstan", direction="imports"),
+        A.EnforcementAction(actor="Kazakhstan", level=0.7),
+        A.RouteDisruptionAction(route="CPC", capacity_factor=0.2),
+        A.RouteRepriceAction(route="KCP", tariff_factor=3.0),
     ],
     ids=lambda a: a.type,
 )
@@ -182,7 +186,7 @@ def test_patched_counterfactual_equals_full_recomputation(small_world, action):
     apply_action(
         w,
         policy,
-        S.SanctionAction(type="sanction", sender="Coalition", target="Russia", goods=["electronics"]),
+        A.SanctionAction(sender="Coalition", target="Russia", goods=["electronics"]),
         0,
     )
     sq = snapshot(w, policy, 1)

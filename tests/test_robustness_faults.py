@@ -26,7 +26,7 @@ from scenario_factory import small_scenario_dict, write_small_scenario
 from sim.errors import InputError
 from sim.results import writer
 from sim.sweep import load_sweep, read_sweep, run_sweep
-from sim.sweep.runner import PoolExecutor, RunContext
+from sim.sweep.runner import PoolExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,7 +143,7 @@ def test_internal_error_exit_1_with_a_saved_traceback(
     def boom(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr("sim.api.simulate", boom)
+    monkeypatch.setattr("sim.runs.job.run_job", boom)
     code, _, err = cli(["run", str(path), "--out", str(tmp_path / "out")])
     assert code == 1
     assert "Traceback" not in err
@@ -252,8 +252,9 @@ def _kill_one_worker_soon(executor: PoolExecutor, done: threading.Event) -> None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not done.is_set():
         procs = list((getattr(executor.pool, "_processes", None) or {}).values())
-        if procs and all(p.pid for p in procs):
-            time.sleep(0.5)  # the worker has taken a chunk
+        # chunks in flight and the worker up (workers fork from a preloaded server in milliseconds):
+        # a worker that dies now breaks the pool whether or not it had taken a chunk
+        if procs and all(p.pid for p in procs) and getattr(executor.pool, "_pending_work_items", None):
             os.kill(procs[0].pid, signal.SIGKILL)
             return
         time.sleep(0.05)
@@ -269,8 +270,8 @@ def test_killed_pool_worker_is_retried_and_tables_identical(
     made: list[PoolExecutor] = []
     original = PoolExecutor.__init__
 
-    def spy(self: PoolExecutor, ctx: RunContext, workers: int) -> None:
-        original(self, ctx, workers)
+    def spy(self: PoolExecutor, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
         made.append(self)
 
     monkeypatch.setattr(PoolExecutor, "__init__", spy)

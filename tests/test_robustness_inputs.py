@@ -10,11 +10,18 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from robustness_helpers import assert_clean_error as _assert_clean_error
 from robustness_helpers import cli
-from scenario_factory import small_scenario_dict, write_small_scenario, write_yaml
+from scenario_factory import (
+    SMALL_TRADE_ROWS,
+    TRADE_FILE,
+    small_scenario_dict,
+    write_small_scenario,
+    write_yaml,
+)
 
 from sim.errors import ScenarioError
 from sim.scenario.loader import (
@@ -251,6 +258,56 @@ def test_inducement_of_1e308_is_refused(tmp_path: Path) -> None:
     assert_clean_error(code, err, f"{path}: events[2].action.amount_usd_bn")
 
 
+# ------------------------------------------------------------------ numbers in data files
+@pytest.mark.parametrize("value", ["1e308", "-1e308", "inf", "nan", "100001"])
+def test_extreme_trade_values_are_refused_naming_file_line_and_column(tmp_path: Path, value: str) -> None:
+    rows = [list(r) for r in SMALL_TRADE_ROWS]
+    rows[1][3] = value  # line 3 of the CSV (after the header and the first row)
+    path = write_small_scenario(tmp_path, trade_rows=rows)
+    code, err = _validate(path)
+    assert_clean_error(
+        code, err, f"{path}: trade.baseline_file: {tmp_path / TRADE_FILE}: line 3: value_usd_bn:"
+    )
+    assert "expected" in err and "USD bn per year" in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_largest_plausible_trade_value_is_accepted(tmp_path: Path) -> None:
+    rows = [list(r) for r in SMALL_TRADE_ROWS]
+    rows[1][3] = 1e5  # the bound itself: a flow above world trade is refused, this one is not
+    loaded = load_scenario(write_small_scenario(tmp_path, trade_rows=rows))
+    assert np.isfinite(loaded.baseline_flows).all() and loaded.baseline_flows.max() == 1e5
+
+
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("price,oil,2022,1e308,USD/t,test", "value"),
+        ("price,oil,2022,-1e308,USD/t,test", "value"),
+        ("price,oil,2022,inf,USD/t,test", "value"),
+        ("price,oil,2022,1e7.5,USD/t,test", "value"),
+        ("price,oil,99999999999999999999999,480,USD/t,test", "year"),
+        ("price,oil," + "9" * 400 + ",480,USD/t,test", "year"),
+        ("price,oil,1066,480,USD/t,test", "year"),
+    ],
+)
+def test_extreme_path_values_are_refused_naming_file_line_and_column(
+    tmp_path: Path, row: str, column: str
+) -> None:
+    data = small_scenario_dict()
+    data["paths"] = {"file": "paths.csv"}
+    (tmp_path / "paths.csv").write_text(
+        f"series,name,year,value,unit,source\nprice,oil,2023,490,USD/t,test\n{row}\n", encoding="utf-8"
+    )
+    path = write_small_scenario(tmp_path, data=data)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (problem,) = info.value.problems
+    assert problem.file == str(path) and problem.field == "paths.file", problem
+    assert problem.message.startswith(f"{tmp_path / 'paths.csv'}: line 3: {column}: expected "), problem
+    assert " between " in problem.message, problem
+
+
 # ------------------------------------------------------------------ extends and referenced files
 def test_extends_chain_too_deep_names_the_chain(tmp_path: Path) -> None:
     write_small_scenario(tmp_path, filename="f0.yaml")
@@ -440,9 +497,9 @@ def test_load_text_errors_name_the_text_and_resolve_against_base_dir(tmp_path: P
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text, tmp_path, name="notebook cell")
     lines = str(info.value).splitlines()
-    assert lines[0] == "notebook cell:4:5: events[0].date: expected a month as 'YYYY-MM', got '2022-02-30'"
+    assert lines[0] == "notebook cell:4:11: events[0].date: expected a month as 'YYYY-MM', got '2022-02-30'"
     assert any(
-        line.startswith("notebook cell:5:28: events[0].action.actor: unknown actor 'X'") for line in lines
+        line.startswith("notebook cell:5:35: events[0].action.actor: unknown actor 'X'") for line in lines
     )
 
 

@@ -13,10 +13,10 @@ import yaml
 from sim.api import load, seeds_for
 from sim.core.model import run_world
 from sim.errors import EXIT_BAD_INPUT, ScenarioError
+from sim.scenario.overrides import PathError, apply_overrides, get_value, parse_path, resolve_path
 from sim.sweep.design import latin_hypercube, make_design, run_seed
+from sim.sweep.load import load_sweep
 from sim.sweep.outcomes import OutcomeError, Reducer, resolve_scalar
-from sim.sweep.paths import PathError, apply_overrides, get_value, parse_path, resolve_path
-from sim.sweep.spec import load_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))

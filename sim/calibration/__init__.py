@@ -181,9 +181,10 @@ def calibrate_posterior(
     )
     result = fit_posterior(config, progress=progress)
     from sim.calibration.posterior_output import Predictive, write_outputs  # after the long part
+    from sim.seeds import stream_rng
 
     cal = _calibrator(str(config.setup), str(config.figures))
-    pick = np.random.default_rng(np.random.SeedSequence([seed, 2])).choice(
+    pick = stream_rng(seed, 2).choice(
         len(result.samples), size=min(config.ppc_draws, len(result.samples)), replace=False
     )
     cache = Path(config.setup).parent / ".posterior_sims" / result.key

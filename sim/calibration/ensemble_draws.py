@@ -3,15 +3,17 @@ sweeps with `posterior: true`.
 
 A posterior file (calibration/posterior.parquet, written by `mvsim calibrate --posterior`) has
 one row per draw: `draw`, `weight` and one column per parameter path (`trade_elasticity`,
-`route_risk_premium_usd_per_unit.CPC`, ...). `PosteriorDraws` reads it and sets a draw's values
-into a scenario's `Parameters` (`parameters(base, k)`, `spec_with_draw(spec, k)`).
+`route_risk_premium_usd_per_unit.CPC`, ...). `PosteriorDraws` reads it; `draw(k)` is draw k for
+the run path (`sim.runs.job.run_job(..., draw=)`, which sets its values into the scenario's
+`Parameters` through `sim.scenario.overrides.draw_parameters`), `parameters(base, k)` the same
+values set into given parameters.
 
 Replications -> draws (`assign_draws`). Replications come in groups of `SEEDS_PER_DRAW`
-consecutive replications that share one draw (each with its own seed, `sim.api.seeds_for`), so
+consecutive replications that share one draw (each with its own seed, `sim.seeds`), so
 the spread of an outcome splits into a parameter part (between draws) and a stochastic part
 (within a draw; `variance_split`). The groups' draws are chosen by systematic resampling on the
 weights (the file's `weight` column, honoured whatever it is) from a random stream of their own,
-`SeedSequence(root, spawn_key=(DRAW_KEY,))`: a function of the root seed and the number of
+`sim.seeds.draw_rng(root)`: a function of the root seed and the number of
 groups only, so it does not depend on the worker count, and with uniform weights and fewer groups
 than draws every group gets a different draw. Both sides of a comparison, and every design point
 of a sweep, use the same draw and seed for a replication (paired).
@@ -29,17 +31,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.errors import InputError
+from sim.scenario.overrides import draw_parameters
+from sim.seeds import DRAW_KEY, draw_rng
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from sim.params import Parameters
-    from sim.scenario.schema import ScenarioSpec
+    from sim.runs.job import Draw
 
 SEEDS_PER_DRAW = 2
 """Consecutive replications that share a posterior draw (with different seeds)."""
-DRAW_KEY = 2**63 + 1
-"""spawn_key of the draw-choice stream (run seeds use 0..n-1, the sweep design 2**63)."""
 HINT = "run `mvsim calibrate --posterior` first"
 
 
@@ -86,15 +88,13 @@ class PosteriorDraws:
     def parameters(self, base: Parameters, k: int, routes: Collection[str] | None = None) -> Parameters:
         """`base` with draw k's values set (validated). With `routes` (the scenario's route names),
         route-keyed values of other routes (a risk premium of a route the scenario lacks) are left out."""
-        values = self.values_of(k)
-        if routes is not None:
-            values = {p: v for p, v in values.items() if not _other_route(p, routes)}
-        return set_values(base, values)
+        return draw_parameters(base, self.values_of(k), routes)
 
-    def spec_with_draw(self, spec: ScenarioSpec, k: int) -> ScenarioSpec:
-        """The scenario with draw k's parameter values (its other parameters unchanged)."""
-        routes = {r.name for r in spec.routes}
-        return spec.model_copy(update={"parameters": self.parameters(spec.parameters, k, routes)})
+    def draw(self, k: int) -> Draw:
+        """Draw index k for the run path (`sim.runs.job.run_job(..., draw=)`)."""
+        from sim.runs.job import Draw
+
+        return Draw(int(k), self.values_of(k))
 
     def differing(self, a: Parameters, b: Parameters) -> list[str]:
         """Posterior parameters whose values differ between two scenarios' parameters (the draw
@@ -102,45 +102,10 @@ class PosteriorDraws:
         return [n for n in self.names if _get(a, n) != _get(b, n)]
 
 
-ROUTE_KEYED = ("route_risk_premium_usd_per_unit",)
-"""Parameter mappings keyed by route name."""
-
-
-def _other_route(path: str, routes: Collection[str]) -> bool:
-    head, _, key = path.partition(".")
-    return head in ROUTE_KEYED and bool(key) and key not in routes
-
-
 def _get(params: Parameters, path: str) -> object:
     head, _, key = path.partition(".")
     v = getattr(params, head, None)
     return v.get(key) if key and isinstance(v, dict) else v
-
-
-def set_values(base: Parameters, values: dict[str, float]) -> Parameters:
-    """`base` with values set by parameter path: a field name, or `field.key` for a mapping field
-    (e.g. `route_risk_premium_usd_per_unit.CPC`). InputError names an unknown path or a bad value."""
-    from pydantic import ValidationError
-
-    from sim.params import Parameters
-
-    data = base.model_dump()
-    for path, v in values.items():
-        head, _, key = path.partition(".")
-        if head not in data:
-            raise InputError(f"the posterior's parameter {path!r} is not a model parameter", field=path)
-        if key:
-            if not isinstance(data[head], dict):
-                raise InputError(f"the posterior's parameter {path!r}: {head} is not a mapping", field=path)
-            data[head] = {**data[head], key: v}
-        else:
-            data[head] = v
-    try:
-        return Parameters.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(map(str, first["loc"]))
-        raise InputError(f"a posterior draw sets {where} out of range: {first['msg']}", field=where) from None
 
 
 def load_draws(path: str | os.PathLike[str] | bool | None = None) -> PosteriorDraws:
@@ -192,7 +157,7 @@ def assign_draws(
     if replications < 1:
         return []
     groups = -(-replications // seeds_per_draw)
-    rng = np.random.default_rng(np.random.SeedSequence(int(root_seed), spawn_key=(DRAW_KEY,)))
+    rng = draw_rng(root_seed)
     u = (rng.random() + np.arange(groups)) / groups
     cdf = np.cumsum(draws.weights)
     cdf[-1] = 1.0
@@ -241,6 +206,5 @@ __all__ = [
     "default_posterior_path",
     "groups_of",
     "load_draws",
-    "set_values",
     "variance_split",
 ]

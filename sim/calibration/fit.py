@@ -29,12 +29,11 @@ from scipy.optimize import least_squares
 
 from sim.calibration.figures import Figure, load_figures
 from sim.calibration.metrics import METRICS, model_value
-from sim.core.model import run_world
 from sim.core.recorder import RunOutput
 from sim.core.world import World
 from sim.errors import Problem, ScenarioError, format_loc
 from sim.params import Parameters
-from sim.scenario.compile import build_world
+from sim.runs.job import Base, prepare, run_job
 from sim.scenario.horizon import truncate_spec
 from sim.scenario.loader import LoadedScenario, load_scenario
 
@@ -147,6 +146,7 @@ class Calibrator:
             }
         )
         self.spec = spec
+        self.scenario = Base(spec, loaded.baseline_flows)  # what every evaluation runs
         # Documented defaults, not the scenario's current (possibly calibrated) file: the fit starts clean.
         self.base = Parameters()
         self.free = self.setup.free
@@ -155,11 +155,11 @@ class Calibrator:
         self.evaluations = 0
 
     def world(self, params: Parameters) -> World:
-        return build_world(self.spec, self.loaded.baseline_flows, params)
+        return prepare(self.scenario, parameters=params)[1]
 
     def run(self, params: Parameters) -> tuple[RunOutput, World]:
-        world = self.world(params)
-        return run_world(world, 0), world
+        done = run_job(self.scenario, 0, parameters=params)
+        return done.output, done.world
 
     def values(self, params: Parameters, figures: list[Figure]) -> np.ndarray:
         """Model values of `figures` (their units) under `params`."""

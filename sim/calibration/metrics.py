@@ -87,7 +87,7 @@ def west_export_growth(out: RunOutput, world: World, fig: Figure, arg: str) -> f
 
 def dual_use_exports(out: RunOutput, world: World, fig: Figure, arg: str) -> float:
     """Actor -> partner exports of the dual-use good(s), USD bn/yr (re-exports included)."""
-    goods = [world.good_index[g.name] for g in world.spec.goods if g.dual_use]
+    goods = [int(k) for k in np.flatnonzero(world.dual_use)]
     a, p = _actors(world, fig.actor), _actors(world, fig.partner)
     f = out.flows[_mask(out, fig.period)][:, a][:, :, p][..., goods]
     return float(f.sum(axis=(1, 2, 3)).mean())

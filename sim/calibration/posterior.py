@@ -83,14 +83,14 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
 from sim.calibration.fit import Calibrator, apply_free
+from sim.runs.executors import PoolExecutor
+from sim.seeds import stream_rng
 
 CHUNK = 100
 """Simulations per stored chunk (and per worker task)."""
@@ -166,7 +166,7 @@ def code_key(cal: Calibrator, config: PosteriorConfig) -> str:
 
 def prior_draws(cal: Calibrator, n: int, seed: int, stream: int) -> np.ndarray:
     """n parameter vectors from the uniform prior over the bounds (stream 0: training, 1: SBC)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, stream]))
+    rng = stream_rng(seed, stream)
     return rng.uniform(cal.lower, cal.upper, size=(n, len(cal.free)))
 
 
@@ -177,7 +177,7 @@ def tolerances(cal: Calibrator) -> np.ndarray:
 
 def noise(cal: Calibrator, n: int, seed: int, stream: int) -> np.ndarray:
     """Observation noise N(0, tolerance^2) for n simulated data sets."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 100 + stream]))
+    rng = stream_rng(seed, 100 + stream)
     tol = tolerances(cal)
     return rng.standard_normal((n, len(tol))) * tol
 
@@ -205,7 +205,7 @@ def run_simulations(
 
     if todo:
         if config.workers > 1:
-            with ProcessPoolExecutor(config.workers, mp_context=get_context("spawn")) as pool:
+            with PoolExecutor(config.workers) as pool:
                 for (k, _), values in zip(todo, pool.map(_task, args), strict=True):
                     store(k, values)
                     done += 1
@@ -365,7 +365,7 @@ def plan_proposals(
     import torch
 
     torch.manual_seed(seed)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
+    rng = stream_rng(seed, 3)
     cond = torch.tensor(np.atleast_2d(xs), dtype=torch.float32)
     d = len(lower)
     ridge = np.diag((1e-6 * (upper - lower)) ** 2)
@@ -397,7 +397,7 @@ def draw_proposals(
     import torch
 
     torch.manual_seed(seed + 1)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
+    rng = stream_rng(seed, 5)
     cond = torch.tensor(np.atleast_2d(xs), dtype=torch.float32)
     d = len(lower)
     thetas, owner, component = [], [], []
@@ -519,7 +519,7 @@ def calibration_statistics(
 
 def systematic_resample(w: np.ndarray, n: int, seed: int) -> np.ndarray:
     """n indices drawn by systematic resampling (Kitagawa 1996) from normalised weights, shuffled."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 4]))
+    rng = stream_rng(seed, 4)
     positions = (rng.random() + np.arange(n)) / n
     idx = np.minimum(np.searchsorted(np.cumsum(w), positions), len(w) - 1)
     rng.shuffle(idx)

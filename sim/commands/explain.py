@@ -56,8 +56,13 @@ def explain(run_dir: Path, actor: str, month: str) -> str:
     rows = pq.read_table(path).to_pylist()
     mine = [r for r in rows if r["actor"] == actor]
     if not mine:
+        from sim.names import did_you_mean
+
         actors = sorted({r["actor"] for r in rows})
-        raise InputError(f"no decisions by {actor!r}; deciders: {', '.join(actors) or 'none'}", field="actor")
+        deciders = ", ".join(actors) or "none"
+        raise InputError(
+            f"no decisions by {actor!r}{did_you_mean(actor, actors)}; deciders: {deciders}", field="actor"
+        )
     months = sorted({str(r["month"]) for r in mine})
     earlier = [m for m in months if m <= month]
     if not earlier:

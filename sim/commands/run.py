@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from sim.errors import InputError
+from sim.seeds import check_seed
 
 HELP = "run a scenario and write a run directory"
 
@@ -42,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from sim.api import run_scenario
     from sim.results.summary import summary_text
 
-    if args.seed is not None and not 0 <= args.seed <= 2**63 - 1:
-        raise InputError(f"expected an integer in 0 .. 2**63-1, got {args.seed}", field="--seed")
+    if args.seed is not None:
+        check_seed(args.seed, "--seed")
     if args.posterior is not None and args.posterior_draw is None:
         raise InputError("expected --posterior-draw K with --posterior", field="--posterior")
     posterior = None

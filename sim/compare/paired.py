@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.compare.pool import map_seeds
 from sim.compare.series import GROUPS, KEY, action_counts, run_series
 from sim.compare.sides import Side, SideRunner, Source, resolve_side
 from sim.errors import InputError
+from sim.runs.executors import map_items
 from sim.scenario.schema import MONTH_RE
+from sim.seeds import check_seed, replication_seeds
 
 if TYPE_CHECKING:  # sim.calibration is imported only when a posterior is used (~0.7 s)
     from sim.calibration.ensemble_draws import PosteriorDraws
@@ -209,7 +210,7 @@ def compare(
     Args:
         a, b: scenario file paths, `LoadedScenario`s (e.g. edited in memory) or run directories.
         replications: number of paired runs (scenarios only; a run directory makes it 1).
-        root_seed: root of the replication seeds, `sim.api.seeds_for(root_seed, replications)`.
+        root_seed: root of the replication seeds, `sim.seeds.replication_seeds(root_seed, replications)`.
         focus: actor whose indicators are compared (must exist on both sides).
         horizon_end: last month compared ('YYYY-MM'); default the common horizon.
         seeds: explicit replication seeds (overrides replications and root_seed).
@@ -221,8 +222,6 @@ def compare(
             same draw and seed; `seeds_per_draw` consecutive replications share a draw
             (`sim.calibration.ensemble_draws.assign_draws`). Scenarios only.
     """
-    from sim.api import seeds_for
-
     if horizon_end is not None and not MONTH_RE.match(str(horizon_end)):
         raise InputError(f"expected a month as 'YYYY-MM', got {horizon_end!r}", field="--end")
     ra, rb = resolve_side(a, horizon_end), resolve_side(b, horizon_end)
@@ -244,7 +243,8 @@ def compare(
     else:
         if replications < 1:
             raise InputError(f"expected at least 1 replication, got {replications}", field="--replications")
-        use, paired, root = seeds_for(root_seed, replications), True, root_seed
+        root = check_seed(root_seed, "--seed")
+        use, paired = replication_seeds(root, replications), True
     if not use:
         raise InputError("expected at least one seed", field="seeds")
     for r in (ra, rb):
@@ -288,7 +288,7 @@ def compare(
     sa, sb, ca, cb = [], [], [], []
     job = PairJob(ra, rb, focus, months, seeds=use, draws=assigned, posterior=draws)
     # One task per side and replication (2r: A, 2r + 1: B): half-size tasks balance the workers' tails.
-    runs_out = map_seeds(
+    runs_out = map_items(
         job,
         range(2 * len(use)),
         workers=workers,
@@ -327,7 +327,7 @@ class PairJob:
     or B (side 1) for replication r (its seed `seeds[r]` and, with a posterior, draw `draws[r]`:
     the same on both sides).
 
-    Picklable for the process pool (sim.compare.pool): workers rebuild the worlds once each.
+    Picklable for the process pool (sim.runs.executors): workers rebuild the worlds once each.
     """
 
     ra: SideRunner
@@ -338,9 +338,6 @@ class PairJob:
     draws: list[int] | None = None
     posterior: PosteriorDraws | None = None
 
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "ra": self.ra.portable(), "rb": self.rb.portable()}
-
     def setup(self) -> None:
         self.ra.ensure_world()
         self.rb.ensure_world()
@@ -349,10 +346,10 @@ class PairJob:
         r, side = divmod(k, 2)
         seed = self.seeds[r]
         runner = self.rb if side else self.ra
+        draw = None
         if self.draws is not None and self.posterior is not None:
-            tables = runner.tables_for_draw(seed, self.posterior, self.draws[r])
-        else:
-            tables = runner.tables_for(seed)
+            draw = self.posterior.draw(self.draws[r])
+        tables = runner.tables_for(seed, draw)
         return run_series(tables, self.focus), action_counts(tables, self.months)
 
 

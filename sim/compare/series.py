@@ -31,6 +31,7 @@ from sim.results.tables import (
     trade_by_pole,
 )
 from sim.scenario import schema as S
+from sim.scenario.compile import compile_action
 
 KEY = ["group", "item", "unit", "month"]
 """Columns that identify one observation of the comparison series."""
@@ -160,7 +161,7 @@ def _coercive(row: pd.Series) -> bool:
         action = _ACTION.validate_python(json.loads(row["parameters"]))
     except (ValueError, ValidationError):
         return False
-    return pressure_intensity(action) > 0
+    return pressure_intensity(compile_action(action)) > 0
 
 
 def pressure_counts(tables: dict[str, pd.DataFrame], focus: str, months: Sequence[str]) -> pd.DataFrame:

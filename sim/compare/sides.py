@@ -13,23 +13,18 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-import numpy as np
 import pandas as pd
 
-from sim.core.world import World
 from sim.errors import InputError
 from sim.results.tables import actors_of, to_tables
 from sim.results.writer import MANIFEST, load_manifest, read_run
+from sim.runs.job import Base, Draw, run_job
 from sim.scenario import schema as S
-from sim.scenario.compile import build_world
 from sim.scenario.horizon import truncate_spec
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import ScenarioSpec
-
-if TYPE_CHECKING:
-    from sim.calibration.ensemble_draws import PosteriorDraws
 
 
 def drop_events(
@@ -87,41 +82,36 @@ class Side:
 
 @dataclass
 class SideRunner:
-    """A resolved side: its actors and months, and its run's tables for a seed (a scenario's
-    built world is simulated per seed; a run directory's tables are returned as they are)."""
+    """A resolved side: its actors and months, and its run's tables for a seed (a scenario is run
+    per seed through `sim.runs.job.run_job`; a run directory's tables are returned as they are).
+
+    Picklable: a scenario's `Base` leaves its built world behind (a worker builds it once)."""
 
     side: Side
     actors: list[str]
     months: list[str]
-    world: World | None = None
-    spec: ScenarioSpec | None = None
+    base: Base | None = None
     tables: dict[str, pd.DataFrame] | None = None
-    flows: np.ndarray | None = None  # (N, N, G) USD bn/yr: to rebuild the world in a worker
 
-    def portable(self) -> SideRunner:
-        """A copy without the built world (cheap to pickle; `ensure_world` rebuilds it)."""
-        return dataclasses.replace(self, world=None) if self.spec is not None else self
+    @property
+    def spec(self) -> ScenarioSpec | None:
+        return None if self.base is None else self.base.spec
 
     def ensure_world(self) -> None:
-        if self.world is None and self.spec is not None:
-            self.world = build_world(self.spec, self.flows)
+        """Build the scenario's world now (once per process)."""
+        if self.base is not None:
+            _ = self.base.world
 
-    def tables_for(self, seed: int) -> dict[str, pd.DataFrame]:
-        if self.tables is not None:
+    def tables_for(self, seed: int, draw: Draw | None = None) -> dict[str, pd.DataFrame]:
+        """The run's tables at `seed`, with posterior draw `draw`'s parameters if given (the world
+        is then rebuilt: about 3 ms)."""
+        if self.base is None:
+            if draw is not None:
+                raise ValueError("a run directory cannot take a posterior draw")
+            assert self.tables is not None
             return self.tables
-        from sim.api import simulate
-
-        self.ensure_world()
-        return to_tables(simulate(self.world, seed), self.spec, seed=seed)
-
-    def tables_for_draw(self, seed: int, draws: PosteriorDraws, k: int) -> dict[str, pd.DataFrame]:
-        """A scenario's run at `seed` with posterior draw k's parameters (the world is rebuilt:
-        about 3 ms)."""
-        from sim.api import simulate
-
-        assert self.spec is not None and self.flows is not None, "a run directory cannot take a draw"
-        spec = draws.spec_with_draw(self.spec, k)
-        return to_tables(simulate(build_world(spec, self.flows), seed), spec, seed=seed)
+        done = run_job(self.base, seed, draw=draw)
+        return to_tables(done.output, done.spec, seed=seed)
 
 
 Source = str | os.PathLike[str] | LoadedScenario
@@ -145,7 +135,7 @@ def resolve_side(source: Source, horizon_end: str | None) -> SideRunner:
                 field="--end",
             )
         spec = truncate_spec(spec, horizon_end)
-    world = build_world(spec, loaded.baseline_flows)
+    base = Base(spec, loaded.baseline_flows)
     side = Side(
         label=spec.name,
         source=str(loaded.path),
@@ -154,9 +144,8 @@ def resolve_side(source: Source, horizon_end: str | None) -> SideRunner:
         start=spec.start,
         end=spec.end,
     )
-    return SideRunner(
-        side, list(world.actors), list(world.months), world=world, spec=spec, flows=loaded.baseline_flows
-    )
+    world = base.world
+    return SideRunner(side, list(world.actors), list(world.months), base=base)
 
 
 def _run_dir(path: Path, horizon_end: str | None) -> SideRunner:

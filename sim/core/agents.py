@@ -8,46 +8,31 @@ terms are returned so the decisions log can answer "why did Kazakhstan do that?"
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
 
+from sim.core import actions as A
 from sim.core import alignment as al
 from sim.core import bargaining as bg
-from sim.core.coercion import CoercionRisk, coercion_probability, coercion_risk, trade_value_at_risk
+from sim.core.apply import actor_of, apply_action, field_of, stance, target_of
+from sim.core.coercion import coercion_probability, coercion_risk
 from sim.core.counterfactual import (
     Snapshot,
-    actor_dependence,
-    actor_welfare,
     counterfactual,
     snapshot,
 )
 from sim.core.decisions import TERMS, logit_choice, total_utility
-from sim.core.economy import decision_welfare
-from sim.core.policy import (
-    OpenDemand,
-    actor_of,
-    apply_action,
-    field_of,
-    pressure_intensity,
-    stance,
-    target_of,
-)
+from sim.core.policy import OpenDemand, pressure_intensity
+from sim.core.status_quo import StatusQuo, route_signature
 from sim.core.utility import annuity_years, horizon_years
 from sim.core.world import World
-from sim.scenario import schema as S
 
 STATUS_QUO = "status_quo"
-
-ROUTE_ACTIONS = (
-    S.RouteDisruptionAction,
-    S.RouteRepriceAction,
-    S.RouteInvestmentAction,
-    S.ContractAction,
-    S.VolumeChangeAction,
-)
-"""Actions that change route conditions, hence the value a pole's route coercion puts at risk."""
 
 
 @dataclass
@@ -55,7 +40,7 @@ class Candidate:
     """One scored option: name, action (None for the status quo) and its utility terms."""
 
     name: str
-    action: S.Action | None
+    action: A.Action | None
     terms: dict[str, float]
     utility: float
     probability: float = 0.0
@@ -73,124 +58,24 @@ class Decision:
     support: float | None = None  # blocs: weighted share of members in favour
 
 
-def timing(action: S.Action, horizon: int) -> tuple[int, int]:
+def timing(action: A.Action, horizon: int) -> tuple[int, int]:
     """(start month, months) of an action's economic effect inside the decision horizon."""
-    if isinstance(action, S.RouteInvestmentAction):
-        return action.lag_months, max(0, horizon - action.lag_months)
+    lag = _lag(action)
+    if lag is not None:
+        return lag, max(0, horizon - lag)
     duration = field_of(action, "duration_months")
     return 0, int(min(duration, horizon)) if duration else horizon
 
 
-def effective_months(action: S.Action, horizon: int) -> float:
+def _lag(action: A.Action) -> int | None:
+    """Months until a lagged action (an investment) takes effect; None for actions without a lag."""
+    lag: int | None = getattr(action, "lag_months", None)
+    return lag
+
+
+def effective_months(action: A.Action, horizon: int) -> float:
     """Months within the decision horizon during which the action's economic effect lasts."""
     return float(timing(action, horizon)[1])
-
-
-def _involving(transfers: list, i: int) -> list:
-    return [t for t in transfers if t.sender == i or t.target == i]
-
-
-class _Base:
-    """A status-quo snapshot with per-actor caches of welfare, dependence and coercion risk."""
-
-    def __init__(self, world: World, snap: Snapshot, exposure: dict | None = None):
-        self.world, self.snap = world, snap
-        self.exposure = {} if exposure is None else exposure
-        self._w: dict[int, float] = {}
-        self._terms: dict[int, dict[str, float]] = {}
-        self._dep: dict[int, np.ndarray] = {}
-        self._risk: dict[int, CoercionRisk] = {}
-        self._trade_var: dict[int, np.ndarray] = {}
-
-    def welfare_terms(self, i: int) -> dict[str, float]:
-        """Actor i's welfare components in this status quo, USD bn/yr (cached)."""
-        if i not in self._terms:
-            self._terms[i] = actor_welfare(self.world, self.snap, i)
-        return self._terms[i]
-
-    def decision_welfare(self, i: int) -> float:
-        if i not in self._w:
-            self._w[i] = decision_welfare(self.world, self.welfare_terms(i), i)
-        return self._w[i]
-
-    def welfare_change(self, cf: Snapshot, i: int) -> float:
-        """Change of actor i's decision welfare (USD bn/yr) from this status quo to `cf`.
-
-        Exactly 0 without evaluating when `cf` shares every economic input of actor i's welfare
-        with the status quo (signals, demands, security moves, others' transfers).
-        """
-        b = self.snap
-        if (
-            cf.direct is b.direct
-            and cf.diversion is b.diversion
-            and cf.routes is b.routes
-            and cf.price is b.price
-            and cf.spend is b.spend
-            and _involving(cf.policy.transfers, i) == _involving(b.policy.transfers, i)
-            and [m for m in cf.policy.secondary if m.target == i]
-            == [m for m in b.policy.secondary if m.target == i]
-        ):
-            return 0.0
-        now = decision_welfare(self.world, actor_welfare(self.world, cf, i, (b, self.welfare_terms(i))), i)
-        return float(now - self.decision_welfare(i))
-
-    def dependence(self, i: int) -> np.ndarray:
-        if i not in self._dep:
-            self._dep[i] = actor_dependence(self.world, self.snap, i)
-        return self._dep[i]
-
-    def trade_var(self, i: int) -> np.ndarray:
-        """Trade part of the value at risk per pole (USD bn/yr).
-
-        Re-assessed once a year and whenever the sanctions in force change (`exposure` cache,
-        kept by the model across rounds): trade exposure moves slowly with the time paths.
-        """
-        key = ("trade", i, self.snap.month // 12, tuple(sorted(self.snap.policy.measures)))
-        if key in self.exposure:
-            self._trade_var[i] = self.exposure[key]
-        if i not in self._trade_var:
-            w = self.world
-            self._trade_var[i] = self.exposure[key] = np.array(
-                [
-                    0.0
-                    if q == w.pole_of[i]
-                    else trade_value_at_risk(w, self.snap, i, q, self.decision_welfare(i))
-                    for q in range(len(w.poles))
-                ]
-            )
-        return self._trade_var[i]
-
-    def risk(self, i: int) -> CoercionRisk:
-        """Coercion risk in this base; the value at risk is re-assessed yearly or when routes change."""
-        if i not in self._risk:
-            pol = self.snap.policy
-            key = ("route", i, self.snap.month // 12, _route_signature(self.world, pol, i))
-            if key not in self.exposure:
-                self.exposure[key] = coercion_risk(
-                    self.world, self.snap, i, self.trade_var(i), self.decision_welfare(i)
-                ).value_at_risk
-            var = self.exposure[key]
-            self._risk[i] = CoercionRisk(coercion_probability(self.world, pol, i), var, 0.0)
-        return self._risk[i]
-
-
-def _route_signature(world: World, policy, i: int) -> tuple:
-    """What actor i's route conditions depend on (for the exposure cache): the measures on the routes
-    its shipments can use and on its shipments; measures elsewhere do not invalidate its exposure."""
-    cache = world.extra.setdefault("_signature_sets", {})
-    if i not in cache:
-        ships = world.extra["ships_of"][i]
-        usable = np.flatnonzero(world.ship_allowed[ships].any(axis=0)) if len(ships) else np.zeros(0, int)
-        cache[i] = (usable, set(usable.tolist()), set(ships.tolist()))
-    usable, routes, mine = cache[i]
-    return (
-        tuple(np.round(policy.capacity_added[usable], 6)),
-        tuple(d for d in policy.disruptions if d.route in routes),
-        tuple(d for d in policy.reprices if d.route in routes),
-        tuple(c for c in policy.contracts if c.shipment in mine),
-        tuple(v for v in policy.volume_factors if v.route in mine),
-        tuple(policy.price_factors),
-    )
 
 
 def hedges(world: World, i: int) -> bool:
@@ -207,12 +92,12 @@ class Scorer:
         sq: Snapshot,
         month: int,
         alignment: np.ndarray,
-        exposure: dict | None = None,
+        exposure: dict[tuple[Any, ...], Any] | None = None,
     ):
         self.world, self.sq, self.month = world, sq, month
         self.alignment = alignment
         self.exposure = {} if exposure is None else exposure  # coercion exposure, kept across rounds
-        self._bases: dict[str, _Base] = {"current": _Base(world, sq, self.exposure)}
+        self._bases: dict[str, StatusQuo] = {"current": StatusQuo(world, sq, self.exposure)}
         self._rivals: dict[int, list[int]] = {}
 
     @property
@@ -220,7 +105,7 @@ class Scorer:
         """Grievance (N, N) in the status quo, read live (answers during the round add to it)."""
         return self.sq.policy.grievance
 
-    def base_for(self, action: S.Action) -> _Base:
+    def base_for(self, action: A.Action) -> StatusQuo:
         """The status quo an action is compared with.
 
         Route investments pay off for years, so they are valued against structural
@@ -228,18 +113,18 @@ class Scorer:
         not against this month's outage; their resilience value comes from the coercion
         risk (sim.core.coercion). Everything else: the current snapshot.
         """
-        if not isinstance(action, S.RouteInvestmentAction) or not self.sq.policy.disruptions:
+        if _lag(action) is None or not self.sq.policy.disruptions:
             return self._bases["current"]
         if "structural" not in self._bases:
             policy = self.sq.policy.copy()
             policy.disruptions = []
-            self._bases["structural"] = _Base(
+            self._bases["structural"] = StatusQuo(
                 self.world, snapshot(self.world, policy, self.month), self.exposure
             )
         return self._bases["structural"]
 
     def predicted_shift(
-        self, base: _Base, j: int, pole: int, cf: Snapshot, intensity: float, months: float
+        self, base: StatusQuo, j: int, pole: int, cf: Snapshot, intensity: float, months: float
     ) -> float:
         """Predicted change of middle state j's alignment toward `pole` if the action is taken.
 
@@ -269,7 +154,7 @@ class Scorer:
         return dict.fromkeys(TERMS, 0.0)
 
     def sovereignty(
-        self, base: _Base, i: int, action: S.Action, cf: Snapshot, d_w: float, lasting: float
+        self, base: StatusQuo, i: int, action: A.Action, cf: Snapshot, d_w: float, lasting: float
     ) -> float:
         """hedging_weight x change in expected loss from coercion (USD bn PV; + is worse).
 
@@ -279,20 +164,18 @@ class Scorer:
         routes or trade costs, and cached per year and route state.
         """
         w, p = self.world, self.world.params
-        changes_trade = isinstance(action, S.SanctionAction | S.LiftSanctionAction)
+        changes_trade = action.changes_trade
         r0 = base.risk(i)
         var = r0.value_at_risk
-        if isinstance(action, ROUTE_ACTIONS) or changes_trade:
-            held = self.exposure.get(("repr", id(action)))  # (action, repr): holding it keeps the id
-            if held is None:
-                held = self.exposure[("repr", id(action))] = (action, repr(action))
-            name = held[1]
-            key = ("cand", i, self.month // 12, _route_signature(w, base.snap.policy, i), name)
-            var = None if changes_trade else self.exposure.get(key)
-            if var is None:
+        if action.changes_routes or changes_trade:
+            key = ("cand", i, self.month // 12, route_signature(w, base.snap.policy, i), action)
+            held = None if changes_trade else self.exposure.get(key)
+            if held is not None:
+                var = held
+            else:
                 cf_c = cf  # an investment is judged as if arrived: the chain re-reads capacity from policy
-                if isinstance(action, S.RouteInvestmentAction) and action.lag_months > 0:
-                    arrived = action.model_copy(update={"lag_months": 0})
+                if (_lag(action) or 0) > 0:
+                    arrived = dataclasses.replace(action, **{"lag_months": 0})  # type: ignore[arg-type]
                     cf_c = counterfactual(w, base.snap, arrived, self.month)
                 trade_var = None if changes_trade else base.trade_var(i)
                 var = coercion_risk(w, cf_c, i, trade_var, base.decision_welfare(i) + d_w).value_at_risk
@@ -301,11 +184,11 @@ class Scorer:
         years_c = annuity_years(p, 0, p.coercion_duration_months)
         d_var = float((r0.probability * (var - r0.value_at_risk)).sum()) * years_c
         d_prob = float(((prob - r0.probability) * var).sum()) * years_c
-        if isinstance(action, S.RouteInvestmentAction):
+        if _lag(action) is not None:
             d_var *= lasting
         return float(w.hedging[i] * (d_var + d_prob))
 
-    def score(self, i: int, action: S.Action) -> dict[str, float]:
+    def score(self, i: int, action: A.Action) -> dict[str, float]:
         """Utility terms (USD bn, present value over the horizon) of actor i taking `action` now.
 
         Every term is a difference against the same month's status quo.
@@ -370,37 +253,53 @@ def _rates(w: World) -> al.AlignmentRates:
     )
 
 
-def _is_noop(world: World, sq: Snapshot, action: S.Action, i: int) -> bool:
+def _enforcement_noop(world: World, sq: Snapshot, action: A.EnforcementAction, i: int) -> bool:
+    return bool(abs(sq.policy.enforcement[i] - action.level) < 1e-9)
+
+
+def _sanction_noop(world: World, sq: Snapshot, action: A.SanctionAction, i: int) -> bool:
+    return bool(action.label) and action.label in sq.policy.measures
+
+
+def _lift_noop(world: World, sq: Snapshot, action: A.LiftSanctionAction, i: int) -> bool:
+    return action.label not in sq.policy.measures
+
+
+def _secondary_noop(world: World, sq: Snapshot, action: A.SecondarySanctionAction, i: int) -> bool:
+    trial = sq.policy.copy()
+    apply_action(world, trial, action, 0)
+    return trial.secondary == sq.policy.secondary
+
+
+NOOP: dict[type, Callable[[World, Snapshot, Any, int], bool]] = {
+    A.EnforcementAction: _enforcement_noop,
+    A.SanctionAction: _sanction_noop,
+    A.LiftSanctionAction: _lift_noop,
+    A.SecondarySanctionAction: _secondary_noop,
+}
+"""Action types that can be no-ops now (menu items then left out); others always change something."""
+
+
+def _is_noop(world: World, sq: Snapshot, action: A.Action, i: int) -> bool:
     """Items that would change nothing now (e.g. enforcement already at that level)."""
-    if isinstance(action, S.EnforcementAction):
-        return abs(sq.policy.enforcement[i] - action.level) < 1e-9
-    if isinstance(action, S.SanctionAction) and action.label:
-        return action.label in sq.policy.measures
-    if isinstance(action, S.LiftSanctionAction):
-        return action.label not in sq.policy.measures
-    if isinstance(action, S.SecondarySanctionAction):
-        trial = sq.policy.copy()
-        apply_action(world, trial, action, 0)
-        return trial.secondary == sq.policy.secondary
-    return False
+    test = NOOP.get(type(action))
+    return test is not None and test(world, sq, action, i)
 
 
 class _Decider(mesa.Agent):
     """Shared menu logic: cooldowns, no-op filtering and the logit draw."""
 
     name: str
-    menu: list[S.MenuItem]
+    menu: list[A.MenuItem]
     last_chosen: dict[str, int]
 
-    def available(self, scorer: Scorer, actor: int) -> list[S.MenuItem]:
+    def available(self, scorer: Scorer, actor: int) -> list[A.MenuItem]:
         """Menu items off cooldown, inside their availability window, that would change something now."""
-        label = scorer.world.months[scorer.month]
         return [
             m
             for m in self.menu
             if scorer.month - self.last_chosen.get(m.name, -(10**6)) >= m.cooldown_months
-            and (m.available_from is None or label >= m.available_from)
-            and (m.available_until is None or label <= m.available_until)
+            and m.available(scorer.month)
             and not _is_noop(scorer.world, scorer.sq, m.action, actor)
         ]
 
@@ -422,7 +321,7 @@ class StateAgent(_Decider):
         p = world.params
         return p.decision_rationality_pole if world.pole_of[self.index] >= 0 else p.decision_rationality
 
-    def __init__(self, model: mesa.Model, index: int, name: str, menu: list[S.MenuItem]):
+    def __init__(self, model: mesa.Model, index: int, name: str, menu: list[A.MenuItem]):
         super().__init__(model)
         self.index = index
         self.name = name
@@ -463,7 +362,7 @@ class BlocAgent(_Decider):
         members: tuple[int, ...],
         weights: np.ndarray,
         threshold: float,
-        menu: list[S.MenuItem],
+        menu: list[A.MenuItem],
     ):
         super().__init__(model)
         self.name = name
@@ -482,7 +381,7 @@ class BlocAgent(_Decider):
         if not items:
             return None
         cands = [Candidate(STATUS_QUO, None, scorer.status_quo(), 0.0, support=1.0)]
-        rejected = []
+        rejected: list[Candidate] = []
         for m in items:
             per_member = [scorer.score(i, m.action) for i in self.members]
             utils = np.array([total_utility(t) for t in per_member])

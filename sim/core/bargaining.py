@@ -22,13 +22,18 @@ are logged in the actions table (kind "threat", note with the probability and th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.actions import Action
 from sim.core.decisions import TERMS, total_utility
 from sim.core.policy import OpenDemand
 from sim.core.world import World
-from sim.scenario import schema as S
+
+if TYPE_CHECKING:
+    from sim.core.agents import Scorer
 
 CONCEDE, REFUSE, COUNTER = "concede", "refuse", "counter"
 
@@ -38,7 +43,7 @@ def sender_index(world: World, od: OpenDemand) -> int:
     return int(world.members(od.demand.sender)[0])
 
 
-def execution_probability(scorer, od: OpenDemand, action: S.Action) -> tuple[float, float]:
+def execution_probability(scorer: Scorer, od: OpenDemand, action: Action) -> tuple[float, float]:
     """(P_exec, U_sender): credibility of a threatened action from the sender's own utility (USD bn)."""
     s = sender_index(scorer.world, od)
     u = float(total_utility(scorer.score(s, action)))
@@ -46,7 +51,7 @@ def execution_probability(scorer, od: OpenDemand, action: S.Action) -> tuple[flo
     return 1.0 / (1.0 + math.exp(-np.clip(u / scale, -50.0, 50.0))), u
 
 
-def _stance_terms(scorer, i: int, od: OpenDemand, sign: float) -> dict[str, float]:
+def _stance_terms(scorer: Scorer, i: int, od: OpenDemand, sign: float) -> dict[str, float]:
     """Security and identity value of pleasing (+) or rebuffing (-) the sender's pole."""
     w, p = scorer.world, scorer.world.params
     q = w.pole_of[sender_index(w, od)]
@@ -62,7 +67,7 @@ def _stance_terms(scorer, i: int, od: OpenDemand, sign: float) -> dict[str, floa
     return terms
 
 
-def package_terms(scorer, i: int, actions: list[S.Action], weight: float = 1.0) -> dict[str, float]:
+def package_terms(scorer: Scorer, i: int, actions: Sequence[Action], weight: float = 1.0) -> dict[str, float]:
     """Sum of actor i's terms of each action (each against the status quo), times `weight`."""
     out = dict.fromkeys(TERMS, 0.0)
     for a in actions:
@@ -71,7 +76,7 @@ def package_terms(scorer, i: int, actions: list[S.Action], weight: float = 1.0) 
     return out
 
 
-def answer_terms(scorer, i: int, od: OpenDemand, answer: str) -> dict[str, float]:
+def answer_terms(scorer: Scorer, i: int, od: OpenDemand, answer: str) -> dict[str, float]:
     """Actor i's utility terms (USD bn PV) of answering an open demand."""
     d = od.demand
     if answer == REFUSE:

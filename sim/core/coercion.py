@@ -29,12 +29,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from sim.core.actions import RouteDisruptionAction
 from sim.core.counterfactual import Snapshot, actor_welfare, route_cuts
 from sim.core.economy import decision_welfare
 from sim.core.policy import Policy
 from sim.core.utility import annuity_years
 from sim.core.world import World
-from sim.scenario import schema as S
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def integrated_hazard(world: World, policy: Policy, i: int) -> np.ndarray:
     p = world.params
     h = p.decision_horizon_months
     g_sum, s_sum = _memory_sums(h, p.grievance_decay_per_month, p.coercion_memory_half_life_months)
-    members = world.extra["pole_members"]  # (N, P) float
+    members = world.caches.pole_members  # (N, P) float
     grievance = (policy.grievance[:, i][:, None] * members).max(axis=0)  # (P,)
     seen = policy.coercion_seen[i] if policy.coercion_seen is not None else np.zeros(len(world.poles))
     lam = p.coercion_hazard_base_per_month * h + p.coercion_hazard_per_grievance * g_sum * grievance
@@ -74,22 +74,21 @@ def coercion_probability(world: World, policy: Policy, i: int) -> np.ndarray:
     return 1.0 - np.exp(-integrated_hazard(world, policy, i))
 
 
-def route_options(world: World, i: int, q: int) -> list[S.RouteDisruptionAction]:
+def route_options(world: World, i: int, q: int) -> list[RouteDisruptionAction]:
     """Pole q's route coercion against actor i: every route q controls that i ships on, cut to zero.
 
-    Depends on the network only, so it is built once per world (cached in `world.extra`).
+    Depends on the network only, so it is built once per world (cached in `world.caches.route_options`).
     """
-    cache = world.extra.setdefault("_route_options", {})
+    cache = world.caches.route_options
     if (i, q) not in cache:
-        ships = world.extra["ships_of"][i]
+        ships = world.caches.ships_of[i]
         used = (
             world.ship_allowed[ships].any(axis=0) & (world.route_control[:, q] > 0)
             if len(ships)
             else np.zeros(len(world.routes), dtype=bool)
         )
         cache[(i, q)] = [
-            S.RouteDisruptionAction(type="route_disruption", route=world.routes[r], capacity_factor=0.0)
-            for r in np.flatnonzero(used)
+            RouteDisruptionAction(route=world.routes[r], capacity_factor=0.0) for r in np.flatnonzero(used)
         ]
     return cache[(i, q)]
 
@@ -106,9 +105,11 @@ def route_value_at_risk(
 
     terms0: actor i's welfare components in `snap` if known (the cut changes only route terms).
     """
-    ships = world.extra["ships_of"][i]
-    carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0 if len(ships) else None
+    ships = world.caches.ships_of[i]
     opts = route_options(world, i, q)
+    if not len(ships):
+        return 0.0
+    carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0
     # If none of q's routes carries any of i's volume, cutting them changes nothing for i (exact).
     if not opts or not any(carrying[world.route_index[o.route]] for o in opts):
         return 0.0

@@ -15,28 +15,26 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from sim.core import actions as A
 from sim.core import trade
-from sim.core.economy import (
+from sim.core.apply import apply_action
+from sim.core.economy import blocked_flows, diversion_for, sanctions_economy, spend_factor
+from sim.core.policy import Policy
+from sim.core.route_economy import (
     VALUE_SCALE,
     RouteState,
     add_deliveries,
-    blocked_flows,
     buyer_pull,
     contract_terms,
-    diversion_for,
     recovery_offer,
     route_conditions,
     route_state,
-    sanctions_economy,
     shipment_revenue,
-    spend_factor,
     tariff_paid,
 )
-from sim.core.policy import Policy, apply_action
 from sim.core.routes import DENSE_CELLS, Allocation, PatchedAllocation, allocate_with_contracts
-from sim.core.sanctions import Diversion, detection_chance, displace_direct
+from sim.core.sanctions import Diversion, Measure, detection_chance, displace_direct
 from sim.core.world import World
-from sim.scenario import schema as S
 
 
 @dataclass
@@ -51,13 +49,14 @@ class Snapshot:
     routes: RouteState
     blocked: np.ndarray  # (N, N, G) USD bn/yr, all sanctioned cells
     sanctioned: np.ndarray  # (N, N, G) bool
-    gravity_direct: np.ndarray | None = None  # (N, N, G) before intermediation
-    controlled: np.ndarray | None = None  # (N, N, G) blocked at the coalition's export-control cells
-    controls: np.ndarray | None = None  # (N, N, G) bool export-control cells
-    spend: np.ndarray | None = None  # (N, G) the month's importer spending without measures
-    month: int = 0
-    factor: np.ndarray | None = None  # (N, G) the month's spending factor vs the base year
-    cache: dict = field(default_factory=dict, repr=False, compare=False)  # buyer pull per (shipper, good)
+    gravity_direct: np.ndarray  # (N, N, G) before intermediation
+    controlled: np.ndarray  # (N, N, G) blocked at the coalition's export-control cells
+    controls: np.ndarray  # (N, N, G) bool export-control cells
+    spend: np.ndarray  # (N, G) the month's importer spending without measures
+    month: int
+    factor: np.ndarray  # (N, G) the month's spending factor vs the base year
+    # buyer pull per (shipper, good)
+    cache: dict[tuple[int, int], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def pull(self, world: World, shipper: int, good: int) -> np.ndarray:
         """Buyers' CES pull (N,) for a shipper's good in this snapshot (cached; `economy.buyer_pull`)."""
@@ -92,41 +91,36 @@ def snapshot(world: World, policy: Policy, month: int) -> Snapshot:
     )
 
 
-def _changed_columns(world: World, action: S.Action, policy: Policy) -> np.ndarray:
-    """Importer columns whose trade costs a sanction action changes."""
-    if isinstance(action, S.SanctionAction):
-        cols = set()
-        senders = world.members(action.sender)
-        if action.direction in ("exports", "both"):
-            cols.add(world.index[action.target])
-        if action.direction in ("imports", "both"):
-            cols.update(senders)
-        return np.array(sorted(cols), dtype=np.intp)
-    if isinstance(action, S.LiftSanctionAction) and action.label in policy.measures:
-        m = policy.measures[action.label]
-        cols = {m.target} if m.direction in ("exports", "both") else set()
-        if m.direction in ("imports", "both"):
-            cols.update(m.senders)
-        return np.array(sorted(cols), dtype=np.intp)
-    return np.zeros(0, dtype=np.intp)
+def _measure_columns(m: Measure) -> set[int]:
+    """Importer columns whose trade costs measure m sets: the target's (exports), the senders' (imports)."""
+    cols = {m.target} if m.direction in ("exports", "both") else set()
+    if m.direction in ("imports", "both"):
+        cols.update(m.senders)
+    return cols
 
 
-_ROUTE_ACTIONS = (
-    S.RouteDisruptionAction,
-    S.RouteRepriceAction,
-    S.RouteInvestmentAction,
-    S.ContractAction,
-    S.VolumeChangeAction,
-)
+def _changed_columns(action: A.Action, before: Policy, after: Policy) -> np.ndarray:
+    """Importer columns whose trade costs an action changes (`changes_trade` types): those of the
+    measures it put in force (new or re-set labels) and of those it lifted."""
+    cols: set[int] = set()
+    if action.changes_trade:
+        old = before.measures
+        for label, m in after.measures.items():
+            if old.get(label) is not m:
+                cols |= _measure_columns(m)
+        for label, m in old.items():
+            if label not in after.measures:
+                cols |= _measure_columns(m)
+    return np.array(sorted(cols), dtype=np.intp)
 
 
-def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> Snapshot:
+def counterfactual(world: World, sq: Snapshot, action: A.Action, month: int) -> Snapshot:
     """The equilibrium economy if `action` were taken now, recomputing only what it touches."""
     policy = sq.policy.copy()
     apply_action(world, policy, action, month)
-    if isinstance(action, S.PriceChangeAction):
+    if action.changes_prices:
         return snapshot(world, policy, month)  # a price moves every market of the good: recompute
-    cols = _changed_columns(world, action, sq.policy)
+    cols = _changed_columns(action, sq.policy, policy)
     tau, gdirect, price = sq.tau, sq.gravity_direct, sq.price
     blocked, sanctioned, controlled, controls = sq.blocked, sq.sanctioned, sq.controlled, sq.controls
     if cols.size:
@@ -139,7 +133,7 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
         blocked = blocked_flows(base, gdirect, tau)
         controlled = np.where(controls, blocked, 0.0)
         sanctioned = tau > 1.0
-    touches_div = cols.size or isinstance(action, S.EnforcementAction | S.SecondarySanctionAction)
+    touches_div = cols.size or action.changes_diversion
     if touches_div:
         cells = sq.diversion.cells if not cols.size else None  # same blocked cells unless costs changed
         div = diversion_for(world, policy, gdirect, tau, price, controlled, controls, cells)
@@ -147,8 +141,9 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
     else:
         direct, div = sq.direct, sq.diversion
     routes = sq.routes
-    if isinstance(action, _ROUTE_ACTIONS):
-        r = world.route_index[action.route] if "route" in type(action).model_fields else None
+    if action.changes_routes:
+        route = getattr(action, "route", None)
+        r = None if route is None else world.route_index[route]
         routes = _reroute(world, policy, sq.routes, r, month, action)
     return replace(
         sq,
@@ -168,7 +163,7 @@ def counterfactual(world: World, sq: Snapshot, action: S.Action, month: int) -> 
     )
 
 
-def route_cuts(world: World, sq: Snapshot, cuts: list[S.RouteDisruptionAction], month: int) -> Snapshot:
+def route_cuts(world: World, sq: Snapshot, cuts: list[A.RouteDisruptionAction], month: int) -> Snapshot:
     """The economy with several route disruptions in force at once.
 
     Same result as applying them one by one with `counterfactual`, but each route-network
@@ -181,7 +176,7 @@ def route_cuts(world: World, sq: Snapshot, cuts: list[S.RouteDisruptionAction], 
     routes, seen = sq.routes, set()
     for a in cuts:
         r = world.route_index[a.route]
-        component = int(world.extra["route_components"][r][1][0])
+        component = int(world.caches.route_components[r][1][0])
         if component not in seen:
             seen.add(component)
             routes = _reroute(world, policy, routes, r, month, a)
@@ -190,15 +185,15 @@ def route_cuts(world: World, sq: Snapshot, cuts: list[S.RouteDisruptionAction], 
 
 def _component_cells(world: World, route: int) -> tuple[np.ndarray, np.ndarray]:
     """np.ix_ index of the (shipments, routes) block of a route's network component (cached)."""
-    cache = world.extra.setdefault("_component_cells", {})
+    cache = world.caches.component_cells
     if route not in cache:
-        ships, rts = world.extra["route_components"][route]
+        ships, rts = world.caches.route_components[route]
         cache[route] = np.ix_(ships, rts)
     return cache[route]
 
 
 def _reroute(
-    world: World, policy: Policy, base: RouteState, route: int | None, month: int, action: S.Action
+    world: World, policy: Policy, base: RouteState, route: int | None, month: int, action: A.Action
 ) -> RouteState:
     """Re-allocate only the route-network component the action touches.
 
@@ -207,12 +202,13 @@ def _reroute(
     an immediate one (lag 0) is already in the policy's `capacity_added`.
     """
     capacity, tariff, offered = route_conditions(world, policy, month)
-    if isinstance(action, S.RouteInvestmentAction) and action.lag_months > 0:
-        capacity = capacity.copy()
-        capacity[route] += action.capacity_added
     if route is None:  # a volume change: the component of the shipment's first route
-        route = int(np.flatnonzero(world.ship_allowed[world.shipments.index(action.shipment)])[0])
-    ships, rts = world.extra["route_components"][route]
+        shipment = world.shipments.index(getattr(action, "shipment"))  # noqa: B009 (types without a route have one)
+        route = int(np.flatnonzero(world.ship_allowed[shipment])[0])
+    if getattr(action, "lag_months", 0) > 0:  # a pending investment, judged as if arrived
+        capacity = capacity.copy()
+        capacity[route] += getattr(action, "capacity_added")  # noqa: B009 (a lagged type adds capacity)
+    ships, rts = world.caches.route_components[route]
     cell = _component_cells(world, route)
     terms = contract_terms(world, policy)
     value = base.value
@@ -225,6 +221,7 @@ def _reroute(
         world.params.route_logit_scale,
         None if terms is None else terms.committed[cell],
     )
+    alloc: Allocation | PatchedAllocation
     if base.allocation.lost.size * len(world.routes) > DENSE_CELLS:
         alloc = PatchedAllocation(base.allocation, ships, rts, sub, terms is not None)
     else:  # small network: copy and overwrite (same values as the patch)
@@ -251,11 +248,11 @@ def _reroute(
 def _route_terms(world: World, snap: Snapshot, i: int) -> tuple[float, float]:
     """(route revenue, transit fees) of actor i, USD bn/yr."""
     rs = snap.routes
-    route_rev = float(shipment_revenue(rs, world.extra["ships_of"][i]).sum())
+    route_rev = float(shipment_revenue(rs, world.caches.ships_of[i]).sum())
     transit = 0.0
-    routes = world.extra["transit_routes_of"][i]
+    routes = world.caches.transit_routes_of[i]
     if len(routes):
-        fee, n_transit = world.extra["transit_share_of"][i]
+        fee, n_transit = world.caches.transit_share_of[i]
         for x in tariff_paid(rs, routes) * fee / n_transit:
             transit += x
     return route_rev, float(transit)
@@ -294,7 +291,7 @@ def actor_welfare(
     base: (a snapshot, actor i's components in it): components whose inputs `snap` shares
     with that snapshot are taken from it instead of recomputed (same values).
     """
-    b, terms = base if base is not None else (None, None)
+    b, terms = base if base is not None else (None, {})
     out: dict[str, float] = {}
     same_div = b is not None and snap.diversion is b.diversion
     if b is not None and snap.direct is b.direct:
@@ -317,7 +314,7 @@ def actor_welfare(
         rise = np.where(np.isfinite(snap.price[i]), snap.price[i] - 1.0, 1.0)
         out["import_cost"] = float((snap.spend[i] * np.minimum(rise, 1.0)).sum())
     out["transfers"] = _transfers(snap, i)
-    if same_div and snap.policy.secondary == b.policy.secondary:
+    if same_div and b is not None and snap.policy.secondary == b.policy.secondary:
         out["expected_penalty"] = terms["expected_penalty"]
     else:
         if by_good is None:
@@ -337,15 +334,17 @@ def actor_dependence(world: World, snap: Snapshot, i: int) -> np.ndarray:
         np.add.at(bil, s, d[:, i])  # s -> i legs
         np.add.at(bil, t, mk * d[:, i])  # i -> t legs
         bil += d[s == i].sum(axis=0) + mk * d[t == i].sum(axis=0)  # i -> m and m -> i legs
-    ships = world.extra["ships_of"][i]
+    ships = world.caches.ships_of[i]
     rs = snap.routes
     shipped = rs.allocation.rows(ships)
     firm_rows = rs.allocation.firm_rows(ships) if rs.contracts is not None else None
     for k, s in enumerate(ships):
         if world.ship_good[s] >= 0:
             firm = None if firm_rows is None else firm_rows[k]
-            add_deliveries(bil, world, rs, s, shipped[k], firm, snap.pull(world, i, int(world.ship_good[s])))
+            add_deliveries(
+                bil, world, rs, int(s), shipped[k], firm, snap.pull(world, i, int(world.ship_good[s]))
+            )
     ship_v = shipped * rs.value[ships, None] * VALUE_SCALE  # (k, R)
-    v = bil @ world.extra["pole_members"] + ship_v.sum(axis=0) @ world.route_control
+    v = bil @ world.caches.pole_members + ship_v.sum(axis=0) @ world.route_control
     total = v.sum()
     return v / total if total > 0 else v

@@ -19,6 +19,9 @@ reproducible from its seed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 TERMS = ("econ", "security", "alignment", "influence", "punishment", "rivalry", "sovereignty", "cost")
@@ -44,7 +47,7 @@ def multivector_index(shares: np.ndarray) -> np.ndarray:
     return np.clip(np.where(exposed, index, 0.0), 0.0, 1.0)
 
 
-def total_utility(terms: dict[str, np.ndarray]) -> np.ndarray:
+def total_utility(terms: Mapping[str, Any]) -> Any:
     """Sum of the named terms with their signs (sovereignty and cost subtract)."""
     return (
         terms["econ"]

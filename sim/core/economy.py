@@ -6,29 +6,33 @@ touches (the importer columns whose trade costs change, the route component
 whose capacity or tariff changes), so a decision costs O(N * G) rather than
 O(N^2 * G) per candidate.
 
-Money: USD bn per year. Volumes: route unit per year. VALUE_SCALE converts
+The route-carried part (contracts, allocation, deliveries, route money) is sim.core.route_economy.
+Money: USD bn per year. Volumes: route unit per year. VALUE_SCALE (route_economy) converts
 volume (Mt or bcm) x price (USD per t or per 1000 m3) to USD bn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from sim.core import trade
 from sim.core.policy import Policy
-from sim.core.routes import (
-    DENSE_CELLS,
-    Allocation,
-    PatchedAllocation,
-    allocate,
-    allocate_with_contracts,
+from sim.core.route_economy import (  # re-exported: the economy of a month includes its routes
+    VALUE_SCALE,
+    RouteState,
+    route_carried_flows,
+    route_money,
+    route_state,
 )
+from sim.core.routes import allocate
 from sim.core.sanctions import (
     Diversion,
     DiversionParams,
+    Measure,
+    SecondaryMeasure,
     apply_diversion,
     cost_factors,
     detection_chance,
@@ -38,9 +42,6 @@ from sim.core.sanctions import (
     reexport_diversion,
 )
 from sim.core.world import World
-
-VALUE_SCALE = 1e-3
-"""USD bn per (volume unit x USD per unit price): 1e6 t per Mt (1e6 1000-m3 per bcm) / 1e9."""
 
 WELFARE_TERMS = (
     "exports",
@@ -65,61 +66,6 @@ def diversion_params(world: World) -> DiversionParams:
         size_elasticity=p.reexport_size_elasticity,
         markup=p.reexport_markup,
     )
-
-
-@dataclass(frozen=True)
-class ContractTerms:
-    """Contracts in force as (S, R) arrays: committed volume (unit/yr), the volume-weighted
-    contract tariff (USD/unit), take-or-pay share, and the buyer index (-1: the route's buyers)."""
-
-    committed: np.ndarray
-    tariff: np.ndarray
-    take_or_pay: np.ndarray
-    buyer: np.ndarray
-
-
-def contract_terms(world: World, policy: Policy) -> ContractTerms | None:
-    """The contracts in force as arrays, or None when there are none (memoised per set of contracts)."""
-    if not policy.contracts:
-        return None
-    key = tuple(policy.contracts)
-    memo = world.extra.setdefault("_contract_terms", {})
-    if key not in memo:
-        if len(memo) >= MEMO_SIZE:
-            memo.pop(next(iter(memo)))
-        memo[key] = _contract_arrays(world, key)
-    return memo[key]
-
-
-def _contract_arrays(world: World, contracts: tuple) -> ContractTerms:
-    shape = world.ship_allowed.shape
-    vol, paid, top = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    buyer = np.full(shape, -1, dtype=np.intp)
-    for c in contracts:
-        vol[c.shipment, c.route] += c.volume
-        paid[c.shipment, c.route] += c.volume * c.tariff
-        top[c.shipment, c.route] += c.volume * c.take_or_pay
-        if c.buyer >= 0:
-            buyer[c.shipment, c.route] = c.buyer
-    safe = np.where(vol > 0, vol, 1.0)
-    terms = ContractTerms(vol, paid / safe, top / safe, buyer)
-    for a in (terms.committed, terms.tariff, terms.take_or_pay, terms.buyer):
-        a.flags.writeable = False  # shared by every route state with these contracts
-    return terms
-
-
-@dataclass
-class RouteState:
-    """Route conditions and allocation for a month."""
-
-    capacity: np.ndarray  # (R,) unit/yr after disruptions and investment
-    tariff: np.ndarray  # (R,) USD/unit after repricing
-    offered: np.ndarray  # (S,) unit/yr, deferred volume offered again included
-    allocation: Allocation | PatchedAllocation
-    value: np.ndarray | None = None  # (S,) netback value USD/unit this month (0 where none)
-    contracts: ContractTerms | None = None
-    recovery: np.ndarray | None = None  # (S,) part of `offered` that is deferred volume, unit/yr
-    cache: dict = field(default_factory=dict, repr=False, compare=False)  # derived values (route_money)
 
 
 @dataclass
@@ -161,92 +107,18 @@ def base_flows(world: World, policy: Policy, month: int) -> np.ndarray:
     The last month's array is cached (decisions evaluate many counterfactuals per month).
     """
     key = (month, tuple((t.route, t.factor) for t in policy.price_factors))
-    cache = world.extra.setdefault("_base_cache", {})
-    if cache.get("key") != key:
-        cache["key"] = key
-        cache["value"] = world.gravity_flows * spend_factor(world, policy, month)[None, :, :]
-    return cache["value"]
+    c = world.caches
+    if c.base_month is None or c.base_month[0] != key:
+        c.base_month = (key, world.gravity_flows * spend_factor(world, policy, month)[None, :, :])
+    return c.base_month[1]
 
 
-def ship_values(world: World, policy: Policy, month: int) -> np.ndarray:
-    """Netback value per unit of each shipment this month, USD/unit (0 where it has none)."""
-    value = world.extra["ship_value_finite"].copy()
-    goods = world.ship_good
-    has = goods >= 0
-    price = world.paths.price[min(month, len(world.months) - 1)].copy()
-    for t in policy.price_factors:
-        price[t.route] *= t.factor
-    value[has] *= price[goods[has]]
-    return value
-
-
-def route_conditions(world: World, policy: Policy, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(capacity, tariff, offered) for the month: disruptions take the minimum factor.
-
-    Offered = the shipment's volume path x volume events + deferred volume offered again
-    (backlog x 12 / outage_recovery_months, unit/yr).
-    """
-    factor = np.ones(len(world.routes))
-    for d in policy.disruptions:
-        factor[d.route] = min(factor[d.route], d.factor)
-    capacity = (world.route_capacity0 + policy.capacity_added) * factor
-    tariff = world.route_tariff0.copy()
-    for r in policy.reprices:
-        tariff[r.route] *= r.factor
-    return capacity, tariff, planned_volume(world, policy, month) + recovery_offer(world, policy)
-
-
-def planned_volume(world: World, policy: Policy, month: int) -> np.ndarray:
-    """Offered volume before deferred volume, unit/yr (S,): the volume path x volume events."""
-    offered = world.paths.volume[min(month, len(world.months) - 1)].copy()
-    for v in policy.volume_factors:
-        offered[v.route] *= v.factor
-    return offered
-
-
-def recovery_offer(world: World, policy: Policy) -> np.ndarray:
-    """Deferred volume offered this month, unit/yr (S,)."""
-    return policy.backlog * 12.0 / world.params.outage_recovery_months
-
-
-def route_state(world: World, policy: Policy, month: int) -> RouteState:
-    capacity, tariff, offered = route_conditions(world, policy, month)
-    value = ship_values(world, policy, month)
-    terms = contract_terms(world, policy)
-    alloc = allocate_with_contracts(
-        offered,
-        np.where(np.isfinite(world.ship_value), value, np.inf),
-        world.ship_allowed,
-        tariff + world.route_risk0,
-        capacity,
-        world.params.route_logit_scale,
-        None if terms is None else terms.committed,
-    )
-    return RouteState(capacity, tariff, offered, alloc, value, terms, recovery_offer(world, policy))
-
-
-def update_backlog(world: World, policy: Policy, rs: RouteState) -> np.ndarray:
-    """Carry deferred volume to next month; returns the volume shut in for good this month (unit/yr).
-
-    Planned volume is served before deferred volume: of this month's unshipped volume L
-    and deferred offer e, if L <= e the deferred volume shipped, (e - L) / 12, leaves the
-    backlog; else the planned volume L - e is shut in, a share `outage_recovery_share` of it
-    (in unit: / 12 for one month) joins the backlog and the rest is lost (stays in the ground).
-    """
-    lost, e = rs.allocation.lost, rs.recovery
-    shut_in = np.maximum(lost - e, 0.0)
-    recovered = np.maximum(e - lost, 0.0)
-    share = world.params.outage_recovery_share
-    policy.backlog[:] = np.maximum(policy.backlog - recovered / 12.0, 0.0) + share * shut_in / 12.0
-    return (1.0 - share) * shut_in
-
-
-def coalition_measures(world: World, policy: Policy) -> list:
+def coalition_measures(world: World, policy: Policy) -> list[Measure]:
     """Measures of the sanctions coalition (every sender in a `sanctions_coalition` bloc).
 
     Without such a bloc in the scenario, every measure counts.
     """
-    members = world.extra["coalition"]
+    members = world.caches.coalition
     measures = list(policy.measures.values())
     if members is None:
         return measures
@@ -275,9 +147,8 @@ def diversion_for(
     """
     premium = np.where(np.isfinite(price), price - 1.0, 1.0)
     secondary = tuple(policy.secondary)
-    penalty = _memo(
-        world,
-        "_expected_penalty",
+    penalty = world.caches.memo(
+        "expected_penalty",
         secondary,
         lambda: expected_penalty(list(secondary), world.n, len(world.goods)),
     )
@@ -289,7 +160,7 @@ def diversion_for(
         penalty,
         world.customs_union,
         world.is_state,
-        world.extra["spend"],
+        world.caches.spend,
         diversion_params(world),
         cells,
         leg_cost=tau,
@@ -302,7 +173,7 @@ def sanctions_economy(
     month: int,
     previous_hat: np.ndarray | None,
     columns: np.ndarray | None = None,
-) -> tuple:
+) -> tuple[np.ndarray, ...]:
     """(tau, base, equilibrium, gravity_direct, price, blocked, controlled, controls) for a policy.
 
     Partial adjustment acts on the policy effect, not on growth: the ratio of direct to
@@ -311,7 +182,7 @@ def sanctions_economy(
     jump to the equilibrium.
     """
     measures = list(policy.measures.values())
-    tau = _memo(world, "_cost_factors", tuple(measures), lambda: cost_factors(measures, world.shape))
+    tau = world.caches.memo("cost_factors", tuple(measures), lambda: cost_factors(measures, world.shape))
     base = base_flows(world, policy, month)
     eq, price = trade.gravity_equilibrium(base, tau, world.params.trade_elasticity, columns)
     if previous_hat is None:
@@ -323,219 +194,15 @@ def sanctions_economy(
         direct = hat * base
     blocked = blocked_flows(base, direct, tau)
     coalition = coalition_measures(world, policy)
-    controls = _memo(
-        world, "_export_controls", tuple(coalition), lambda: export_controls(coalition, world.shape)
+    controls = world.caches.memo(
+        "export_controls", tuple(coalition), lambda: export_controls(coalition, world.shape)
     )
     return tau, base, eq, direct, price, blocked, np.where(controls, blocked, 0.0), controls
-
-
-MEMO_SIZE = 4
-"""Entries kept per memo in `world.extra` (cost factors are (N, N, G) arrays: a few, since big worlds
-make them large). World caches assume one thread per world, as everywhere in the core."""
-
-
-def _memo(world: World, name: str, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """`compute()` for the measures `key`, kept read-only in a small least-recently-used memo.
-
-    The measures in force change a few times a run, but every month and every sanction
-    candidate rebuilds their cost factors, export-control mask and expected penalties: same
-    inputs, same array.
-    """
-    memo = world.extra.setdefault(name, {})
-    if key in memo:
-        memo[key] = memo.pop(key)  # most recently used last
-        return memo[key]
-    value = compute()
-    value.flags.writeable = False  # shared by every caller: must not be changed in place
-    memo[key] = value
-    while len(memo) > MEMO_SIZE:
-        memo.pop(next(iter(memo)))
-    return value
 
 
 def flow_hat(flows: np.ndarray, base: np.ndarray) -> np.ndarray:
     """flows / base per cell (1 where the base is 0): the policy effect the partial adjustment tracks."""
     return np.where(base > 0, flows / np.where(base > 0, base, 1.0), 1.0)
-
-
-def buyer_pull(
-    world: World, tau: np.ndarray, price: np.ndarray, factor: np.ndarray, shipper: int, good: int
-) -> np.ndarray:
-    """Each actor's CES demand pull (N,) for one shipper's good (see `buyer_shares`)."""
-    eps = world.params.trade_elasticity
-    t = tau[shipper, :, good]
-    with np.errstate(divide="ignore", over="ignore"):
-        rise = np.minimum(np.where(np.isfinite(price[:, good]), price[:, good], 2.0), 2.0)
-        pull = factor[:, good] * rise**eps
-        return np.where(np.isinf(t), 0.0, pull * np.power(t, -eps))
-
-
-def shares_from_pull(world: World, pull: np.ndarray, routes: np.ndarray | None = None) -> np.ndarray:
-    """Buyer shares (len(routes) or R, N) of the listed routes from the buyers' pull (`buyer_pull`)."""
-    listed = world.route_buyers if routes is None else world.route_buyers[routes]
-    shares = listed * pull[None, :]
-    total = shares.sum(axis=1, keepdims=True)
-    empty = total[:, 0] <= 0
-    shares = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
-    shares[empty, world.extra["rest_of_world"]] = 1.0
-    return shares
-
-
-def buyer_shares(
-    world: World, tau: np.ndarray, price: np.ndarray, factor: np.ndarray, shipper: int, good: int
-) -> np.ndarray:
-    """Route buyer shares (R, N) of one shipper's good: CES demand at equal netback.
-
-    Each route lists its candidate buyers with base-year shares w_b. A buyer's demand for
-    the shipper's variety in CES (Armington) is proportional to E_b x P_b^eps x t_b^-eps
-    (eps the trade elasticity, P_b its import price index of the good, t_b the cost factor
-    from shipper to buyer), so shares move with the buyers' spending paths and with the
-    sanctions that raise their price index (a buyer that lost other suppliers bids more):
-
-        share_b = w_b x (E_b(t) / E_b0) x min(P_b, 2)^eps x t_b^-eps / sum_k (...)
-
-    factor: the month's spending factor E(t) / E0 per buyer and good (N, G), `spend_factor`.
-
-    A buyer that bans the shipper's good (t = inf) takes nothing; if every listed buyer
-    does, the volume goes to the world market (the Rest of World actor).
-    """
-    return shares_from_pull(world, buyer_pull(world, tau, price, factor, shipper, good))
-
-
-def deliver(world: World, pull: np.ndarray, value_by_route: np.ndarray) -> np.ndarray:
-    """Value delivered to each buyer (N,) from a shipment's value per route (R,), USD bn/yr.
-
-    Only the routes that carry something are expanded into buyer shares, so the cost is
-    O(routes used x N), not O(R x N) (it runs once per shipment).
-    """
-    used = np.flatnonzero(value_by_route)
-    if not used.size:
-        return np.zeros(len(pull))
-    return value_by_route[used] @ shares_from_pull(world, pull, used)
-
-
-def route_carried_flows(
-    world: World, rs: RouteState, tau: np.ndarray, price: np.ndarray, factor: np.ndarray
-) -> np.ndarray:
-    """Value of route-carried shipments by [shipper, buyer, good], USD bn/yr.
-
-    Contracted volume with a named buyer goes to that buyer; the rest splits by the
-    route's buyer shares (`buyer_shares`). Shipments of the same shipper and good share one
-    buyer pull, so their values per route are summed before the split (one split per pair).
-    """
-    out = np.zeros(world.shape)
-    ships, pairs = _goods_shipments(world)
-    if not ships.size:
-        return out
-    shipped = rs.allocation.rows(ships)
-    value = shipped * rs.value[ships, None] * VALUE_SCALE  # (k, R) USD bn/yr per route
-    terms = rs.contracts
-    if terms is not None and (terms.buyer[ships] >= 0).any():
-        named = terms.buyer[ships] >= 0
-        f = rs.allocation.firm_rows(ships) * rs.value[ships, None] * VALUE_SCALE
-        k, r = np.nonzero(named)
-        s = ships[k]
-        np.add.at(out, (world.ship_shipper[s], terms.buyer[s, r], world.ship_good[s]), f[k, r])
-        value = value - np.where(named, f, 0.0)
-    for (i, g), rows in pairs.items():
-        v = value[rows[0]] if len(rows) == 1 else value[rows].sum(axis=0)
-        out[i, :, g] += deliver(world, buyer_pull(world, tau, price, factor, i, g), v)
-    return out
-
-
-def _goods_shipments(world: World) -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
-    """Shipments that carry a good, and their rows in that list per (shipper, good) (cached)."""
-    if "_goods_shipments" not in world.extra:
-        ships = np.flatnonzero(world.ship_good >= 0)
-        pairs: dict[tuple[int, int], list[int]] = {}
-        for k, s in enumerate(ships):
-            pairs.setdefault((int(world.ship_shipper[s]), int(world.ship_good[s])), []).append(k)
-        world.extra["_goods_shipments"] = (ships, {p: np.array(v) for p, v in pairs.items()})
-    return world.extra["_goods_shipments"]
-
-
-def add_deliveries(
-    into: np.ndarray,
-    world: World,
-    rs: RouteState,
-    s: int,
-    shipped: np.ndarray,
-    firm: np.ndarray | None,
-    pull: np.ndarray,
-) -> None:
-    """Add to `into` (N,) the value shipment s delivers to each buyer, USD bn/yr.
-
-    shipped, firm: its volume per route (R,), unit/yr (firm: contracted). Contracted volume with
-    a named buyer goes to that buyer; the rest splits by the routes' buyer shares (`deliver`).
-    """
-    v = shipped * rs.value[s] * VALUE_SCALE  # (R,)
-    terms = rs.contracts
-    if terms is not None and (terms.buyer[s] >= 0).any():
-        named = terms.buyer[s] >= 0
-        f = firm * rs.value[s] * VALUE_SCALE
-        np.add.at(into, terms.buyer[s, named], f[named])
-        v = v - np.where(named, f, 0.0)
-    into += deliver(world, pull, v)
-
-
-def route_money(rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
-    """(route revenue per shipment (S,), tariff paid per route (R,)), USD bn/yr.
-
-    Revenue = shipped x (netback value - tariff), with contracted volume paying its
-    contract tariff, minus take-or-pay for committed volume the shipper could not fill
-    (on the capacity-feasible commitment: a cut route is force majeure). Cached on `rs`.
-    """
-    if "money" not in rs.cache:
-        shipped, firm = rs.allocation.shipped, rs.allocation.firm
-        gross = shipped * (rs.value[:, None] - rs.tariff[None, :])
-        paid = shipped * rs.tariff[None, :]
-        if rs.contracts is not None:
-            delta = _contract_delta(rs, firm, slice(None), slice(None))
-            gross, paid = gross - delta, paid + delta
-        rs.cache["money"] = (gross.sum(axis=1) * VALUE_SCALE, paid.sum(axis=0) * VALUE_SCALE)
-    return rs.cache["money"]
-
-
-def _contract_delta(rs: RouteState, firm: np.ndarray, ships: object, routes: object) -> np.ndarray:
-    """Contracted volume's money on the [ships, routes] block, USD/unit x unit/yr: the contract
-    tariff instead of the route tariff on firm volume, plus take-or-pay on the unfilled
-    capacity-feasible commitment (`place_commitments`). Revenue falls and tariff paid rises by it."""
-    terms = rs.contracts
-    if "room" not in rs.cache:  # share of each route's commitments its capacity can carry (R,)
-        total, cap = terms.committed.sum(axis=0), rs.capacity
-        rs.cache["room"] = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-    tariff = terms.tariff[ships, routes]
-    feasible = terms.committed[ships, routes] * rs.cache["room"][None, routes]
-    unpaid = np.maximum(terms.take_or_pay[ships, routes] * feasible - firm, 0.0)
-    return firm * (tariff - rs.tariff[None, routes]) + unpaid * tariff
-
-
-def _dense(rs: RouteState) -> bool:
-    """Small network (or money already computed): take rows and columns of `route_money`."""
-    return "money" in rs.cache or rs.allocation.lost.size * len(rs.tariff) <= DENSE_CELLS
-
-
-def shipment_revenue(rs: RouteState, ships: np.ndarray) -> np.ndarray:
-    """Route revenue (USD bn/yr) of the given shipments: the rows of `route_money`, same arithmetic.
-
-    O(len(ships) x R) instead of O(S x R): a decision needs only the decider's shipments.
-    """
-    if _dense(rs):
-        return route_money(rs)[0][ships]
-    gross = rs.allocation.rows(ships) * (rs.value[ships, None] - rs.tariff[None, :])
-    if rs.contracts is not None:
-        gross = gross - _contract_delta(rs, rs.allocation.firm_rows(ships), ships, slice(None))
-    return gross.sum(axis=1) * VALUE_SCALE
-
-
-def tariff_paid(rs: RouteState, routes: np.ndarray) -> np.ndarray:
-    """Tariff paid (USD bn/yr) on the given routes: the columns of `route_money`, same arithmetic."""
-    if _dense(rs):
-        return route_money(rs)[1][routes]
-    paid = rs.allocation.cols(routes) * rs.tariff[None, routes]
-    if rs.contracts is not None:
-        paid = paid + _contract_delta(rs, rs.allocation.firm_cols(routes), slice(None), routes)
-    return paid.sum(axis=0) * VALUE_SCALE
 
 
 def welfare(
@@ -575,7 +242,7 @@ def welfare(
     }
 
 
-def expected_penalty_flow(world: World, secondary: list, by_int: np.ndarray) -> np.ndarray:
+def expected_penalty_flow(world: World, secondary: list[SecondaryMeasure], by_int: np.ndarray) -> np.ndarray:
     """Expected secondary-sanction penalty per actor, USD bn per month.
 
     Sum over measures on the actor of detection_chance(p, re-exports of the covered goods) x penalty.
@@ -589,7 +256,7 @@ def expected_penalty_flow(world: World, secondary: list, by_int: np.ndarray) -> 
     return out
 
 
-def decision_welfare(world: World, w: dict, i: int | None = None):
+def decision_welfare(world: World, w: dict[str, Any], i: int | None = None) -> Any:
     """Welfare a decision weighs, USD bn/yr, from WELFARE_TERMS components.
 
     Elites weight re-export margins by 1 + elite_margin_weight x elite interest, and expected
@@ -645,16 +312,16 @@ def base_year_flows(world: World) -> np.ndarray:
     volumes, allocated without disruptions or contracts, valued at base-year prices. Depends on
     the world only: computed once per world (read-only).
     """
-    if "_base_year_flows" not in world.extra:
+    if world.caches.base_year_flows is None:
         flows = _base_year_flows(world)
         flows.flags.writeable = False
-        world.extra["_base_year_flows"] = flows
-    return world.extra["_base_year_flows"]
+        world.caches.base_year_flows = flows
+    return world.caches.base_year_flows
 
 
 def _base_year_flows(world: World) -> np.ndarray:
     capacity = world.route_capacity0.copy()
-    value = world.extra["ship_value_finite"].copy()
+    value = world.caches.ship_value_finite.copy()
     has = world.ship_good >= 0
     value[has] /= world.paths.price_ref[world.ship_good[has]]
     alloc = allocate(
@@ -677,7 +344,7 @@ def dependence(world: World, flows: np.ndarray, rs: RouteState) -> np.ndarray:
     value of the actor's route-carried exports controlled by the pole (transit,
     else destination). Rows without any pole exposure are zero.
     """
-    members = world.extra["pole_members"]  # (N, P) float
+    members = world.caches.pole_members  # (N, P) float
     bilateral = flows.sum(axis=2)
     trade_v = (bilateral + bilateral.T) @ members
     ship_v = rs.allocation.shipped * rs.value[:, None] * VALUE_SCALE  # (S, R)
@@ -695,7 +362,7 @@ def income_by_pole(world: World, policy: Policy, out: Outcome) -> np.ndarray:
     realised secondary penalties from them - export revenue lost on routes the
     pole controls (attributed by each route's capacity shortfall).
     """
-    members = world.extra["pole_members"]
+    members = world.caches.pole_members
     inc = out.flows.sum(axis=2) @ members
     for t in policy.transfers:
         q = world.pole_of[t.sender]

@@ -15,34 +15,27 @@ bit-identical results, and adding an event never shifts another element's draws.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
+from typing import Any
 
 import mesa
 import numpy as np
 
 from sim.core import alignment as al
 from sim.core import bargaining as bg
+from sim.core.actions import Action, Event, secondary_intensity
 from sim.core.agents import BlocAgent, Decision, Scorer, StateAgent, _rates
+from sim.core.apply import actor_of, apply_action
 from sim.core.counterfactual import snapshot
-from sim.core.economy import Outcome, dependence, evaluate, income_by_pole, update_backlog
-from sim.core.policy import (
-    OpenDemand,
-    Policy,
-    actor_of,
-    advance,
-    apply_action,
-    fade,
-    initial_policy,
-    note_blocked,
-    secondary_intensity,
-)
+from sim.core.economy import Outcome, dependence, evaluate, income_by_pole
+from sim.core.policy import OpenDemand, Policy, advance, fade, initial_policy, note_blocked
 from sim.core.recorder import Recorder, RunOutput
-from sim.core.sanctions import detection_chance
+from sim.core.route_economy import update_backlog
+from sim.core.sanctions import SecondaryMeasure, detection_chance
 from sim.core.streams import Streams
 from sim.core.world import World
-from sim.scenario import schema as S
-from sim.scenario.schema import month_index
 
 
 class MultiVectorModel(mesa.Model):
@@ -68,24 +61,20 @@ class MultiVectorModel(mesa.Model):
         super().__init__(rng=rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng))
         self.world = world
         self.streams = Streams(self.rng)
-        spec = world.spec
         self.policy: Policy = initial_policy(world)
         self.alignment = world.alignment0.copy()
         self.month = 0
         self.running = True
-        start = month_index(spec.start)
-        self.events: dict[int, list[S.EventSpec]] = {}
-        for ev in spec.events:
-            self.events.setdefault(month_index(ev.date) - start, []).append(ev)
-        dstart = spec.decisions.start
-        self.decide_from = month_index(dstart) - start if dstart else 0
-        self.hazard_from = [month_index(h.active_from) - start if h.active_from else 0 for h in spec.hazards]
-        menus = spec.decisions.menus if spec.decisions.enabled else {}
+        self.events: dict[int, list[Event]] = {}
+        for ev in world.events:
+            self.events.setdefault(ev.month, []).append(ev)
+        self.decide_from = world.decisions.start
+        menus = (world.decisions.menus or {}) if world.decisions.enabled else {}
         self.states = [
             StateAgent(self, i, name, list(menus.get(name, []))) for i, name in enumerate(world.actors)
         ]
         self.blocs = []
-        for b in spec.blocs:
+        for b in world.blocs:
             if b.name in menus:
                 mem = world.bloc_members[b.name]
                 weights = (
@@ -100,11 +89,12 @@ class MultiVectorModel(mesa.Model):
         self.recorder = Recorder(world, record_flows)
         self.last_outcome: Outcome | None = None
         self.datacollector = _datacollector(world.poles) if collect else None
-        self._exposure: dict = {}  # deciders' coercion exposure (value at risk), re-assessed yearly
-        self._detection_names: dict = {}  # secondary measure -> name of its detection stream
+        # deciders' coercion exposure (value at risk), re-assessed yearly
+        self._exposure: dict[tuple[Any, ...], Any] = {}
+        self._detection_names: dict[SecondaryMeasure, str] = {}  # measure -> its detection stream's name
 
     # ------------------------------------------------------------------ helpers
-    def _apply(self, action: S.Action, kind: str, name: str, detail: dict | None = None) -> None:
+    def _apply(self, action: Action, kind: str, name: str, detail: dict[str, Any] | None = None) -> None:
         apply_action(self.world, self.policy, action, self.month)
         self.recorder.log_action(self.month, kind, name, action, detail or {})
 
@@ -113,13 +103,13 @@ class MultiVectorModel(mesa.Model):
             self._apply(ev.action, "event", ev.action.type)
 
     def _fire_hazards(self) -> None:
-        for h, start in zip(self.world.spec.hazards, self.hazard_from, strict=True):
+        for h in self.world.hazards:
             draw = self.streams.uniform("hazard", h.name)  # drawn every month: its own stream
-            if self.month >= start and draw < 1.0 - math.exp(-h.rate_per_year / 12.0):
+            if self.month >= h.active_from and draw < 1.0 - math.exp(-h.rate_per_year / 12.0):
                 self._apply(h.action, "hazard", h.name)
 
     def _decide(self) -> None:
-        spec = self.world.spec.decisions
+        spec = self.world.decisions
         if (
             not spec.enabled
             or self.month < self.decide_from
@@ -174,7 +164,7 @@ class MultiVectorModel(mesa.Model):
                 f"threat on refusal of {d.issue} ({by}): P(execute)={prob:.3f} from the sender's "
                 f"utility {u:+.3f} USD bn; draw {draw:.3f}: {'executed' if executed else 'withheld'}"
             )
-            logged = threat.model_copy(update={"note": note})
+            logged = dataclasses.replace(threat, note=note)
             if executed:
                 self._apply(logged, "threat", f"execute threat: {d.issue}")
             else:
@@ -222,7 +212,7 @@ class MultiVectorModel(mesa.Model):
         damp = 1.0 / (1.0 + p.alignment_hedging_damping * w.hedging)[:, None]
         for k in ("gain", "security", "pressure", "signal"):
             forces[k] = forces[k] * damp
-        total = sum(forces.values())
+        total = np.asarray(sum(forces.values()))
         total[~w.is_state] = 0.0
         self.alignment = al.exponentiated_step(self.alignment, total)
         fade(self.policy, p)  # one-off security changes and the memory of coercion fade
@@ -277,7 +267,7 @@ def release(model: MultiVectorModel) -> None:
     few dozen bytes in that registry.
     """
     model.remove_all_agents()
-    vars(model).clear()
+    model.__dict__.clear()
 
 
 def _state_metric(metric: str) -> Callable[[StateAgent], float]:
@@ -304,8 +294,8 @@ def _datacollector(poles: list[str]) -> mesa.DataCollector:
     COLLECTED_METRICS plus `alignment_<pole>` (0-1), and the model's `month` ('YYYY-MM').
     For Mesa tools (`model.datacollector.get_agenttype_vars_dataframe(StateAgent)`); the
     result tables (sim.results.tables) are the full record."""
-    reporters: dict[str, Callable[[StateAgent], float]] = {
-        "name": lambda a: a.name,  # type: ignore[dict-item]
+    reporters: dict[str, Callable[[StateAgent], float | str]] = {
+        "name": lambda a: a.name,
         **{k: _state_metric(k) for k in COLLECTED_METRICS},
         **{f"alignment_{p}": _state_alignment(j) for j, p in enumerate(poles)},
     }

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.schema import ScenarioSpec, month_index
-
 
 @dataclass(frozen=True)
 class EconomyPaths:
@@ -43,6 +41,17 @@ class EconomyPaths:
     volume: np.ndarray  # (T, S)
     gdp_index: np.ndarray  # (T, N) real GDP, base year = 1
     price_ref: np.ndarray  # (G,) price in the good's price year / price in the trade base year
+
+
+def month_index(month: str) -> int:
+    """Months since year 0 for a 'YYYY-MM' string (its form is checked by the scenario schema)."""
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def month_labels(start: str, end: str) -> list[str]:
+    """All months 'YYYY-MM' from start to end inclusive."""
+    a, b = month_index(start), month_index(end)
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(a, b + 1)]
 
 
 def month_years(start: str, n_months: int) -> np.ndarray:
@@ -76,49 +85,3 @@ def gdp_index_levels(growth_pct: dict[int, float], base_year: int, last_year: in
     for y in range(base_year - 1, lo - 1, -1):
         level[y] = level[y + 1] / (1.0 + rate[y + 1])
     return level
-
-
-def _series(spec: ScenarioSpec, kind: str) -> dict[str, dict[int, float]]:
-    out: dict[str, dict[int, float]] = {}
-    if spec.paths is not None:
-        for row in spec.paths.series:
-            if row.series == kind:
-                out.setdefault(row.name, {})[row.year] = row.value
-    return out
-
-
-def build_paths(spec: ScenarioSpec, n_months: int) -> EconomyPaths:
-    """Compile the scenario's time paths (or constant factors where none is given)."""
-    at = month_years(spec.start, n_months)
-    base_year = spec.trade.base_year
-    last_year = int(at[-1]) + 1
-    actors = [a.name for a in spec.actors]
-    goods = list(spec.goods)
-    gdp = np.ones((n_months, len(actors)))
-    for name, growth in _series(spec, "real_gdp_growth").items():
-        gdp[:, actors.index(name)] = interpolate_levels(gdp_index_levels(growth, base_year, last_year), at)
-    price = np.ones((n_months, len(goods)))
-    price_trade = np.ones((n_months, len(goods)))
-    price_ref = np.ones(len(goods))
-    prices = _series(spec, "price")
-    for k, g in enumerate(goods):
-        if g.name not in prices:
-            continue
-        levels = prices[g.name]
-        path = interpolate_levels(levels, at)
-        ref_year = g.price_year or base_year
-        price[:, k] = path / interpolate_levels(levels, np.array([ref_year + 0.5]))[0]
-        at_base = interpolate_levels(levels, np.array([base_year + 0.5]))[0]
-        price_trade[:, k] = path / at_base
-        price_ref[k] = interpolate_levels(levels, np.array([ref_year + 0.5]))[0] / at_base
-    volumes = _series(spec, "volume")
-    volume = np.empty((n_months, len(spec.shipments)))
-    for k, s in enumerate(spec.shipments):
-        if s.name in volumes:
-            volume[:, k] = interpolate_levels(volumes[s.name], at)
-        else:
-            volume[:, k] = s.volume_per_year * (1.0 + s.growth_per_year) ** (np.arange(n_months) / 12.0)
-    spend = gdp[:, :, None] * price_trade[:, None, :]
-    return EconomyPaths(
-        spend=spend, price=price, price_trade=price_trade, volume=volume, gdp_index=gdp, price_ref=price_ref
-    )

@@ -1,9 +1,8 @@
-"""Policy state (the measures in force) and how each action changes it.
+"""Policy state: the measures in force, and the month's calendar of what expires and arrives.
 
-Scripted events, hazards and decisions all go through `apply_action`, so an
-action means the same thing whoever triggers it. The policy state is small
-(lists of measures and per-actor vectors), so decisions can copy it cheaply
-to evaluate a counterfactual.
+Actions change it through `sim.core.apply.apply_action` (one handler per action type). The
+state is small (lists of measures and per-actor vectors), so decisions can copy it cheaply to
+evaluate a counterfactual.
 """
 
 from __future__ import annotations
@@ -12,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.core import actions as A
 from sim.core.sanctions import Measure, SecondaryMeasure
 from sim.core.world import World
-from sim.scenario import schema as S
+from sim.params import Parameters
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,13 @@ class Contract:
 class OpenDemand:
     """A demand awaiting the target's answer (sim.core.bargaining) until month index `until`."""
 
-    demand: S.DemandAction
+    demand: A.DemandAction
     target: int
     until: int
+
+
+def _empty() -> np.ndarray:
+    return np.zeros(0)
 
 
 @dataclass
@@ -70,16 +74,23 @@ class Policy:
     disruptions: list[Timed] = field(default_factory=list)
     reprices: list[Timed] = field(default_factory=list)
     transfers: list[Timed] = field(default_factory=list)
-    security_change: np.ndarray | None = None  # (N, P) change in provision vs baseline
-    pressure: np.ndarray | None = None  # (N, P) pressure intensity this month on i by pole p
-    signals: np.ndarray | None = None  # (N, P) net signal strength this month
-    grievance: np.ndarray | None = None  # (N, N) grievance of i against j
-    penalties: np.ndarray | None = None  # (N, P) realised secondary penalties this month by pole, USD bn
-    blocked_by_pole: np.ndarray | None = None  # (2, P) shares of blocked trade by sender pole / target pole
+    # (N, P) change in provision vs baseline
+    security_change: np.ndarray = field(default_factory=_empty)
+    # (N, P) pressure intensity this month on i by pole p
+    pressure: np.ndarray = field(default_factory=_empty)
+    # (N, P) net signal strength this month
+    signals: np.ndarray = field(default_factory=_empty)
+    # (N, N) grievance of i against j
+    grievance: np.ndarray = field(default_factory=_empty)
+    # (N, P) realised secondary penalties this month by pole, USD bn
+    penalties: np.ndarray = field(default_factory=_empty)
+    # (2, P) shares of blocked trade by sender pole / target pole
+    blocked_by_pole: np.ndarray = field(default_factory=_empty)
     volume_factors: list[Timed] = field(default_factory=list)  # route = shipment index
     price_factors: list[Timed] = field(default_factory=list)  # route = good index
     contracts: list[Contract] = field(default_factory=list)
-    backlog: np.ndarray | None = None  # (S,) shut-in volume awaiting recovery, route unit
+    # (S,) shut-in volume awaiting recovery, route unit
+    backlog: np.ndarray = field(default_factory=_empty)
     coercion_seen: np.ndarray | None = None  # (N, P) decayed memory of coercive acts by pole p seen by i
     demands: list[OpenDemand] = field(default_factory=list)  # demands awaiting an answer
     shared: set[str] = field(default_factory=set, repr=False, compare=False)  # arrays shared with copies
@@ -167,7 +178,7 @@ def note_blocked(world: World, policy: Policy, blocked: np.ndarray) -> None:
 def _measure_cells(world: World, m: Measure) -> list[np.ndarray]:
     """Flat indices into an (N, N, G) array of a measure's cells: [sender, target, good] for
     exports, [target, sender, good] for imports, each in (sender, good) order (cached per measure)."""
-    cache = world.extra.setdefault("_measure_cells", {})
+    cache = world.caches.measure_cells
     if m not in cache:
         n, g_n = world.n, len(world.goods)
         s = np.asarray(m.senders, dtype=np.intp)[:, None]
@@ -199,236 +210,12 @@ def advance(policy: Policy, month: int, grievance_decay: float) -> None:
     policy.own_grievance()[:] *= 1.0 - grievance_decay
 
 
-def _goods(world: World, goods: list[str] | str) -> tuple[int, ...]:
-    if goods == "all":
-        return tuple(range(len(world.goods)))
-    return tuple(world.good_index[g] for g in goods)
-
-
-def _pole(world: World, actor: int) -> int:
-    return int(world.pole_of[actor])
-
-
-def field_of(action: S.Action, name: str, default: object = None) -> object:
-    """`getattr(action, name, default)` without pydantic's slow missing-attribute path (~10 us)."""
-    return getattr(action, name) if name in type(action).model_fields else default
-
-
-def actor_of(action: S.Action) -> str | None:
-    """The acting actor or bloc name of an action (None for accidents)."""
-    return field_of(action, "sender") or field_of(action, "actor")
-
-
-def target_of(world: World, action: S.Action) -> list[int]:
-    """Actors an action is aimed at (for pressure, grievance and influence)."""
-    if isinstance(action, S.RouteDisruptionAction | S.RouteRepriceAction | S.RouteInvestmentAction):
-        r = world.route_index[action.route]
-        cache = world.extra.setdefault("_route_users", {})
-        if r not in cache:
-            users = np.flatnonzero(world.ship_allowed[:, r])
-            cache[r] = sorted({int(world.ship_shipper[s]) for s in users})
-        return list(cache[r])
-    tgt = field_of(action, "target")
-    return list(world.members(tgt)) if tgt else []
-
-
-def secondary_intensity(detection_probability: float) -> float:
-    """Pressure intensity of a secondary-sanction threat or detection: 10 x monthly detection, capped at 1.
-
-    Assumption: a 5 %/month detection risk (a detection within ~2 years) is half of maximal pressure.
-    """
-    return min(1.0, detection_probability * 10.0)
-
-
-def pressure_intensity(action: S.Action) -> float:
+def pressure_intensity(action: A.Action) -> float:
     """How coercive an action is, 0-1 (0 for inducements, signals and investment)."""
-    if isinstance(action, S.SanctionAction):
-        return 1.0 if action.measure == "ban" else min(action.rate, 1.0)
-    if isinstance(action, S.SecondarySanctionAction):
-        return secondary_intensity(action.detection_probability)
-    if isinstance(action, S.RouteDisruptionAction):
-        return 1.0 - action.capacity_factor
-    if isinstance(action, S.RouteRepriceAction):
-        return min(1.0, max(0.0, (action.tariff_factor - 1.0) / 4.0))
-    if isinstance(action, S.DemandAction):
-        return action.intensity
-    return 0.0
+    return action.pressure()
 
 
-def stance(world: World, policy: Policy, action: S.Action, actor: int) -> np.ndarray:
-    """Which poles an action pleases (+) or rebuffs (-), a vector over poles in [-1, 1].
-
-    signal: +strength toward, -strength against; enforcement: +change toward the
-    poles whose sanctions it upholds and -change toward the poles they target, each
-    weighted by its share of the blocked trade; coercive actions: -intensity toward
-    the target's pole.
-    """
-    v = np.zeros(len(world.poles))
-    if isinstance(action, S.SignalAction):
-        v[world.pole_index[action.toward]] += action.strength
-        if action.against:
-            v[world.pole_index[action.against]] -= action.strength
-        return v
-    if isinstance(action, S.EnforcementAction):
-        delta = (action.level - policy.enforcement[actor]) * world.params.enforcement_stance_per_level
-        return np.clip(delta * (policy.blocked_by_pole[0] - policy.blocked_by_pole[1]), -1, 1)
-    intensity = pressure_intensity(action)
-    if intensity > 0:
-        for t in target_of(world, action):
-            if _pole(world, t) >= 0 and t != actor:
-                v[_pole(world, t)] = min(v[_pole(world, t)], -intensity)
-    return v
-
-
-def apply_action(world: World, policy: Policy, action: S.Action, month: int) -> None:
-    """Put an action into force at month index `month` (relative to the run start)."""
-    who = actor_of(action)
-    if who is not None and who in world.index:
-        # Poles an action rebuffs hold a grievance against the actor.
-        a = world.index[who]
-        sv = stance(world, policy, action, a)
-        for q in np.flatnonzero(sv < 0):
-            policy.own_grievance()[world.pole_of == q, a] += -sv[q]
-    if isinstance(action, S.SanctionAction):
-        label = action.label or f"{action.sender}->{action.target}:{month}:{len(policy.measures)}"
-        policy.measures[label] = Measure(
-            label=label,
-            senders=world.members(action.sender),
-            target=world.index[action.target],
-            goods=_goods(world, action.goods),
-            direction=action.direction,
-            ban=action.measure == "ban",
-            rate=action.rate,
-        )
-    elif isinstance(action, S.LiftSanctionAction):
-        policy.measures.pop(action.label, None)
-    elif isinstance(action, S.SecondarySanctionAction):
-        # Re-imposing a threat on the same sender, target and goods replaces it (no stacking).
-        for sender in world.members(action.sender):
-            for tgt in world.members(action.target):
-                goods = _goods(world, action.goods)
-                policy.secondary = [
-                    m for m in policy.secondary if (m.sender, m.target, m.goods) != (sender, tgt, goods)
-                ]
-                policy.secondary.append(
-                    SecondaryMeasure(
-                        sender=sender,
-                        target=tgt,
-                        goods=goods,
-                        detection_probability=action.detection_probability,
-                        penalty_usd_bn=action.penalty_usd_bn,
-                    )
-                )
-    elif isinstance(action, S.RouteDisruptionAction):
-        policy.disruptions.append(
-            Timed(
-                until=month + action.duration_months,
-                route=world.route_index[action.route],
-                factor=action.capacity_factor,
-            )
-        )
-    elif isinstance(action, S.RouteRepriceAction):
-        until = None if action.duration_months is None else month + action.duration_months
-        policy.reprices.append(
-            Timed(until=until, route=world.route_index[action.route], factor=action.tariff_factor)
-        )
-    elif isinstance(action, S.RouteInvestmentAction):
-        r = world.route_index[action.route]
-        if action.lag_months == 0:
-            policy.capacity_added[r] += action.capacity_added
-        else:
-            policy.pending.append(
-                Timed(until=month + action.lag_months, route=r, amount=action.capacity_added)
-            )
-    elif isinstance(action, S.InducementAction):
-        per_year = action.amount_usd_bn * 12.0 / action.duration_months
-        for s in world.members(action.sender):
-            for t in world.members(action.target):
-                policy.transfers.append(
-                    Timed(
-                        until=month + action.duration_months,
-                        sender=s,
-                        target=t,
-                        amount=per_year / len(world.members(action.sender)),
-                    )
-                )
-    elif isinstance(action, S.SecurityAction):
-        for s in world.members(action.sender):
-            if world.pole_of[s] >= 0:
-                for t in world.members(action.target):
-                    policy.security_change[t, world.pole_of[s]] += action.level
-    elif isinstance(action, S.EnforcementAction):
-        for a in world.members(action.actor):
-            policy.enforcement[a] = action.level
-    elif isinstance(action, S.SignalAction):
-        for a in world.members(action.actor):
-            policy.signals[a] += stance(world, policy, action, a)
-    elif isinstance(action, S.DemandAction) and (action.on_concede or action.on_refuse or action.counter):
-        for t in world.members(action.target):
-            # A new demand on the same issue replaces the open one (no stacking).
-            key = (action.sender, t, action.issue)
-            policy.demands = [d for d in policy.demands if (d.demand.sender, d.target, d.demand.issue) != key]
-            policy.demands.append(OpenDemand(action, t, month + action.deadline_months))
-    elif isinstance(action, S.ContractAction):
-        r = world.route_index[action.route]
-        label = action.label or f"{action.shipment}@{action.route}"
-        policy.contracts = [c for c in policy.contracts if c.label != label]
-        policy.contracts.append(
-            Contract(
-                label=label,
-                shipment=world.shipments.index(action.shipment),
-                route=r,
-                volume=action.volume_per_year,
-                tariff=(
-                    action.tariff_usd_per_unit
-                    if action.tariff_usd_per_unit is not None
-                    else float(world.route_tariff0[r])
-                ),
-                take_or_pay=action.take_or_pay,
-                buyer=world.index[action.buyer] if action.buyer else -1,
-                until=month + action.duration_months,
-            )
-        )
-    elif isinstance(action, S.VolumeChangeAction):
-        until = None if action.duration_months is None else month + action.duration_months
-        policy.volume_factors.append(
-            Timed(until=until, route=world.shipments.index(action.shipment), factor=action.factor)
-        )
-    elif isinstance(action, S.PriceChangeAction):
-        until = None if action.duration_months is None else month + action.duration_months
-        good = world.good_index[action.good]
-        policy.price_factors.append(Timed(until=until, route=good, factor=action.factor))
-    # Coercion registers as pressure on the target from the sender's pole.
-    intensity = pressure_intensity(action)
-    if intensity > 0 and who is not None:
-        targets = target_of(world, action)
-        for s in world.members(who):
-            q = _pole(world, s)
-            if q < 0:
-                continue
-            for t in targets:
-                if t != s:
-                    policy.pressure[t, q] = max(policy.pressure[t, q], intensity)
-            _observe_coercion(world, policy, q, s, targets, intensity)
-
-
-def _observe_coercion(
-    world: World, policy: Policy, q: int, sender: int, targets: list[int], intensity: float
-) -> None:
-    """Every state remembers a coercive act by pole q: weight 1 on its targets, a spillover on others."""
-    if policy.coercion_seen is None or not isinstance(q, int | np.integer):
-        return
-    seen = np.full(world.n, world.params.coercion_spillover * intensity)
-    tg = [t for t in targets if t != sender]
-    if not tg:
-        return
-    seen[tg] = intensity
-    seen[world.pole_of == q] = 0.0
-    policy.coercion_seen[:, q] += seen
-    policy.own_grievance()[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)
-
-
-def fade(policy: Policy, params) -> None:
+def fade(policy: Policy, params: Parameters) -> None:
     """Month-end decay of forces that must not accumulate (half-lives in sim.params).
 
     security_change (one-off guarantees, the CSTO intervention) and the memory of coercive acts

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from sim.core.actions import Action
 from sim.core.agents import Decision
+from sim.core.apply import actor_of, target_of
 from sim.core.decisions import TERMS, multivector_index
-from sim.core.economy import VALUE_SCALE, WELFARE_TERMS, Outcome
-from sim.core.policy import Policy, actor_of, target_of
+from sim.core.economy import WELFARE_TERMS, Outcome
+from sim.core.policy import Policy
+from sim.core.route_economy import VALUE_SCALE
 from sim.core.sanctions import leakage_shares
 from sim.core.world import World
-from sim.scenario import schema as S
 
 ACTOR_METRICS = (
     "exports_usd_bn",
@@ -63,17 +66,8 @@ class RunOutput:
     shipment_backlog: np.ndarray | None = None  # (T, S) deferred volume awaiting recovery, unit
     shipment_contracted: np.ndarray | None = None  # (T, S) volume shipped under contracts, unit/yr
     leakage_share_all_blocked: np.ndarray | None = None  # (T,) diverted / fall at all sanctioned cells
-    actions: list[dict] = field(default_factory=list)
-    decisions: list[dict] = field(default_factory=list)
-
-
-def _describe(action: S.Action) -> str:
-    return json.dumps(action.model_dump(exclude={"note", "source"}, exclude_none=True), sort_keys=True)
-
-
-DESCRIBED_MAX = 4096
-"""Action descriptions kept (`Recorder._describe`); the cache starts afresh when full."""
-_DESCRIBED: dict[int, tuple[S.Action, str]] = {}  # id -> (action held, its JSON)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Recorder:
@@ -98,18 +92,11 @@ class Recorder:
         self.ship_backlog = np.zeros((t, s))
         self.ship_contracted = np.zeros((t, s))
         self.flows = np.zeros((t, *world.shape)) if record_flows else None
-        self.actions: list[dict] = []
-        self.decisions: list[dict] = []
+        self.actions: list[dict[str, Any]] = []
+        self.decisions: list[dict[str, Any]] = []
 
-    def _describe(self, action: S.Action) -> str:
-        """`_describe`, once per action object: menu items are scored every round and a scenario's
-        events fire in every run of it, unchanged (the cache holds the object, so its id stays its own)."""
-        held = _DESCRIBED.get(id(action))
-        if held is None or held[0] is not action:
-            if len(_DESCRIBED) >= DESCRIBED_MAX:
-                _DESCRIBED.clear()
-            held = _DESCRIBED[id(action)] = (action, _describe(action))
-        return held[1]
+    def _describe(self, action: Action) -> str:
+        return self.w.caches.describe(action)
 
     def record(
         self,
@@ -175,7 +162,7 @@ class Recorder:
         m["lost_exports_usd_bn"][month] = lost_v
         m["deferred_exports_usd_bn"][month] -= lost_v
 
-    def log_action(self, month: int, kind: str, name: str, action: S.Action, detail: dict) -> None:
+    def log_action(self, month: int, kind: str, name: str, action: Action, detail: dict[str, Any]) -> None:
         targets = target_of(self.w, action)
         self.actions.append(
             {

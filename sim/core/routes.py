@@ -23,6 +23,7 @@ Invariants: shipped >= 0; per-route sum <= capacity; shipped + lost = offered.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -85,13 +86,14 @@ class PatchedAllocation:
         has_firm: bool,
     ):
         self.base, self.ships, self.routes, self.sub, self.has_firm = base, ships, routes, sub, has_firm
-        n_s, n_r = base.lost.shape[0], len(base.route_slots)
-        self.route_slots = base.route_slots
+        base_lost: np.ndarray = base.lost
+        self.route_slots: Any = base.route_slots
+        n_s, n_r = base_lost.shape[0], len(self.route_slots)
         self._ship_pos = np.full(n_s, -1, dtype=np.intp)
         self._ship_pos[ships] = np.arange(len(ships))
         self._route_pos = np.full(n_r, -1, dtype=np.intp)
         self._route_pos[routes] = np.arange(len(routes))
-        self.lost = base.lost.copy()
+        self.lost: np.ndarray = base_lost.copy()
         self.lost[ships] = sub.lost
         self._full: tuple[np.ndarray, np.ndarray | None] | None = None
 
@@ -130,8 +132,8 @@ class PatchedAllocation:
             if inside.any():
                 out[:, self.routes] = (self._sub_firm() if firm else self.sub.shipped)[pos]
             return out
-        full = self.firm if firm else self.shipped
-        return np.zeros((len(ships), full.shape[1])) if full is None else full[ships]
+        full: np.ndarray | None = self.firm if firm else self.shipped
+        return np.zeros((len(ships), len(self.route_slots))) if full is None else full[ships]
 
     def _cols(self, routes: np.ndarray, firm: bool) -> np.ndarray:
         pos = self._route_pos[routes]

@@ -26,6 +26,7 @@ calibrated to the published leakage of 5-10 % of the fall in direct exports.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def cost_factors(measures: list[Measure], shape: tuple[int, int, int]) -> np.nda
     for m in measures:
         s = np.asarray(m.senders, dtype=np.intp)
         g = np.asarray(m.goods, dtype=np.intp)
-        cells = []
+        cells: list[tuple[Any, Any, Any]] = []
         if m.direction in ("exports", "both"):
             cells.append((s[:, None], m.target, g[None, :]))
         if m.direction in ("imports", "both"):

@@ -13,6 +13,7 @@ detection and decision draws as its baseline up to that event.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 
@@ -37,12 +38,15 @@ class Streams:
 
     def __init__(self, root: np.random.SeedSequence | np.random.Generator | int | None):
         if isinstance(root, np.random.Generator):
-            root = root.bit_generator.seed_seq
-        if not isinstance(root, np.random.SeedSequence):
-            root = np.random.SeedSequence(root)
-        self.root = root
+            seq = root.bit_generator.seed_seq
+            if not isinstance(seq, np.random.SeedSequence):
+                raise TypeError("the run's generator must be seeded from a numpy SeedSequence")
+            root = seq
+        self.root: np.random.SeedSequence = (
+            root if isinstance(root, np.random.SeedSequence) else np.random.SeedSequence(root)
+        )
         self._gens: dict[tuple[str, str], np.random.Generator] = {}
-        self._blocks: dict[tuple[str, str], list] = {}  # key -> [drawn block, next position]
+        self._blocks: dict[tuple[str, str], list[Any]] = {}  # key -> [drawn block, next position]
 
     def generator(self, kind: str, name: str) -> np.random.Generator:
         """The generator of element `name` of `kind` (e.g. 'hazard', 'CPC storm')."""

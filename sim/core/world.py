@@ -1,4 +1,4 @@
-"""Static structure of a run: the scenario compiled to index maps and numpy arrays.
+"""Static structure of a run: the scenario compiled to index maps, numpy arrays and records.
 
 Dimension order used everywhere: actors N, goods G, poles P, routes R,
 shipments S. Flows are [exporter, importer, good] in USD bn per year.
@@ -10,22 +10,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.core.paths import EconomyPaths, build_paths
+from sim.core.actions import Bloc, Decisions, Event, Hazard
+from sim.core.caches import Caches
+from sim.core.paths import EconomyPaths, month_index, month_labels
 from sim.params import Parameters
-from sim.scenario.schema import ScenarioSpec, month_index
 
-
-def month_labels(start: str, end: str) -> list[str]:
-    """All months 'YYYY-MM' from start to end inclusive."""
-    a, b = month_index(start), month_index(end)
-    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(a, b + 1)]
+__all__ = ["World", "month_index", "month_labels"]
 
 
 @dataclass(frozen=True)
 class World:
-    """Immutable arrays and names compiled from a ScenarioSpec (no I/O)."""
+    """Immutable arrays, names and records compiled from a scenario (the scenario layer compiles it; no I/O).
 
-    spec: ScenarioSpec
+    name: the scenario's name; seed: its default seed; months: the horizon's labels 'YYYY-MM'
+    (month index 0 = the first); events, hazards, decisions (menus) and blocs: compiled records
+    (sim.core.actions) with months as indices into `months`.
+    """
+
+    name: str
+    seed: int
     params: Parameters
     months: list[str]
     actors: list[str]
@@ -73,8 +76,16 @@ class World:
     ship_growth: np.ndarray  # (S,) per year
     ship_value: np.ndarray  # (S,) USD/unit, inf if none
     ship_allowed: np.ndarray  # (S, R) bool
-    paths: EconomyPaths | None = None  # monthly spending, price and volume factors
-    extra: dict = field(default_factory=dict)
+    paths: EconomyPaths  # monthly spending, price and volume factors
+    dual_use: np.ndarray  # (G,) bool: high-priority / sanctioned category
+    events: tuple[Event, ...] = ()  # in file order
+    hazards: tuple[Hazard, ...] = ()
+    decisions: Decisions = field(default_factory=Decisions)
+    blocs: tuple[Bloc, ...] = ()
+    caches: Caches = field(init=False, repr=False, compare=False)  # lookup tables and memos
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "caches", Caches(self))
 
     @property
     def n(self) -> int:
@@ -96,171 +107,3 @@ class World:
         has = self.pole_of >= 0
         out[np.flatnonzero(has), self.pole_of[has]] = True
         return out
-
-
-def _pole_vector(values: dict[str, float], pole_index: dict[str, int]) -> np.ndarray:
-    v = np.zeros(len(pole_index))
-    for k, x in values.items():
-        v[pole_index[k]] = x
-    return v
-
-
-def build_world(spec: ScenarioSpec, base_flows: np.ndarray, params: Parameters | None = None) -> World:
-    """Compile a validated scenario and its baseline flows (N, N, G) into a World."""
-    params = params or spec.parameters
-    actors = [a.name for a in spec.actors]
-    goods = [g.name for g in spec.goods]
-    poles = list(spec.poles)
-    index = {a: i for i, a in enumerate(actors)}
-    gidx = {g: i for i, g in enumerate(goods)}
-    pidx = {p: i for i, p in enumerate(poles)}
-    n, n_p = len(actors), len(poles)
-    blocs = {b.name: tuple(index[m] for m in b.members) for b in spec.blocs}
-
-    pole_of = np.array([pidx[a.pole] if a.pole else -1 for a in spec.actors], dtype=np.intp)
-    gdp = np.array([a.gdp_usd_bn for a in spec.actors])
-    customs = np.zeros((n, n), dtype=bool)
-    provision = np.zeros((n, n_p))
-    for b in spec.blocs:
-        mem = np.array(blocs[b.name], dtype=np.intp)
-        if b.kind == "customs_union":
-            customs[np.ix_(mem, mem)] = True
-        if b.kind == "security" and b.security_guarantee > 0:
-            for m in mem:
-                for q in mem:
-                    if q != m and pole_of[q] >= 0:
-                        provision[m, pole_of[q]] = max(provision[m, pole_of[q]], b.security_guarantee)
-    np.fill_diagonal(customs, False)
-
-    routes = [r.name for r in spec.routes]
-    ridx = {r: i for i, r in enumerate(routes)}
-    n_r = len(routes)
-    transit = np.zeros((n_r, n), dtype=bool)
-    control = np.zeros((n_r, n_p))
-    buyers = np.zeros((n_r, n))
-    for k, r in enumerate(spec.routes):
-        for name, share in (r.buyers or {r.destination: 1.0}).items():
-            buyers[k, index[name]] = share
-        for t in r.transit:
-            transit[k, index[t]] = True
-        tpoles = {int(pole_of[index[t]]) for t in r.transit if pole_of[index[t]] >= 0}
-        if not tpoles and pole_of[index[r.destination]] >= 0:
-            tpoles = {int(pole_of[index[r.destination]])}
-        for p in tpoles:
-            control[k, p] = 1.0 / len(tpoles)
-
-    goods_by_name = {g.name: g for g in spec.goods}
-    n_s = len(spec.shipments)
-    ship_allowed = np.zeros((n_s, n_r), dtype=bool)
-    ship_value = np.full(n_s, np.inf)
-    ship_good = np.full(n_s, -1, dtype=np.intp)
-    route_carried = np.zeros((n, len(goods)), dtype=bool)
-    for k, s in enumerate(spec.shipments):
-        for r in s.routes:
-            ship_allowed[k, ridx[r]] = True
-        if s.good is not None:
-            ship_good[k] = gidx[s.good]
-            route_carried[index[s.shipper], gidx[s.good]] = True
-            price = goods_by_name[s.good].price_usd_per_unit
-            ship_value[k] = s.value_usd_per_unit or price or np.inf
-        elif s.value_usd_per_unit is not None:
-            ship_value[k] = s.value_usd_per_unit
-
-    base = np.asarray(base_flows, dtype=float)
-    gravity = base * ~route_carried[:, None, :]
-    months = month_labels(spec.start, spec.end)
-
-    world = World(
-        spec=spec,
-        params=params,
-        months=months,
-        actors=actors,
-        goods=goods,
-        poles=poles,
-        routes=routes,
-        shipments=[s.name for s in spec.shipments],
-        index=index,
-        good_index=gidx,
-        route_index=ridx,
-        pole_index=pidx,
-        bloc_members=blocs,
-        gdp=gdp,
-        pole_of=pole_of,
-        is_state=np.array([a.kind == "state" for a in spec.actors]),
-        alignment0=np.array([_pole_vector(a.alignment, pidx) for a in spec.actors]),
-        hedging=np.array([a.hedging_weight for a in spec.actors]),
-        security_dependence=np.array([_pole_vector(a.security_dependence, pidx) for a in spec.actors]),
-        security_provision0=provision,
-        sovereignty=np.array([a.sovereignty_sensitivity for a in spec.actors]),
-        elite_interest=np.array([a.elite_reexport_interest for a in spec.actors]),
-        compliance=np.array([a.compliance_propensity for a in spec.actors]),
-        risk_tolerance=np.array([a.risk_tolerance for a in spec.actors]),
-        security_weight=np.array([a.security_weight for a in spec.actors]),
-        alignment_weight=np.array([a.alignment_weight for a in spec.actors]),
-        enforcement0=np.array([a.enforcement for a in spec.actors]),
-        customs_union=customs,
-        base_flows=base,
-        gravity_flows=gravity,
-        route_carried=route_carried,
-        route_unit=[r.unit for r in spec.routes],
-        route_capacity0=np.array([r.capacity_per_year for r in spec.routes], dtype=float),
-        route_tariff0=np.array([r.tariff_usd_per_unit for r in spec.routes], dtype=float),
-        route_risk0=np.array(
-            [
-                params.route_risk_premium_usd_per_unit.get(r.name, r.risk_premium_usd_per_unit)
-                for r in spec.routes
-            ],
-            dtype=float,
-        ),
-        route_dest=np.array([index[r.destination] for r in spec.routes], dtype=np.intp),
-        route_buyers=buyers,
-        route_transit=transit,
-        route_fee_share=np.array([r.transit_fee_share for r in spec.routes], dtype=float),
-        route_control=control,
-        ship_shipper=np.array([index[s.shipper] for s in spec.shipments], dtype=np.intp),
-        ship_good=ship_good,
-        ship_volume0=np.array([s.volume_per_year for s in spec.shipments], dtype=float),
-        ship_growth=np.array([s.growth_per_year for s in spec.shipments], dtype=float),
-        ship_value=ship_value,
-        ship_allowed=ship_allowed,
-        paths=build_paths(spec, len(months)),
-    )
-    world.extra.update(_derived(world))
-    return world
-
-
-def _derived(w: World) -> dict:
-    """Lookup tables derived once from the arrays (cached for counterfactuals)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    n_s, n_r = w.ship_allowed.shape
-    comps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    if n_s and n_r:
-        s_idx, r_idx = np.nonzero(w.ship_allowed)
-        graph = coo_matrix((np.ones(len(s_idx)), (s_idx, n_s + r_idx)), shape=(n_s + n_r, n_s + n_r))
-        _, label = connected_components(graph, directed=False)
-        for r in range(n_r):
-            lab = label[n_s + r]
-            comps[r] = (np.flatnonzero(label[:n_s] == lab), np.flatnonzero(label[n_s:] == lab))
-    ships_of = [np.flatnonzero(w.ship_shipper == i) for i in range(w.n)]
-    coalition = None
-    for b in w.spec.blocs:
-        if b.kind == "sanctions_coalition":
-            coalition = np.zeros(w.n, dtype=bool) if coalition is None else coalition
-            coalition[list(w.bloc_members[b.name])] = True
-    transit_of = [np.flatnonzero(w.route_transit[:, i]) for i in range(w.n)]
-    # per transit state: (fee share, number of transit states) of each of its transit routes
-    n_transit = np.maximum(w.route_transit.sum(axis=1), 1).astype(float)
-    transit_share = [(w.route_fee_share[r], n_transit[r]) for r in transit_of]
-    return {
-        "route_components": comps,
-        "ships_of": ships_of,
-        "transit_routes_of": transit_of,
-        "transit_share_of": transit_share,  # per actor: ((k,) fee shares, (k,) transit states)
-        "ship_value_finite": np.where(np.isfinite(w.ship_value), w.ship_value, 0.0),
-        "spend": w.gravity_flows.sum(axis=0),
-        "pole_members": w.pole_members().astype(float),
-        "rest_of_world": int(np.flatnonzero(~w.is_state)[0]),
-        "coalition": coalition,  # (N,) bool members of a sanctions coalition, or None
-    }

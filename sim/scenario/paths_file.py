@@ -14,12 +14,38 @@ import io
 import math
 from typing import Any
 
-from sim.scenario.schema import PATH_SERIES
+from sim.scenario.schema import PATH_SERIES, PathRow
 
 PATH_COLUMNS = ("series", "name", "year", "value", "unit", "source")
 OPTIONAL_COLUMNS = ("as_of",)
 _HEADER = ", ".join(PATH_COLUMNS)
 MAX_PROBLEMS = 25
+
+
+def _range(field: str) -> tuple[float, float]:
+    """The (ge, le) bounds of a `PathRow` field: the file's numbers are checked like inline rows'."""
+    low, high = -math.inf, math.inf
+    for meta in PathRow.model_fields[field].metadata:
+        low = float(getattr(meta, "ge", low))
+        high = float(getattr(meta, "le", high))
+    return low, high
+
+
+YEAR_RANGE = _range("year")  # 1900 .. 2200
+VALUE_RANGE = _range("value")  # -100 .. 1e7: growth in % per year, a price or a volume
+
+
+def _number(text: str, kind: type[int] | type[float]) -> float | None:
+    """`text` as a finite number of `kind`, or None."""
+    try:
+        value = kind(text)
+        return value if math.isfinite(value) else None
+    except (ValueError, OverflowError):  # not a number; an integer too large for a float
+        return None
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def parse_paths_csv(raw: bytes, lines: list[int] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -51,14 +77,17 @@ def parse_paths_csv(raw: bytes, lines: list[int] | None = None) -> tuple[list[di
         if rec["series"] not in PATH_SERIES:
             problems.append(f"line {line}: series: expected one of {', '.join(PATH_SERIES)}")
             continue
-        try:
-            year = int(rec["year"])
-            value = float(rec["value"])
-        except ValueError:
-            problems.append(f"line {line}: expected an integer year and a numeric value")
-            continue
-        if not math.isfinite(value):
-            problems.append(f"line {line}: value: expected a finite number")
+        year, value = _number(rec["year"], int), _number(rec["value"], float)
+        bad = [
+            f"line {line}: {col}: expected {what} between {low:g} and {high:g}, got {_short(rec[col])}"
+            for col, got, what, (low, high) in (
+                ("year", year, "an integer year", YEAR_RANGE),
+                ("value", value, "a finite number", VALUE_RANGE),
+            )
+            if got is None or not low <= got <= high
+        ]
+        if bad or year is None or value is None:
+            problems.extend(bad)
             continue
         if not rec["source"]:
             problems.append(f"line {line}: source: expected the source of the figure (or 'assumption: why')")

@@ -18,11 +18,11 @@ one unit.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import Loc, format_loc
+from sim.names import did_you_mean
 
 if TYPE_CHECKING:
     from sim.scenario.schema import ScenarioSpec
@@ -34,8 +34,9 @@ MAX_HORIZON_MONTHS = 600  # 50 years: the model is monthly and its figures are 2
 class ReferenceProblems(ValueError):
     """Cross-reference problems, each a (location, message) pair."""
 
-    def __init__(self, problems: Sequence[tuple[Loc, str]]) -> None:
+    def __init__(self, problems: Sequence[tuple[Loc, str]], keys: Iterable[Loc] = ()) -> None:
         self.problems: list[tuple[Loc, str]] = list(problems)
+        self.keys: frozenset[Loc] = frozenset(keys)  # locations whose key (a name) is the problem
         super().__init__("\n".join(f"{format_loc(loc)}: {msg}" for loc, msg in self.problems))
 
 
@@ -50,12 +51,7 @@ def _listing(names: Iterable[str]) -> str:
 def unknown_name(kind: str, value: str, known: Sequence[str], known_label: str | None = None) -> str:
     """Message for an undefined name, with a close match and the valid names
     (introduced by `known_label`, default "known <kind>s")."""
-    msg = f"unknown {kind} {value!r}"
-    close = difflib.get_close_matches(str(value), list(known), n=1, cutoff=0.6)
-    if not close and len(str(value)) >= 3:
-        close = [k for k in known if str(k).startswith(str(value))][:1]
-    if close:
-        msg += f" (did you mean {close[0]!r}?)"
+    msg = f"unknown {kind} {value!r}{did_you_mean(value, known)}"
     return f"{msg}; {known_label or f'known {kind}s'}: {_listing(known)}"
 
 
@@ -73,6 +69,7 @@ class _Checker:
         self.routes = {r.name: r for r in spec.routes}
         self.sanction_labels: set[str] = set()
         self.lifts: list[tuple[Loc, str]] = []
+        self.keys: set[Loc] = set()  # locations that are a mapping key naming something
 
     def add(self, loc: Loc, message: str) -> None:
         self.problems.append((loc, message))
@@ -166,12 +163,14 @@ class _Checker:
                 self.month(("hazards", i, "active_from"), hz.active_from)
             self.action(("hazards", i, "action"), hz.action)
         for name in spec.parameters.route_risk_premium_usd_per_unit:
+            self.keys.add(("parameters", "route_risk_premium_usd_per_unit", name))
             self.route(("parameters", "route_risk_premium_usd_per_unit", name), name)
         self.paths()
         if spec.decisions.start is not None:
             self.month(("decisions", "start"), spec.decisions.start)
         for actor, items in spec.decisions.menus.items():
             # A bloc's menu is decided collectively (weighted vote of its members).
+            self.keys.add(("decisions", "menus", actor))
             self.actor_or_bloc(("decisions", "menus", actor), actor)
             self.unique(("decisions", "menus", actor), [m.name for m in items], "menu item")
             for j, item in enumerate(items):
@@ -344,6 +343,7 @@ class _Checker:
 
 def check_references(spec: ScenarioSpec) -> None:
     """Raise `ReferenceProblems` listing every dangling or inconsistent reference in `spec`."""
-    problems = _Checker(spec).run()
+    checker = _Checker(spec)
+    problems = checker.run()
     if problems:
-        raise ReferenceProblems(problems)
+        raise ReferenceProblems(problems, checker.keys)

@@ -196,15 +196,18 @@ def parse_limited(text: str, display: str, nodes: dict[str, yaml.Node] | None = 
 
 
 def position(
-    root: yaml.Node, loc: Sequence[Any], cache: dict[int, Any] | None = None
+    root: yaml.Node, loc: Sequence[Any], cache: dict[int, Any] | None = None, at_value: bool = False
 ) -> tuple[int, int, int]:
     """(line, column, depth) of the value at `loc` in the document `root` (1-based line, column).
 
     depth is the number of leading segments of `loc` found: when a key is missing the position
     is that of its nearest ancestor (depth 0: the document itself). A mapping value is placed at
     its key (``action:`` rather than the first line of the mapping under it); a list item at
-    the item. Merge keys (``<<``) were flattened when the document was constructed, so a merged
-    value is found where it was written. `cache` keeps each mapping's key index between calls.
+    the item. With `at_value`, a value written on its key's line (a scalar, or a flow ``[...]``
+    or ``{...}``) found at the full `loc` is placed at the value itself (where a bad value is
+    wrong), not at its key. Merge keys (``<<``) were flattened when the document was
+    constructed, so a merged value is found where it was written. `cache` keeps each mapping's
+    key index between calls.
     """
     cache = {} if cache is None else cache
     node, mark, depth = root, root.start_mark, 0
@@ -227,7 +230,14 @@ def position(
         else:
             break
         depth += 1
+    if at_value and depth == len(loc) and depth and _inline(node):
+        mark = node.start_mark
     return mark.line + 1, mark.column + 1, depth
+
+
+def _inline(node: yaml.Node) -> bool:
+    """A scalar or a flow collection: a value that starts where it is written, after its key."""
+    return isinstance(node, yaml.ScalarNode) or bool(getattr(node, "flow_style", False))
 
 
 __all__ = [

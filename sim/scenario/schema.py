@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.params import Parameters
+from sim.seeds import SEED_MAX
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 SHARE_TOLERANCE = 1e-6
@@ -572,7 +573,7 @@ class ScenarioSpec(Strict):
     description: str = ""
     start: Month
     end: Month
-    seed: int = Field(1, ge=0, le=2**63 - 1)
+    seed: int = Field(1, ge=0, le=SEED_MAX)
     poles: list[str] = Field(min_length=2)
     parameters_file: str | None = Field(None, description="YAML of calibrated parameters (relative path).")
     parameters: Parameters = Field(default_factory=Parameters)

@@ -5,14 +5,16 @@
     summary = run_sweep(loaded, "results/sweeps/smoke", workers=2)
     tables = read_sweep("results/sweeps/smoke")                 # experiments, outcomes, series
 
-Modules: spec (sweep file model, validation), paths (scenario field paths), design (designs and
-seeds), outcomes (named reducers), runner (chunked execution on serial/pool/Dask executors),
+Modules: spec (sweep file model), load (validation against the base scenario), design (designs;
+seeds come from sim.seeds), outcomes (named reducers), runner (chunks run through sim.runs on
+serial/pool/Dask executors; field paths and overrides are sim.scenario.overrides),
 store (Parquet dataset + manifest, resume), analyze (Sobol, feature scores, PRIM, plots),
 models (known-answer test functions for custom-model sweeps).
 """
 
+from sim.sweep.load import LoadedSweep, load_sweep
 from sim.sweep.runner import SweepSummary, run_sweep
-from sim.sweep.spec import LoadedSweep, SweepSpec, load_sweep
+from sim.sweep.spec import SweepSpec
 from sim.sweep.store import read_sweep
 
 __all__ = ["LoadedSweep", "SweepSpec", "SweepSummary", "load_sweep", "read_sweep", "run_sweep"]

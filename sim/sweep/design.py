@@ -1,8 +1,8 @@
 """Designs: pure functions of a sweep spec (and its seed) to design points; per-run seeds.
 
 Run layout: run `r` is design point `r // replications`, replication `r % replications`.
-Its seed is `SeedSequence(root).spawn(n_runs)[r]` (as `sim.api.seeds_for`), computed on
-demand as `SeedSequence(root, spawn_key=(r,))`; with `common_random_numbers` the index is
+Its seed is `SeedSequence(root).spawn(n_runs)[r]` (`sim.seeds.run_seed`, as `replication_seeds`),
+computed on demand as `SeedSequence(root, spawn_key=(r,))`; with `common_random_numbers` the index is
 the replication instead, so every point sees the same random streams. The design's own
 random numbers come from a separate stream, `SeedSequence(root, spawn_key=(DESIGN_KEY,))`.
 
@@ -25,20 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.seeds import DESIGN_KEY, design_rng, design_seed, run_seed
 from sim.sweep.spec import ParameterSpec, SweepSpec, n_points
-
-DESIGN_KEY = 2**63
-"""spawn_key of the design's random stream (run streams use keys 0..n_runs-1)."""
-
-
-def run_seed(root: int, index: int) -> int:
-    """`SeedSequence(root).spawn(n)[index]` as an int (equal to `sim.api.seeds_for(root, n)[index]`)."""
-    return int(np.random.SeedSequence(root, spawn_key=(index,)).generate_state(1)[0])
-
-
-def design_rng(root: int) -> np.random.Generator:
-    """The random generator of the design (independent of every run's stream)."""
-    return np.random.default_rng(np.random.SeedSequence(root, spawn_key=(DESIGN_KEY,)))
 
 
 def sobol_problem(spec: SweepSpec) -> dict[str, Any]:
@@ -102,7 +90,7 @@ def make_design(spec: SweepSpec) -> dict[str, np.ndarray]:
     if d.type == "sobol":
         from SALib.sample import sobol
 
-        seed = int(np.random.SeedSequence(spec.seed, spawn_key=(DESIGN_KEY,)).generate_state(1)[0])
+        seed = design_seed(spec.seed)
         x = sobol.sample(sobol_problem(spec), d.samples, calc_second_order=d.second_order, seed=seed)
         return {
             p.column: np.rint(x[:, j]).astype(np.int64) if p.integer else np.ascontiguousarray(x[:, j])

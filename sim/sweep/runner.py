@@ -4,13 +4,14 @@
     summary = run_sweep(load_sweep("scenarios/sweeps/smoke.yaml"), "results/sweeps/smoke", workers=2)
 
 Runs are grouped into chunks of `chunk_size` consecutive run ids (a function of the design
-alone). A task is one chunk: the worker applies each run's overrides to the base scenario,
-re-validates it, builds the world, runs `run_world(..., record_flows=False)` (True only when
+alone). A task is one chunk: for each run the worker calls `sim.runs.job.run_job` (the run's
+overrides and posterior draw set on the base scenario, re-validated, `record_flows=False` unless
 an outcome needs bilateral flows) and reduces the output to the requested outcomes; a run that
-raises is recorded with status 'error' and its message, and the chunk goes on. Workers receive
-the base scenario once (pool initializer / Dask broadcast) and cache what they derive from it
-per process. The parent writes each finished chunk to the store and keeps nothing else, so its
-memory does not grow with the run count; at most `2 x workers` chunks are in flight.
+raises is recorded with status 'error' and its message, and the chunk goes on. Chunks go to a
+`sim.runs.executors` executor (serial, process pool or Dask); workers receive the base scenario
+once (pool initializer / Dask broadcast) and cache what they derive from it per process. The
+parent writes each finished chunk to the store and keeps nothing else, so its memory does not
+grow with the run count; at most `2 x workers` chunks are in flight.
 
 Every run's result depends only on its overrides and its seed, so the tables are identical bit
 for bit whatever the executor or worker count.
@@ -18,20 +19,13 @@ for bit whatever the executor or worker count.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import re
-import signal
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +33,24 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.compare.pool import usable_cpus
-from sim.errors import InputError
-from sim.sweep.design import make_design, run_seed
-from sim.sweep.paths import Keys
-from sim.sweep.spec import LoadedSweep, import_model, validate_override
+from sim.runs.executors import (
+    DaskExecutor,
+    Executor,
+    PoolExecutor,
+    SerialExecutor,
+    WorkerDied,
+    make_executor,
+    stream,
+    usable_cpus,
+)
+from sim.scenario.overrides import Keys
+from sim.seeds import run_seed
+from sim.sweep.design import make_design
+from sim.sweep.load import LoadedSweep, import_model
 from sim.sweep.store import SweepStore, completed_chunks, failed_runs, status_counts
 
 MAX_ERROR_CHARS = 2000
 MAX_FAILURES = 10  # failed runs listed in the summary
-MAX_WORKER_RETRIES = 3  # times a chunk is resubmitted after its worker process died (then: failed runs)
-DASK_CONNECT_TIMEOUT = 5.0  # seconds to reach a Dask scheduler before a clean error
-DASK_WORKER_TIMEOUT = 30.0  # seconds for the first Dask worker to join
 _ARROW = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "string": pa.string()}
 
 
@@ -169,36 +169,31 @@ class _Simulator:
     """Evaluates runs of the simulator for one context (cached per worker process)."""
 
     def __init__(self, ctx: RunContext):
-        from sim.scenario.compile import build_world
+        from sim.runs.job import Base
         from sim.scenario.schema import ScenarioSpec
         from sim.sweep.outcomes import Reducer
 
         assert ctx.base_mapping is not None and ctx.base_flows is not None
         self.ctx = ctx
-        self.base_world = build_world(ScenarioSpec.model_validate(ctx.base_mapping), ctx.base_flows)
-        self.reducer = Reducer(self.base_world, ctx.focus, ctx.scalars, ctx.series)
+        self.base = Base.of_mapping(
+            ScenarioSpec.model_validate(ctx.base_mapping), ctx.base_flows, ctx.base_mapping
+        )
+        self.reducer = Reducer(self.base.world, ctx.focus, ctx.scalars, ctx.series)
 
     def __call__(
         self, values: dict[str, Any], seed: int, draw: int | None = None
     ) -> tuple[dict[str, float], dict[str, np.ndarray], list[str]]:
-        from sim.core.model import run_world
-        from sim.scenario.compile import build_world
+        from sim.runs.job import run_job
 
         ctx = self.ctx
         overrides = [(k, values[c]) for c, k in zip(ctx.columns, ctx.keys, strict=True)]
-        world = self.base_world
-        base = ctx.base_mapping
-        if draw is not None:  # the draw's parameters first; a varied parameter overrides its draw
-            assert base is not None and ctx.posterior is not None
-            spec = self.base_world.spec
-            params = ctx.posterior.parameters(spec.parameters, draw, {r.name for r in spec.routes})
-            base = {**base, "parameters": params.model_dump()}
-        if overrides or draw is not None:
-            assert base is not None and ctx.base_flows is not None
-            world = build_world(validate_override(base, overrides), ctx.base_flows)
-        out = run_world(world, seed, record_flows=self.reducer.needs_flows)
-        scalars, series = self.reducer.reduce(out, world)
-        return scalars, series, out.months
+        # the draw's parameters first; a varied parameter overrides its draw
+        drawn = None if draw is None else ctx.posterior.draw(draw)
+        done = run_job(
+            self.base, seed, draw=drawn, overrides=overrides, record_flows=self.reducer.needs_flows
+        )
+        scalars, series = self.reducer.reduce(done.output, done.world)
+        return scalars, series, done.output.months
 
 
 class _CustomModel:
@@ -328,251 +323,6 @@ def run_chunk(ctx: RunContext, task: ChunkTask, failure: str | None = None) -> C
     return ChunkResult(task.chunk, n, status.count("error"), tables)
 
 
-# ============================================================================ executors
-class Executor:
-    """Runs chunk tasks; `run(tasks)` yields results as they complete (any order)."""
-
-    name = "executor"
-    workers = 1
-
-    def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
-        raise NotImplementedError
-
-    def close(self, abort: bool = False) -> None:
-        """Release workers; `abort` stops running tasks at once."""
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.close(abort=exc_type is not None)
-
-
-class SerialExecutor(Executor):
-    """In-process, one chunk after another (`--workers 1`)."""
-
-    name = "serial"
-
-    def __init__(self, ctx: RunContext):
-        self.ctx = ctx
-
-    def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
-        for t in tasks:
-            yield run_chunk(self.ctx, t)
-
-
-_POOL_CTX: RunContext | None = None
-
-
-def _watch_parent(parent: int) -> None:
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:  # the parent died (e.g. kill -9): do not linger as an orphan
-            os._exit(1)
-
-
-def _pool_init(ctx: RunContext, parent: int) -> None:
-    global _POOL_CTX
-    _POOL_CTX = ctx
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-def _pool_run(task: ChunkTask) -> ChunkResult:
-    assert _POOL_CTX is not None
-    return run_chunk(_POOL_CTX, task)
-
-
-class PoolExecutor(Executor):
-    """A local process pool (spawn start method; workers import the model from the package).
-
-    A worker process that dies (killed, out of memory) breaks the pool: the pool is restarted and
-    the chunks in flight are resubmitted, each at most `MAX_WORKER_RETRIES` times (then its runs
-    are recorded as failed). Results do not depend on which process ran a chunk.
-    """
-
-    name = "pool"
-
-    def __init__(self, ctx: RunContext, workers: int):
-        self.ctx = ctx
-        self.workers = workers
-        self.restarts = 0
-        self.pool = self._start()
-
-    def _start(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=get_context("spawn"),
-            initializer=_pool_init,
-            initargs=(self.ctx, os.getpid()),
-        )
-
-    def _restart(self) -> None:
-        self.close(abort=True)
-        self.restarts += 1
-        self.pool = self._start()
-
-    def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
-        window = 2 * self.workers
-        pending: dict[Future[ChunkResult], ChunkTask] = {}
-        retry: deque[ChunkTask] = deque()
-        attempts: dict[int, int] = {}
-        tasks = iter(tasks)
-        exhausted = False
-        while True:
-            while len(pending) < window and (retry or not exhausted):
-                t = retry.popleft() if retry else next(tasks, None)
-                if t is None:
-                    exhausted = True
-                else:
-                    pending[self.pool.submit(_pool_run, t)] = t
-            if not pending:
-                return
-            finished, _ = wait(set(pending), return_when=FIRST_COMPLETED)
-            results: list[ChunkResult] = []
-            lost: list[ChunkTask] = []
-            for f in finished:
-                t = pending.pop(f)
-                try:
-                    results.append(f.result())
-                except BrokenProcessPool:
-                    lost.append(t)
-            if lost:  # a worker died: every chunk in flight is lost with the pool
-                for f, t in pending.items():
-                    if f.done() and not f.cancelled() and f.exception() is None:
-                        results.append(f.result())
-                    else:
-                        lost.append(t)
-                pending.clear()
-                self._restart()
-                for t in sorted(lost, key=lambda t: t.chunk):
-                    attempts[t.chunk] = attempts.get(t.chunk, 0) + 1
-                    if attempts[t.chunk] > MAX_WORKER_RETRIES:
-                        msg = f"worker process died {attempts[t.chunk]} times running this chunk"
-                        results.append(run_chunk(self.ctx, t, failure=msg))
-                    else:
-                        retry.append(t)
-            elif exhausted and not pending and not retry:
-                self.pool.shutdown(wait=False)  # let the workers exit while the last results are written
-            yield from sorted(results, key=lambda r: r.chunk)
-
-    def close(self, abort: bool = False) -> None:
-        if abort:
-            kill = getattr(self.pool, "kill_workers", None)  # Python >= 3.14
-            if kill is not None:
-                kill()
-            else:
-                for p in list((getattr(self.pool, "_processes", None) or {}).values()):
-                    with contextlib.suppress(Exception):
-                        p.kill()
-            self.pool.shutdown(wait=False, cancel_futures=True)
-        else:
-            self.pool.shutdown(wait=True)
-
-
-def _probe_scheduler(address: str, timeout: float) -> None:
-    """Ask the scheduler at `address` for its identity; TimeoutError/OSError unless it answers in time."""
-    import asyncio
-
-    from distributed.core import rpc
-
-    async def identity() -> None:
-        remote = rpc(address, timeout=timeout)
-        try:
-            await remote.identity()
-        finally:
-            await remote.close_rpc()
-
-    asyncio.run(asyncio.wait_for(identity(), timeout))
-
-
-class DaskExecutor(Executor):
-    """A Dask distributed cluster the user started (`dask scheduler`; `dask worker ADDRESS --nthreads 1`)."""
-
-    name = "dask"
-
-    def __init__(
-        self,
-        ctx: RunContext,
-        address: str,
-        timeout: float = DASK_WORKER_TIMEOUT,
-        connect_timeout: float = DASK_CONNECT_TIMEOUT,
-    ):
-        try:
-            from distributed import Client
-        except ImportError:
-            raise InputError(
-                "--scheduler needs Dask: pip install 'multivector-sim[dask]'", field="--scheduler"
-            ) from None
-        if not re.fullmatch(r"(tcp|tls|ws|wss|inproc|ucx)://[^\s/]+(:\d{1,5})?/?", address or ""):
-            raise InputError(
-                f"expected a Dask scheduler address such as tcp://host:8786, got {address[:80]!r}",
-                field="--scheduler",
-            )
-        try:
-            _probe_scheduler(address, connect_timeout)  # Client() itself can wait forever on a mute peer
-            self.client = Client(address, timeout=connect_timeout, set_as_default=False)
-        except Exception as exc:  # OSError, TimeoutError, ValueError for a bad address, ...
-            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            raise InputError(
-                f"cannot reach the Dask scheduler at {address} within {connect_timeout:.0f} s ({why})",
-                field="--scheduler",
-            ) from None
-        try:
-            self.client.wait_for_workers(1, timeout=timeout)
-        except (TimeoutError, OSError):
-            self.client.close()
-            raise InputError(
-                f"no Dask worker joined the scheduler at {address} within {timeout:.0f} s "
-                f"(start one: dask worker {address} --nthreads 1)",
-                field="--scheduler",
-            ) from None
-        self.workers = max(1, sum(self.client.nthreads().values()))
-        self.ctx_future = self.client.scatter(ctx, broadcast=True, hash=False)
-        self.futures: set[Any] = set()
-
-    def run(self, tasks: Iterator[ChunkTask]) -> Iterator[ChunkResult]:
-        from distributed import as_completed
-
-        window = 2 * self.workers
-        tasks = iter(tasks)
-        ac = as_completed(loop=self.client.loop)
-
-        def submit() -> bool:
-            t = next(tasks, None)
-            if t is None:
-                return False
-            f = self.client.submit(run_chunk, self.ctx_future, t, pure=False)
-            self.futures.add(f)
-            ac.add(f)
-            return True
-
-        for _ in range(window):
-            if not submit():
-                break
-        for f in ac:
-            result = f.result()
-            self.futures.discard(f)
-            f.release()
-            submit()
-            yield result
-
-    def close(self, abort: bool = False) -> None:
-        with contextlib.suppress(Exception):
-            if self.futures:
-                self.client.cancel(list(self.futures))
-            self.client.close()
-
-
-def make_executor(ctx: RunContext, workers: int, scheduler: str | None) -> Executor:
-    """Dask if `scheduler` is given, else a process pool of `workers` (serial for 1)."""
-    if scheduler:
-        return DaskExecutor(ctx, scheduler)
-    if workers <= 1:
-        return SerialExecutor(ctx)
-    return PoolExecutor(ctx, workers)
-
-
 # ============================================================================ the sweep
 @dataclass
 class SweepSummary:
@@ -625,7 +375,7 @@ def run_sweep(
     """Run (or, with `resume`, finish) a sweep into `out_dir`; return a summary.
 
     Args:
-        loaded: the sweep (sim.sweep.spec.load_sweep).
+        loaded: the sweep (sim.sweep.load.load_sweep).
         out_dir: sweep directory (created; with `resume` an interrupted one is completed).
         workers: local processes (default: the usable CPUs; 1 runs in this process).
         scheduler: Dask scheduler address (tcp://host:port) instead of the local pool.
@@ -639,12 +389,12 @@ def run_sweep(
     ctx = RunContext.from_sweep(loaded)
     workers = max(1, min(workers or usable_cpus(), max(todo, 1)))
     # connect (Dask) or start the pool before touching out_dir: a bad --scheduler writes nothing
-    executor = make_executor(ctx, workers, scheduler) if todo else None
+    executor = make_executor(workers, scheduler, shared=ctx) if todo else None
     try:
         store = SweepStore.open(out_dir, loaded, resume)
     except BaseException:
         if executor is not None:
-            executor.close(abort=True)
+            executor.kill()
         raise
     done_before = sum(
         min(loaded.n_runs, (c + 1) * loaded.chunk_size) - c * loaded.chunk_size for c in store.done_chunks
@@ -663,7 +413,10 @@ def run_sweep(
     try:
         if executor is not None:
             with executor as ex:
-                for res in ex.run(chunk_tasks(loaded, skip=store.done_chunks)):
+                for task, res in stream(ex, run_chunk, chunk_tasks(loaded, skip=store.done_chunks)):
+                    if isinstance(res, WorkerDied):  # the chunk's runs are recorded as failed
+                        msg = f"worker process died {res.attempts} times running this chunk"
+                        res = run_chunk(ctx, task, failure=msg)
                     store.write_chunk(res.chunk, res.tables)
                     ran += res.n_runs
                     failed_now += res.n_failed

@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 
 import sim
 from sim.errors import InputError
-from sim.sweep.spec import LoadedSweep
+from sim.sweep.load import LoadedSweep
 
 MANIFEST = "manifest.json"
 LOCK = ".lock"

@@ -154,16 +154,16 @@ def event_label(event: dict[str, Any]) -> str:
 
 def apply_edits(mapping: dict[str, Any], edits: Edits, name: str | None = None) -> dict[str, Any]:
     """The edited scenario mapping: lever values set, disabled events removed, renamed `name`."""
+    from sim.scenario.overrides import apply_overrides
+
     by_key = {lv.key: lv for lv in levers(mapping)}
-    out = copy.deepcopy(mapping)
+    pairs = []
     for key, value in edits.values.items():
         lever = by_key.get(key)
         if lever is None:
             raise KeyError(f"no lever {key!r}; levers: {', '.join(by_key)}")
-        node: Any = out
-        for step in lever.path[:-1]:
-            node = node[step]
-        node[lever.path[-1]] = value
+        pairs.append((lever.path, value))
+    out = apply_overrides(copy.deepcopy(mapping), pairs)
     if edits.disabled_events:
         out["events"] = [e for i, e in enumerate(out.get("events", [])) if i not in edits.disabled_events]
     if name:

@@ -2,7 +2,7 @@
 
 A `ComparisonJob` runs B against A on paired seeds, one task per seed (`adapter.compare_seed`)
 plus one in-memory run of B at the first seed for the decision inspector
-(`adapter.run_tables`), on a `WorkerPool`: a spawn process pool like the sweep and compare
+(`adapter.run_tables`), on a `WorkerPool`: the process pool of the sweep and compare
 executors (`workers=1`: one thread in this process). As tasks finish, the per-seed
 comparisons are stacked in seed order (`adapter.merge_comparisons`), so the first results
 show after the first seed and the final comparison equals `compare(a, b, seeds=...)`.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -21,12 +20,10 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from sim.ui import adapter
@@ -41,21 +38,7 @@ MERGE_EVERY_S = 4.0  # partial results at most this often (the first and the las
 # every update redraws the panels, which costs the server CPU the workers need
 
 
-def _watch_parent(parent: int) -> None:
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:  # the server died: do not linger as an orphan
-            os._exit(1)
-
-
 WORKER_NICENESS = 10  # workers yield the CPU to the server process, so the page stays responsive
-
-
-def _init_worker(parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(WORKER_NICENESS)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def _warm() -> int:
@@ -68,10 +51,11 @@ def _warm() -> int:
 
 
 class WorkerPool:
-    """The processes the app's jobs run on: spawn processes (Mesa forces spawn), or one thread."""
+    """The processes the app's jobs run on: the run path's process pool (`sim.runs.executors`:
+    workers fork from a preloaded server, exit with the app, ignore Ctrl-C), or one thread."""
 
     def __init__(self, workers: int | None = None):
-        from sim.compare.pool import usable_cpus
+        from sim.runs.executors import usable_cpus
 
         self.workers = max(1, usable_cpus() if workers is None else int(workers))
         self._lock = threading.Lock()
@@ -80,12 +64,9 @@ class WorkerPool:
     def _make(self) -> Executor:
         if self.workers == 1:
             return ThreadPoolExecutor(max_workers=1, thread_name_prefix="mvsim-ui")
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(os.getpid(),),
-        )
+        from sim.runs.executors import PoolExecutor
+
+        return PoolExecutor(self.workers, niceness=WORKER_NICENESS)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         with self._lock:

@@ -1,6 +1,12 @@
-"""Scenario field paths: parse, resolve against a scenario mapping, and apply overrides.
+"""Overrides: the one way to set values in a scenario by field path (sweeps, `sim.api.with_overrides`,
+posterior draws, calibration) and re-validate it.
 
-Syntax (a varied parameter's `path` in a sweep file)::
+    override_mapping(mapping, {"routes[Middle Corridor].capacity_per_year": 12.0})   # a new mapping
+    override_spec(base_mapping, [(keys, value)], parameters=params)                  # validated spec
+    with_parameters(spec, params)          # the spec with other (already validated) parameters
+    parameter_values(params, {"route_risk_premium_usd_per_unit.CPC": 9.0})            # Parameters
+
+Path syntax (a varied parameter's `path` in a sweep file)::
 
     parameters.trade_elasticity                     mapping keys, dot-separated
     routes[Middle Corridor].capacity_per_year       [text] on a list: the item whose `name` is text
@@ -18,16 +24,23 @@ scenario gains or loses items.
 A path is resolved once against the merged base scenario into concrete keys
 (`("routes", 5, "capacity_per_year")`); overrides are then applied to a copy of
 the mapping that shares every untouched branch (copy-on-write along the path).
+Parameter values (posterior draws, calibration vectors) are set on the `Parameters` model
+(`parameter_values`, validated there) and replace a scenario's parameters without re-validating
+the rest of it (`with_parameters`): the scenario's other fields do not depend on them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from sim.errors import format_loc
+from sim.errors import InputError, ScenarioError, format_loc
 from sim.scenario.references import unknown_name
+
+if TYPE_CHECKING:
+    from sim.params import Parameters
+    from sim.scenario.schema import ScenarioSpec
 
 Segment = tuple[str, str]  # ("key", name) | ("sel", text)
 Keys = tuple[str | int, ...]
@@ -196,3 +209,121 @@ def apply_overrides(mapping: Mapping[str, Any], overrides: Iterable[tuple[Keys, 
             node = copy
         node[keys[-1]] = value
     return root
+
+
+Overrides = Mapping[str, Any] | Iterable[tuple[Keys, Any]]
+"""{path: value} (resolved here) or (resolved keys, value) pairs."""
+
+
+def resolved(mapping: Mapping[str, Any], overrides: Overrides) -> list[tuple[Keys, Any]]:
+    """(keys, value) pairs of `overrides`; a path that does not resolve raises InputError naming it."""
+    if not isinstance(overrides, Mapping):
+        return list(overrides)
+    pairs = []
+    for path, value in overrides.items():
+        try:
+            pairs.append((resolve_path(mapping, path), value))
+        except PathError as exc:
+            raise InputError(str(exc), field=path) from None
+    return pairs
+
+
+def override_mapping(mapping: Mapping[str, Any], overrides: Overrides) -> dict[str, Any]:
+    """A copy of a scenario mapping with `overrides` set (not validated; see `override_spec`)."""
+    return apply_overrides(mapping, resolved(mapping, overrides))
+
+
+def override_spec(
+    base: Mapping[str, Any] | ScenarioSpec,
+    overrides: Overrides = (),
+    *,
+    parameters: Parameters | None = None,
+    file: str = "override",
+) -> ScenarioSpec:
+    """The base scenario (a spec or its `model_dump()`) with `parameters` (first) and `overrides`
+    set, validated: every problem is reported at once (ScenarioError citing `file`)."""
+    from pydantic import ValidationError
+
+    from sim.scenario.loader import validation_problems
+    from sim.scenario.schema import ScenarioSpec
+
+    mapping = base.model_dump() if isinstance(base, ScenarioSpec) else base
+    if parameters is not None:
+        mapping = {**mapping, "parameters": parameters.model_dump()}
+    try:
+        return ScenarioSpec.model_validate(override_mapping(mapping, overrides))
+    except ValidationError as exc:
+        raise ScenarioError(problems=validation_problems(exc, file)) from None
+
+
+def with_parameters(spec: ScenarioSpec, parameters: Parameters | None) -> ScenarioSpec:
+    """The scenario with other model parameters (validated `Parameters`; unchanged if None)."""
+    return spec if parameters is None else spec.model_copy(update={"parameters": parameters})
+
+
+ROUTE_KEYED = ("route_risk_premium_usd_per_unit",)
+"""Parameter mappings keyed by route name."""
+
+
+def other_route(path: str, routes: Collection[str]) -> bool:
+    """A route-keyed parameter path (`route_risk_premium_usd_per_unit.CPC`) of a route not in `routes`."""
+    head, _, key = path.partition(".")
+    return head in ROUTE_KEYED and bool(key) and key not in routes
+
+
+def parameter_values(
+    base: Parameters, values: Mapping[str, float], who: str = "a posterior draw"
+) -> Parameters:
+    """`base` with values set by parameter path: a field name, or `field.key` for a mapping field
+    (e.g. `route_risk_premium_usd_per_unit.CPC`). InputError names an unknown path or a bad value."""
+    from pydantic import ValidationError
+
+    from sim.params import Parameters
+
+    data = base.model_dump()
+    for path, v in values.items():
+        head, _, key = path.partition(".")
+        if head not in data:
+            raise InputError(f"the posterior's parameter {path!r} is not a model parameter", field=path)
+        if key:
+            if not isinstance(data[head], dict):
+                raise InputError(f"the posterior's parameter {path!r}: {head} is not a mapping", field=path)
+            data[head] = {**data[head], key: v}
+        else:
+            data[head] = v
+    try:
+        return Parameters.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"]))
+        raise InputError(f"{who} sets {where} out of range: {first['msg']}", field=where) from None
+
+
+def draw_parameters(
+    base: Parameters, values: Mapping[str, float], routes: Collection[str] | None = None
+) -> Parameters:
+    """`base` with a posterior draw's values (`parameter_values`); with `routes` (the scenario's
+    route names), route-keyed values of other routes are left out."""
+    if routes is not None:
+        values = {p: v for p, v in values.items() if not other_route(p, routes)}
+    return parameter_values(base, values)
+
+
+__all__ = [
+    "FORBIDDEN_ROOTS",
+    "ROUTE_KEYED",
+    "Keys",
+    "Overrides",
+    "PathError",
+    "apply_overrides",
+    "draw_parameters",
+    "get_value",
+    "other_route",
+    "override_mapping",
+    "override_spec",
+    "parameter_values",
+    "parse_path",
+    "resolve_path",
+    "resolved",
+    "with_parameters",
+]
