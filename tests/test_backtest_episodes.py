@@ -53,10 +53,26 @@ def test_tightening_needs_the_level_and_bypass_needs_a_route_russia_does_not_con
         [
             ("a", "2022-07", "decision", "tighten enforcement", "enforcement", "Kazakhstan", "", enf(0.8)),
             ("b", "2022-07", "decision", "loosen enforcement", "enforcement", "Kazakhstan", "", enf(0.1)),
-            ("a", "2022-05", "decision", "contract BTC deliveries", "contract", "Kazakhstan", "",
-             json.dumps({"route": "Trans-Caspian oil"})),
-            ("b", "2022-05", "decision", "counter gas_union (Russia)", "contract", "Kazakhstan", "",
-             json.dumps({"route": "Central Asia-Center gas"})),
+            (
+                "a",
+                "2022-05",
+                "decision",
+                "contract BTC deliveries",
+                "contract",
+                "Kazakhstan",
+                "",
+                json.dumps({"route": "Trans-Caspian oil"}),
+            ),
+            (
+                "b",
+                "2022-05",
+                "decision",
+                "counter gas_union (Russia)",
+                "contract",
+                "Kazakhstan",
+                "",
+                json.dumps({"route": "Central Asia-Center gas"}),
+            ),
             ("b", "2023-03", "decision", "concede gas_union (Russia)", "contract", "Kazakhstan", "", "{}"),
         ]
     )
@@ -71,13 +87,17 @@ def test_verdict_needs_probability_and_lift():
     assert E.verdict(ep, 0.45, 0.0).startswith("not reproduced (p < 0.5")
     assert E.verdict(ep, 0.9, 0.5) == "reproduced"
     gas = next(e for e in E.EPISODES if e.key == "gas_union")
-    assert E.verdict(gas, 0.79, None).startswith("not reproduced") and E.verdict(gas, 0.8, None) == "reproduced"
+    assert (
+        E.verdict(gas, 0.79, None).startswith("not reproduced") and E.verdict(gas, 0.8, None) == "reproduced"
+    )
 
 
 def test_score_reads_each_placebo_run_in_its_window():
     def halts(prefix, months):
-        return [(f"{prefix}{i}", m, "decision", "halt CPC", "route_disruption", "Russia", "", HALT)
-                for i, m in enumerate(months)]
+        return [
+            (f"{prefix}{i}", m, "decision", "halt CPC", "route_disruption", "Russia", "", HALT)
+            for i, m in enumerate(months)
+        ]
 
     empty = _ev([("z0", "2022-01", "event", "x", "signal", "Kazakhstan", "", "{}")])
     runs = {f: empty for f in (E.MAIN, *E.PLACEBOS)}

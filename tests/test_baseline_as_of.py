@@ -64,7 +64,12 @@ def test_the_known_history_overlay_holds_the_2023_outcomes():
     spec = load_scenario(SCEN / "history_2023_24.yaml").spec
     late = late_inputs(spec)
     names = {e.name for e in spec.events}
-    for moved in ("kz_monitoring_2023_04", "kz_106_products_2023_10", "schwedt_contract_2023", "btc_tankers_2023"):
+    for moved in (
+        "kz_monitoring_2023_04",
+        "kz_106_products_2023_10",
+        "schwedt_contract_2023",
+        "btc_tankers_2023",
+    ):
         assert moved in names
     assert any("routes[Middle Corridor]" in p for p in late)
     assert any("paths[volume Kazakh crude 2023]" in p for p in late)

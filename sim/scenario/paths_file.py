@@ -1,7 +1,8 @@
 """Read the time-path CSV of a scenario (`paths.file`) into `PathRow` mappings.
 
 Columns: series (real_gdp_growth | price | volume), name, year, value, unit,
-source, and optionally as_of (the month 'YYYY-MM' the source was published). Every row must carry a source (the projections public at the time, a
+source, and optionally as_of (the month 'YYYY-MM' the source was published).
+Every row must carry a source (the projections public at the time, a
 producer's plan, or "assumption: why"). Problems are collected and reported
 together, each with its line number; the file's content is never echoed beyond
 the offending cell.

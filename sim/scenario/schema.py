@@ -493,7 +493,8 @@ class MenuItem(Strict):
         None, description="Last month the item can be chosen (default: always; needs a reason)."
     )
     reason: str | None = Field(
-        None, description="Why the cooldown or window exists (the fact, legal or physical lag that closes the option)."
+        None,
+        description="Why the cooldown or window exists (the fact, legal or physical lag closing it).",
     )
     source: str | None = Field(None, description="Source of the reason, or 'assumption: why'.")
 
@@ -503,7 +504,9 @@ class MenuItem(Strict):
 
     @model_validator(mode="after")
     def _scaffolding_has_a_reason(self) -> MenuItem:
-        shaped = self.cooldown_months > 0 or self.available_from is not None or self.available_until is not None
+        shaped = (
+            self.cooldown_months > 0 or self.available_from is not None or self.available_until is not None
+        )
         if shaped and not (self.reason and self.source):
             raise ValueError(
                 "a cooldown_months or availability window needs a 'reason' (the fact that closes the "

@@ -261,7 +261,12 @@ def run_all(
     out = {}
     for file in (MAIN, *PLACEBOS):
         ens = ensemble(
-            scenarios_dir / file, list(seeds), workers=workers, end=end, tables=["events"], posterior=posterior
+            scenarios_dir / file,
+            list(seeds),
+            workers=workers,
+            end=end,
+            tables=["events"],
+            posterior=posterior,
         )
         out[file] = ens["events"]
     return out
@@ -300,10 +305,9 @@ def markdown(results: list[EpisodeResult], stops: dict[str, float], gaps: dict[i
         "|---|---|---|---|---|",
     ]
     for key in ("with SPIEF", "no SPIEF"):
-        lines.append(
-            f"| {key} | {stops[f'{key}: mean']:.2f} | {stops[f'{key}: min']:.0f} | {stops[f'{key}: max']:.0f} "
-            f"| {stops[f'{key}: share in {lo}-{hi}']:.2f} |"
-        )
+        mean, lo_n, hi_n = stops[f"{key}: mean"], stops[f"{key}: min"], stops[f"{key}: max"]
+        share = stops[f"{key}: share in {lo}-{hi}"]
+        lines.append(f"| {key} | {mean:.2f} | {lo_n:.0f} | {hi_n:.0f} | {share:.2f} |")
     total = sum(gaps.values())
     if total:
         top = sorted(gaps.items(), key=lambda kv: -kv[1])[:5]
