@@ -131,6 +131,15 @@ EPISODES: tuple[Episode, ...] = (
         base=("2022-02", "2022-05"),
     ),
     Episode(
+        "spief_cpc",
+        "... the recorded act itself: Russia halts the CPC within 3 months of SPIEF (2022-06..09)",
+        cpc_stoppages,
+        ("2022-06", "2022-09"),
+        "backtest_2022_no_spief.yaml",
+        "no SPIEF statement",
+        base=("2022-02", "2022-05"),
+    ),
+    Episode(
         "spief_december",
         "... with the statement moved to 2022-12: coercion in 2022-12..2023-03",
         coercion_acts,
