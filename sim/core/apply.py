@@ -284,9 +284,7 @@ def apply_action(world: World, policy: Policy, action: A.Action, month: int) -> 
             for t in targets:
                 if t != s:
                     policy.pressure[t, q] = max(policy.pressure[t, q], intensity)
-            # A demand imposes nothing yet (its threat may, if refused): it settles no grievance.
-            settles = not isinstance(action, A.DemandAction)
-            _observe_coercion(world, policy, q, s, targets, intensity, settles)
+            _observe_coercion(world, policy, q, s, targets, intensity)
 
 
 def _observe_coercion(
@@ -296,13 +294,12 @@ def _observe_coercion(
     sender: int,
     targets: list[int],
     intensity: float,
-    settles: bool = True,
 ) -> None:
     """Every state remembers a coercive act by pole q: weight 1 on its targets, a spillover on others.
 
-    The targets hold a grievance against the sender (retaliation motive); an act that imposes a
-    loss (`settles`) settles a share `grievance_relief_per_coercion` x intensity of the sender's
-    own grievance against them (sim.params)."""
+    The targets hold a grievance against the sender (retaliation motive), and the act settles a
+    share `grievance_relief_per_coercion` x intensity of the sender's own grievance against them
+    (sim.params): whatever its form (a halt, a repricing, a demand), one act answers one offence."""
     if policy.coercion_seen is None or not isinstance(q, int | np.integer):
         return
     seen = np.full(world.n, world.params.coercion_spillover * intensity)
@@ -315,6 +312,5 @@ def _observe_coercion(
     g = policy.own_grievance()
     # The act settles (part of) the sender's own grievance against its targets: retribution done,
     # a repeat has no punishment motive left unless a new offence renews the grievance.
-    if settles:
-        g[sender, tg] *= max(0.0, 1.0 - world.params.grievance_relief_per_coercion * intensity)
+    g[sender, tg] *= max(0.0, 1.0 - world.params.grievance_relief_per_coercion * intensity)
     g[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)

@@ -115,6 +115,7 @@ class Episode:
     placebo_label: str = ""
     placebo_window: tuple[str, str] | None = None  # default: the same window
     base: tuple[str, str] | None = None  # months before the trigger, for the base rate
+    run: str = MAIN  # the scenario file whose runs the episode is scored on
     negate: bool = False  # the episode is the act NOT happening
     bar: float = PROBABLE
     needs_lift: bool = True
@@ -147,6 +148,17 @@ EPISODES: tuple[Episode, ...] = (
         "backtest_2022_no_spief.yaml",
         "no SPIEF statement (same months)",
         base=("2022-02", "2022-05"),
+        run="backtest_2022_spief_december.yaml",
+    ),
+    Episode(
+        "spief_december_cpc",
+        "... moved to 2022-12, the CPC halt itself: in 2022-12..2023-03",
+        cpc_stoppages,
+        ("2022-12", "2023-03"),
+        "backtest_2022_no_spief.yaml",
+        "no SPIEF statement (same months)",
+        base=("2022-02", "2022-05"),
+        run="backtest_2022_spief_december.yaml",
     ),
     Episode(
         "us_threat",
@@ -196,19 +208,16 @@ def verdict(ep: Episode, p: float, placebo: float | None) -> str:
     """'reproduced' only if probable and (where a trigger exists) raised by LIFT over the placebo."""
     if p < ep.bar:
         return f"not reproduced (p < {ep.bar:g})"
-    if ep.needs_lift and (placebo is None or p - placebo < LIFT):
+    if ep.needs_lift and (placebo is None or p - placebo < LIFT - 1e-9):
         return f"not reproduced (trigger adds < {LIFT:g})"
     return "reproduced"
 
 
 def score(ep: Episode, runs: dict[str, pd.DataFrame]) -> EpisodeResult:
     """Score one episode from the events tables of each scenario's runs (keyed by scenario file)."""
-    main = runs[MAIN]
+    main = runs[ep.run]
     ids = sorted(main["run_id"].unique())
     window = months(*ep.window)
-    if ep.key == "spief_december":  # the moved statement's run, scored in its own window
-        main = runs["backtest_2022_spief_december.yaml"]
-        ids = sorted(main["run_id"].unique())
     hit = any_in(ep.acts(main), ids, window)
     p = float((~hit if ep.negate else hit).mean())
     pl = None
@@ -225,7 +234,7 @@ def score(ep: Episode, runs: dict[str, pd.DataFrame]) -> EpisodeResult:
     first = ep.acts(main).groupby("run_id")["month"].min()
     if len(first):
         detail["median first month"] = str(first.sort_values().iloc[len(first) // 2])
-    if ep.key == "spief_december":  # the moved run read in the original window too
+    if ep.run != MAIN:  # the moved run read in the original window too
         early = any_in(ep.acts(main), ids, months("2022-06", "2022-09"))
         detail["moved run, 2022-06..09"] = round(float(early.mean()), 2)
     return EpisodeResult(ep, p, pl, bm, bw, len(ids), verdict(ep, p, pl), detail)
