@@ -350,6 +350,20 @@ class Parameters(BaseModel):
             "expects it again (learning from the 2022 CPC halts)."
         ),
     )
+    grievance_relief_per_coercion: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description=(
+            "Share of a sender's grievance against a target that one coercive act settles, per unit "
+            "of the act's pressure intensity (unitless per intensity, capped at the whole grievance): "
+            "a CPC halt at intensity 0.8 settles 80 %. Why repetition is governed by utility, not a "
+            "clock: once the score is settled, the punishment motive of the next act is gone and only "
+            "its economics, influence and any new grievance count. Assumption: one retaliation per "
+            "offence, the reciprocity norm of repeated games (tit-for-tat: Axelrod, The Evolution of "
+            "Cooperation, 1984); not fitted (docs/validation.md)."
+        ),
+    )
     coercion_spillover: float = Field(
         0.25,
         ge=0,

@@ -84,13 +84,16 @@ def test_a_refusal_adds_grievance_and_the_threat_is_decided_and_logged(scenario_
     kz, ru = world.index["Kazakhstan"], world.index["Russia"]
     g0 = m.policy.grievance[ru, kz]
     scorer = Scorer(world, snapshot(world, m.policy, 0), 0, m.alignment)
+    threat = m.policy.demands[0].demand.on_refuse[0]
     m._answer(scorer, m.policy.demands[0], bg.REFUSE, "Kazakhstan")
-    assert m.policy.grievance[ru, kz] == pytest.approx(g0 + 0.5)
     assert m.policy.enforcement[kz] == pytest.approx(world.enforcement0[kz])  # nothing conceded
     logged = [a for a in m.recorder.actions if a["kind"] in ("threat", "threat_withheld")]
     assert len(logged) == 1 and "P(execute)=" in logged[0]["note"]
     executed = logged[0]["kind"] == "threat"
     assert bool(m.policy.disruptions) == executed
+    # The refusal adds the demand's intensity; an executed threat then settles part of it.
+    settled = 1.0 - world.params.grievance_relief_per_coercion * threat.pressure() if executed else 1.0
+    assert m.policy.grievance[ru, kz] == pytest.approx((g0 + 0.5) * max(0.0, settled))
     release(m)
 
 

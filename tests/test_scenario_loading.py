@@ -699,6 +699,7 @@ def test_menu_item_availability_window(tmp_path: Path) -> None:
     data["hazards"] = []
     item = data["decisions"]["menus"]["Russia"][0]
     item["available_from"], item["available_until"] = "2022-07", "2022-12"
+    item["reason"], item["source"] = "test window", "assumption: test"
     _, world = load(write_variant(tmp_path, data))
     out = simulate(world, seed=1)
     offered = {r["month"] for r in out.decisions if r["actor"] == "Russia" and r["candidate"] == item["name"]}

@@ -125,7 +125,7 @@ def test_01_baseline_without_the_june_2022_suspension_in_memory():
 
 
 def test_01b_six_month_cpc_halt_fills_the_bypass_and_loses_exports():
-    cmp = paired("01b_cpc_halt_6m.yaml", "baseline.yaml", "2025-06")
+    cmp = paired("01b_cpc_halt_6m.yaml", "history_2023_24.yaml", "2025-06")
     assert cmp.first_difference == "2024-07"  # common random numbers: identical before the halt
     halt = ("2024-07", "2024-12")
     assert (window(cmp, "route_volume", "CPC", *halt, "b") == 0).all()
@@ -141,7 +141,7 @@ def test_01b_six_month_cpc_halt_fills_the_bypass_and_loses_exports():
 
 
 def test_02_tighter_secondary_sanctions_cut_kazakh_reexports_and_divert_them():
-    cmp = paired("02_us_secondary_sanctions.yaml", "baseline.yaml", "2025-12")
+    cmp = paired("02_us_secondary_sanctions.yaml", "history_2023_24.yaml", "2025-12")
     assert cmp.first_difference == "2024-01"
     era = ("2024-01", "2025-12")
     assert (per_rep(cmp, "reexports", "Kazakhstan", *era) < 0).all()
@@ -177,7 +177,7 @@ def test_03c_cheaper_corridor_shifts_freight_every_month():
 
 
 def test_04_gas_union_pulls_kazakh_gas_north_and_alignment_toward_russia():
-    cmp = paired("04_gas_union.yaml", "baseline.yaml", "2027-06", reps=8)
+    cmp = paired("04_gas_union.yaml", "history_2023_24.yaml", "2027-06", reps=8)
     assert cmp.first_difference == "2024-01"
     era = ("2024-01", "2027-06")
     assert (window(cmp, "exports_by_route", "Central Asia-Center gas", *era) > 0).all()
@@ -200,7 +200,7 @@ def test_05_southern_corridor_takes_transit_and_fees_from_kazakhstan():
 
 
 def test_06_western_pivot_ends_reexports_and_draws_russian_pressure():
-    cmp = paired("06_western_pivot.yaml", "baseline.yaml", "2025-12")
+    cmp = paired("06_western_pivot.yaml", "history_2023_24.yaml", "2025-12")
     era = ("2024-01", "2025-12")
     assert (window(cmp, "reexports", "Kazakhstan", *era, "b") == 0).all()  # full enforcement
     assert (per_rep(cmp, "reexports", "Kazakhstan", *era) < 0).all()
@@ -211,7 +211,7 @@ def test_06_western_pivot_ends_reexports_and_draws_russian_pressure():
 
 
 def test_07_demarche_brings_russian_pressure():
-    cmp = paired("07_russian_pressure_demarche.yaml", "baseline.yaml", "2025-12")
+    cmp = paired("07_russian_pressure_demarche.yaml", "history_2023_24.yaml", "2025-12")
     assert cmp.first_difference == "2024-06"
     assert (cmp.values("pressure", "Russia").loc["2024-06":].sum().to_numpy() >= 2).all()
     assert (window(cmp, "route_volume", "CPC", "2024-07", "2024-07") < 0).all()

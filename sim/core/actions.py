@@ -300,7 +300,7 @@ class MenuItem:
 
     name: str
     action: Action
-    cooldown_months: int = 6
+    cooldown_months: int = 0  # no cooldown unless the scenario states one (with its reason)
     available_from: int | None = None
     available_until: int | None = None
 

@@ -288,9 +288,18 @@ def apply_action(world: World, policy: Policy, action: A.Action, month: int) -> 
 
 
 def _observe_coercion(
-    world: World, policy: Policy, q: int, sender: int, targets: list[int], intensity: float
+    world: World,
+    policy: Policy,
+    q: int,
+    sender: int,
+    targets: list[int],
+    intensity: float,
 ) -> None:
-    """Every state remembers a coercive act by pole q: weight 1 on its targets, a spillover on others."""
+    """Every state remembers a coercive act by pole q: weight 1 on its targets, a spillover on others.
+
+    The targets hold a grievance against the sender (retaliation motive), and the act settles a
+    share `grievance_relief_per_coercion` x intensity of the sender's own grievance against them
+    (sim.params): whatever its form (a halt, a repricing, a demand), one act answers one offence."""
     if policy.coercion_seen is None or not isinstance(q, int | np.integer):
         return
     seen = np.full(world.n, world.params.coercion_spillover * intensity)
@@ -300,4 +309,8 @@ def _observe_coercion(
     seen[tg] = intensity
     seen[world.pole_of == q] = 0.0
     policy.coercion_seen[:, q] += seen
-    policy.own_grievance()[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)
+    g = policy.own_grievance()
+    # The act settles (part of) the sender's own grievance against its targets: retribution done,
+    # a repeat has no punishment motive left unless a new offence renews the grievance.
+    g[sender, tg] *= max(0.0, 1.0 - world.params.grievance_relief_per_coercion * intensity)
+    g[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)

@@ -136,7 +136,6 @@ SECTION_EXAMPLES: dict[str, Any] = {
                 "Kazakhstan": [
                     {
                         "name": "tighten enforcement",
-                        "cooldown_months": 6,
                         "action": {"type": "enforcement", "actor": "Kazakhstan", "level": 0.8},
                     }
                 ]

@@ -1,7 +1,8 @@
 """Read the time-path CSV of a scenario (`paths.file`) into `PathRow` mappings.
 
 Columns: series (real_gdp_growth | price | volume), name, year, value, unit,
-source. Every row must carry a source (the projections public at the time, a
+source, and optionally as_of (the month 'YYYY-MM' the source was published).
+Every row must carry a source (the projections public at the time, a
 producer's plan, or "assumption: why"). Problems are collected and reported
 together, each with its line number; the file's content is never echoed beyond
 the offending cell.
@@ -17,6 +18,7 @@ from typing import Any
 from sim.scenario.schema import PATH_SERIES, PathRow
 
 PATH_COLUMNS = ("series", "name", "year", "value", "unit", "source")
+OPTIONAL_COLUMNS = ("as_of",)
 _HEADER = ", ".join(PATH_COLUMNS)
 MAX_PROBLEMS = 25
 
@@ -91,18 +93,19 @@ def parse_paths_csv(raw: bytes, lines: list[int] | None = None) -> tuple[list[di
         if not rec["source"]:
             problems.append(f"line {line}: source: expected the source of the figure (or 'assumption: why')")
             continue
+        row: dict[str, Any] = {
+            "series": rec["series"],
+            "name": rec["name"],
+            "year": year,
+            "value": value,
+            "unit": rec["unit"],
+            "source": rec["source"],
+        }
+        if rec.get("as_of"):
+            row["as_of"] = rec["as_of"]  # checked as a month by PathRow
         if lines is not None:
             lines.append(line)
-        rows.append(
-            {
-                "series": rec["series"],
-                "name": rec["name"],
-                "year": year,
-                "value": value,
-                "unit": rec["unit"],
-                "source": rec["source"],
-            }
-        )
+        rows.append(row)
     if len(problems) > MAX_PROBLEMS:
         problems = [*problems[:MAX_PROBLEMS], f"... and {len(problems) - MAX_PROBLEMS} more problem(s)"]
     return rows, problems

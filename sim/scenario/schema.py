@@ -49,6 +49,30 @@ def _check_month(value: object) -> str:
 
 Month = Annotated[str, Field(description="Calendar month 'YYYY-MM'")]
 
+AS_OF_DOC = (
+    "Month 'YYYY-MM' in which the source of this input was published (what was known when). A "
+    "scenario that claims a knowledge cut-off (the baseline: end of 2022) uses only inputs with "
+    "as_of up to that month (tests/test_baseline_as_of.py)."
+)
+COVERS_DOC = (
+    "Period the figure measures ('YYYY' or 'YYYY-MM'), when it differs from as_of: e.g. a full-year "
+    "2022 statistic published in 2023-01 covers '2022'."
+)
+
+
+def _check_optional_month(value: object) -> str | None:
+    return None if value is None else _check_month(value)
+
+
+def _check_covers(value: object) -> str | None:
+    """'YYYY' or 'YYYY-MM' (YAML may give an int for a year)."""
+    if value is None:
+        return None
+    text = str(value)
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    return _check_month(text)
+
 
 # ----------------------------------------------------------------------------- actors
 class ActorSpec(Strict):
@@ -200,6 +224,11 @@ class RouteSpec(Strict):
         0.3, ge=0, le=1, description="Share of the tariff earned by transit states (split equally)."
     )
     source: str | None = None
+    as_of: Month | None = Field(None, description=AS_OF_DOC)
+    covers: str | None = Field(None, description=COVERS_DOC)
+
+    _as_of = field_validator("as_of", mode="before")(classmethod(lambda cls, v: _check_optional_month(v)))
+    _covers = field_validator("covers", mode="before")(classmethod(lambda cls, v: _check_covers(v)))
 
 
 class ShipmentSpec(Strict):
@@ -220,6 +249,11 @@ class ShipmentSpec(Strict):
     )
     routes: list[str] = Field(min_length=1)
     source: str | None = None
+    as_of: Month | None = Field(None, description=AS_OF_DOC)
+    covers: str | None = Field(None, description=COVERS_DOC)
+
+    _as_of = field_validator("as_of", mode="before")(classmethod(lambda cls, v: _check_optional_month(v)))
+    _covers = field_validator("covers", mode="before")(classmethod(lambda cls, v: _check_covers(v)))
 
 
 # ---------------------------------------------------------------------------- actions
@@ -416,8 +450,10 @@ class EventSpec(Strict):
     )
     date: Month
     action: Action
+    as_of: Month | None = Field(None, description=AS_OF_DOC)
 
     _month = field_validator("date", mode="before")(classmethod(lambda cls, v: _check_month(v)))
+    _as_of = field_validator("as_of", mode="before")(classmethod(lambda cls, v: _check_optional_month(v)))
 
 
 class HazardSpec(Strict):
@@ -434,23 +470,49 @@ class HazardSpec(Strict):
 
 
 class MenuItem(Strict):
-    """A candidate action in an actor's decision menu."""
+    """A candidate action in an actor's decision menu.
+
+    Nothing here shapes behaviour by default: an item can be chosen again in any round (no
+    cooldown) and at any time (no window). A cooldown or a window is a fact that closes the
+    option (a legal or physical lag), so it needs a `reason` (and a `source` or "assumption: why").
+    """
 
     name: str
     action: Action
     cooldown_months: int = Field(
-        6, ge=0, le=1200, description="Months before the same item can be chosen again."
+        0,
+        ge=0,
+        le=1200,
+        description="Months before the same item can be chosen again (default 0: no cooldown; "
+        "a positive value needs a reason).",
     )
     available_from: Month | None = Field(
-        None, description="First month the item can be chosen (default: always)."
+        None, description="First month the item can be chosen (default: always; needs a reason)."
     )
     available_until: Month | None = Field(
-        None, description="Last month the item can be chosen (default: always)."
+        None, description="Last month the item can be chosen (default: always; needs a reason)."
     )
+    reason: str | None = Field(
+        None,
+        description="Why the cooldown or window exists (the fact, legal or physical lag closing it).",
+    )
+    source: str | None = Field(None, description="Source of the reason, or 'assumption: why'.")
 
     _months = field_validator("available_from", "available_until", mode="before")(
         classmethod(lambda cls, v: None if v is None else _check_month(v))
     )
+
+    @model_validator(mode="after")
+    def _scaffolding_has_a_reason(self) -> MenuItem:
+        shaped = (
+            self.cooldown_months > 0 or self.available_from is not None or self.available_until is not None
+        )
+        if shaped and not (self.reason and self.source):
+            raise ValueError(
+                "a cooldown_months or availability window needs a 'reason' (the fact that closes the "
+                "option, e.g. a legal or physical lag) and a 'source' (or 'assumption: why')"
+            )
+        return self
 
 
 class DecisionSpec(Strict):
@@ -483,6 +545,9 @@ class PathRow(Strict):
     value: float = Field(ge=-100, le=1e7)
     unit: str = ""
     source: str = ""
+    as_of: Month | None = Field(None, description=AS_OF_DOC)
+
+    _as_of = field_validator("as_of", mode="before")(classmethod(lambda cls, v: _check_optional_month(v)))
 
 
 class PathsSpec(Strict):

@@ -1,0 +1,1 @@
+"""Validation of the decision model against recorded episodes (back-test with placebos)."""
