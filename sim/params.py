@@ -144,6 +144,75 @@ class Parameters(BaseModel):
             "route shares match the observed split. Set by `mvsim calibrate`."
         ),
     )
+    transit_risk_per_sanctioned_share: float = Field(
+        0.1,
+        ge=0,
+        le=5,
+        description=(
+            "Political risk premium of a route, as a fraction of its tariff, per unit of a transit "
+            "state's base-year trade share under sanctions targeting it (sim.core.routes.political_risk): "
+            "war-risk insurance, payment and compliance costs of shipping through a sanctioned state. "
+            "Fitted to the 2022 split of China-EU rail freight (figures.csv titr_cargo_2022, "
+            "northern_corridor_2022) by `mvsim calibrate`."
+        ),
+    )
+    transit_risk_per_coercion: float = Field(
+        0.02,
+        ge=0,
+        le=5,
+        description=(
+            "Political risk premium of a route, as a fraction of its tariff, per unit of the memory of "
+            "coercive acts by a transit state's pole (capped at 1). Assumption: a pole that has just cut "
+            "a route adds ~2 % to the freight rate of every route it controls; not separately identified "
+            "from the sanctions term by the 2022 figures (both hit Russia in the same months)."
+        ),
+    )
+    value_of_time_usd_per_unit_day: float = Field(
+        1.0,
+        ge=0,
+        le=1e4,
+        description=(
+            "Value of transit time in the generalized cost, USD per unit (t) per day, on routes that "
+            "give transit_days. Assumption: China-EU rail containers carry ~5,000 USD/t (about 75 USD bn "
+            "on ~1.5 m TEU of ~10 t in 2021, approx.) at an inventory holding cost of ~7 %/yr; "
+            "Hummels & Schaur (2013, AER) estimate 0.6-2.3 % of value per day for time-sensitive goods "
+            "choosing air over sea, an upper bound for rail freight."
+        ),
+    )
+    congestion_delay_alpha: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description=(
+            "alpha of the BPR volume-delay function on time-priced routes (transit_days > 0): a full "
+            "route's transit time is (1 + alpha) x its free-flow days (sim.core.routes.congested_days). "
+            "Assumption: 2022 reports of Middle Corridor containers waiting weeks at the Caspian ports, "
+            "transits of 40-50 days against ~20-25 planned (approx.), i.e. about double at full load; "
+            "the road default 0.15 (BPR 1964) is far too small for port and ferry queues."
+        ),
+    )
+    congestion_delay_power: float = Field(
+        4.0,
+        ge=1,
+        le=10,
+        description="beta of the BPR volume-delay function (dimensionless). Source: BPR (1964) standard 4.",
+    )
+    political_distance_semi_elasticity: float = Field(
+        0.8,
+        ge=0,
+        le=10,
+        description=(
+            "beta: fall in log bilateral trade per unit rise of the pair's alignment distance "
+            "(half the L1 distance of their alignment over poles, 0-1) since the base year "
+            "(sim.core.trade.political_cost_factors). Source: Gopinath, Gourinchas, Presbitero & "
+            "Topalova (2025, JIE, 'Changing global linkages: a new Cold War?') find trade between "
+            "geopolitically distant blocs fell 12 % relative to within-bloc trade after 2022; the "
+            "local-projection gravity estimate of 'Geopolitical barriers to globalization' (arXiv "
+            "2509.12084, 2025) is +22 % bilateral trade per standard deviation of alignment in the long "
+            "run. 0.8 = ln(1.22) / 0.25, assuming one standard deviation of bilateral alignment is 0.25 "
+            "on this model's 0-1 distance (assumption)."
+        ),
+    )
     outage_recovery_share: float = Field(
         0.5,
         ge=0,

@@ -182,7 +182,11 @@ def test_04_gas_union_pulls_kazakh_gas_north_and_alignment_toward_russia():
     era = ("2024-01", "2027-06")
     assert (window(cmp, "exports_by_route", "Central Asia-Center gas", *era) > 0).all()
     assert (window(cmp, "exports_by_route", "Central Asia-China gas", *era) < 0).all()
-    assert (per_rep(cmp, "dependence", "Russia", *era) > 0).all()
+    # Dependence on Russia rises, by more than twice the standard error over 8 paired seeds: since
+    # trade answers politics (issue 18: political trade costs, facilitation agreements), Kazakhstan's
+    # decisions move its trade too, so one seed's decisions can offset the pipeline's pull.
+    dep = per_rep(cmp, "dependence", "Russia", *era)
+    assert dep.mean() > 2.0 * dep.std(ddof=1) / np.sqrt(len(dep)) > 0
     assert (per_rep(cmp, "indicators", "welfare_transfers_usd_bn", *era) > 0).all()
     # Alignment moves toward Russia on average over 8 paired seeds, by more than one standard error;
     # not in every seed, because Kazakhstan's hedging (insurance against coercion) answers the

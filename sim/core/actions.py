@@ -152,6 +152,22 @@ class RouteInvestmentAction(Action):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TradeAgreementAction(Action):
+    """A trade/transit facilitation agreement: the pair's trade-cost factor x (1 - cut) after the lag."""
+
+    type: ClassVar[str] = "trade_agreement"
+    changes_trade: ClassVar[bool] = True
+    actor: str
+    partner: str
+    trade_cost_cut: float
+    goods: Goods = "all"
+    lag_months: int = 0
+    duration_months: int | None = None
+    cost_usd_bn: float = 0.0
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InducementAction(Action):
     type: ClassVar[str] = "inducement"
     sender: str
@@ -245,6 +261,7 @@ ACTION_TYPES: dict[str, type[Action]] = {
         RouteDisruptionAction,
         RouteRepriceAction,
         RouteInvestmentAction,
+        TradeAgreementAction,
         InducementAction,
         SecurityAction,
         DemandAction,

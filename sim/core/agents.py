@@ -19,7 +19,7 @@ import numpy as np
 from sim.core import actions as A
 from sim.core import alignment as al
 from sim.core import bargaining as bg
-from sim.core.apply import actor_of, apply_action, field_of, stance, target_of
+from sim.core.apply import actor_of, agreement_label, apply_action, field_of, stance, target_of
 from sim.core.coercion import coercion_probability, coercion_risk
 from sim.core.counterfactual import (
     Snapshot,
@@ -271,8 +271,14 @@ def _secondary_noop(world: World, sq: Snapshot, action: A.SecondarySanctionActio
     return trial.secondary == sq.policy.secondary
 
 
+def _agreement_noop(world: World, sq: Snapshot, action: A.TradeAgreementAction, i: int) -> bool:
+    """Signed already (in force or pending): signing again would change nothing."""
+    return any(g.label == agreement_label(action) for g in sq.policy.agreements)
+
+
 NOOP: dict[type, Callable[[World, Snapshot, Any, int], bool]] = {
     A.EnforcementAction: _enforcement_noop,
+    A.TradeAgreementAction: _agreement_noop,
     A.SanctionAction: _sanction_noop,
     A.LiftSanctionAction: _lift_noop,
     A.SecondarySanctionAction: _secondary_noop,

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.core import actions as A
 from sim.core.actions import Goods
-from sim.core.policy import Contract, OpenDemand, Policy, Timed
+from sim.core.policy import Agreement, Contract, OpenDemand, Policy, Timed
 from sim.core.sanctions import Measure, SecondaryMeasure
 from sim.core.world import World
 
@@ -176,6 +176,28 @@ def _investment(world: World, policy: Policy, action: A.RouteInvestmentAction, m
         policy.capacity_added[r] += action.capacity_added
     else:
         policy.pending.append(Timed(until=month + action.lag_months, route=r, amount=action.capacity_added))
+
+
+def agreement_label(action: A.TradeAgreementAction) -> str:
+    """The agreement's name: its label, else 'agreement ACTOR-PARTNER' (signing it again replaces it)."""
+    return action.label or f"agreement {action.actor}-{action.partner}"
+
+
+@applies(A.TradeAgreementAction)
+def _trade_agreement(world: World, policy: Policy, action: A.TradeAgreementAction, month: int) -> None:
+    label = agreement_label(action)
+    start = month + action.lag_months
+    until = None if action.duration_months is None else start + action.duration_months
+    agreement = Agreement(
+        label=label,
+        a=world.members(action.actor),
+        b=world.members(action.partner),
+        goods=_goods(world, action.goods),
+        factor=1.0 - action.trade_cost_cut,
+        start=start,
+        until=until,
+    )
+    policy.agreements = [g for g in policy.agreements if g.label != label] + [agreement]
 
 
 @applies(A.InducementAction)

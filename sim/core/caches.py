@@ -97,10 +97,17 @@ class Caches:
         self.contract_terms: dict[tuple[Any, ...], Any] = {}
         """contracts in force (a tuple of sim.core.policy.Contract, by value) -> their arrays;
         oldest entry dropped beyond MEMO_SIZE."""
+        self.last_sanctioned: tuple[tuple[Any, ...], np.ndarray] | None = None
+        """(measures in force, their `route_economy.sanctioned_share`): the last result, matched by the
+        measures' identity (the memo below hashes every measure)."""
+        self.last_political: tuple[Any, tuple[Any, ...], np.ndarray] | None = None
+        """(policy.political_distance array, active agreements, `economy.trade_cost_factor`): the last
+        result, matched by the array's identity (it is replaced, never written, and held here)."""
         self.memos: dict[str, dict[tuple[Any, ...], Any]] = {
             "cost_factors": {},  # sanction measures in force (tuple, by value) -> (N, N, G) tau
             "export_controls": {},  # the coalition's measures (tuple) -> (N, N, G) bool mask
             "expected_penalty": {},  # secondary measures in force (tuple) -> expected penalties
+            "sanctioned_share": {},  # sanction measures in force (tuple) -> (N,) share of trade under them
         }
         """Least-recently-used memos (`memo`), by name: key -> read-only array."""
         self.described: dict[Action, str] = {}

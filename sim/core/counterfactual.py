@@ -26,6 +26,7 @@ from sim.core.route_economy import (
     add_deliveries,
     buyer_pull,
     contract_terms,
+    generalized_cost,
     recovery_offer,
     route_conditions,
     route_state,
@@ -104,6 +105,8 @@ def _changed_columns(action: A.Action, before: Policy, after: Policy) -> np.ndar
     measures it put in force (new or re-set labels) and of those it lifted."""
     cols: set[int] = set()
     if action.changes_trade:
+        for g in set(before.agreements) ^ set(after.agreements):  # agreements signed or replaced
+            cols |= set(g.a) | set(g.b)
         old = before.measures
         for label, m in after.measures.items():
             if old.get(label) is not m:
@@ -117,6 +120,9 @@ def _changed_columns(action: A.Action, before: Policy, after: Policy) -> np.ndar
 def counterfactual(world: World, sq: Snapshot, action: A.Action, month: int) -> Snapshot:
     """The equilibrium economy if `action` were taken now, recomputing only what it touches."""
     policy = sq.policy.copy()
+    if action.changes_trade and getattr(action, "lag_months", 0) > 0:
+        # judged as if arrived, as investments are (decisions count its effect only after the lag)
+        action = replace(action, lag_months=0)  # type: ignore[call-arg]
     apply_action(world, policy, action, month)
     if action.changes_prices:
         return snapshot(world, policy, month)  # a price moves every market of the good: recompute
@@ -216,7 +222,7 @@ def _reroute(
         offered[ships],
         np.where(np.isfinite(world.ship_value[ships]), value[ships], np.inf),
         world.ship_allowed[cell],
-        (tariff + world.route_risk0)[rts],
+        generalized_cost(world, policy, tariff, capacity)[rts],
         capacity[rts],
         world.params.route_logit_scale,
         None if terms is None else terms.committed[cell],

@@ -184,7 +184,9 @@ def sanctions_economy(
     measures = list(policy.measures.values())
     tau = world.caches.memo("cost_factors", tuple(measures), lambda: cost_factors(measures, world.shape))
     base = base_flows(world, policy, month)
-    eq, price = trade.gravity_equilibrium(base, tau, world.params.trade_elasticity, columns)
+    political = trade_cost_factor(world, policy, month)
+    tau_g = tau if political is None else tau * political
+    eq, price = trade.gravity_equilibrium(base, tau_g, world.params.trade_elasticity, columns)
     if previous_hat is None:
         direct = eq
     else:
@@ -198,6 +200,36 @@ def sanctions_economy(
         "export_controls", tuple(coalition), lambda: export_controls(coalition, world.shape)
     )
     return tau, base, eq, direct, price, blocked, np.where(controls, blocked, 0.0), controls
+
+
+def trade_cost_factor(world: World, policy: Policy, month: int) -> np.ndarray | None:
+    """Non-sanction trade-cost factors (N, N, G) the gravity layer prices on top of the measures:
+    political trade costs (the pairs' alignment distance change, `trade.political_cost_factors`)
+    x facilitation agreements in force (factor 1 - cut on both directions). None: all ones.
+
+    Sanction accounting (blocked cells, export controls, re-export legs, buyer pull) keeps the
+    measures' factors only: a political trade cost is not a sanctioned cell.
+    """
+    p = world.params
+    active = [a for a in policy.agreements if a.active(month)]
+    dist = policy.political_distance
+    if not active and (dist is None or p.political_distance_semi_elasticity == 0):
+        return None
+    key = tuple(active)
+    last = world.caches.last_political
+    if last is not None and last[0] is dist and last[1] == key:
+        return last[2]
+    f = np.ones(world.shape)
+    if dist is not None and p.political_distance_semi_elasticity != 0:
+        pol = trade.political_cost_factors(dist, p.political_distance_semi_elasticity, p.trade_elasticity)
+        f *= pol[:, :, None]
+    for a in active:
+        side_a, side_b, g = (np.asarray(x, dtype=np.intp) for x in (a.a, a.b, a.goods))
+        f[np.ix_(side_a, side_b, g)] *= a.factor
+        f[np.ix_(side_b, side_a, g)] *= a.factor
+    f.flags.writeable = False
+    world.caches.last_political = (dist, key, f)
+    return f
 
 
 def flow_hat(flows: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -328,7 +360,9 @@ def _base_year_flows(world: World) -> np.ndarray:
         world.ship_volume0,
         np.where(np.isfinite(world.ship_value), value, np.inf),
         world.ship_allowed,
-        world.route_tariff0 + world.route_risk0,
+        world.route_tariff0
+        + world.route_risk0
+        + world.route_days * world.params.value_of_time_usd_per_unit_day,
         capacity,
         world.params.route_logit_scale,
     )

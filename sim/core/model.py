@@ -35,6 +35,7 @@ from sim.core.recorder import Recorder, RunOutput
 from sim.core.route_economy import update_backlog
 from sim.core.sanctions import SecondaryMeasure, detection_chance
 from sim.core.streams import Streams
+from sim.core.trade import alignment_distance
 from sim.core.world import World
 
 
@@ -63,6 +64,7 @@ class MultiVectorModel(mesa.Model):
         self.streams = Streams(self.rng)
         self.policy: Policy = initial_policy(world)
         self.alignment = world.alignment0.copy()
+        self._distance0 = alignment_distance(world.alignment0)  # (N, N) base-year alignment distance
         self.month = 0
         self.running = True
         self.events: dict[int, list[Event]] = {}
@@ -222,6 +224,8 @@ class MultiVectorModel(mesa.Model):
     def step(self) -> None:
         """Advance one month."""
         advance(self.policy, self.month, self.world.params.grievance_decay_per_month)
+        if self.world.params.political_distance_semi_elasticity > 0:  # political trade costs
+            self.policy.political_distance = alignment_distance(self.alignment) - self._distance0
         self._fire_events()
         self._fire_hazards()
         self._decide()
@@ -234,6 +238,7 @@ class MultiVectorModel(mesa.Model):
         self.recorder.record(self.month, out, dep, self.alignment, self.policy, forces)
         self.recorder.record_volumes(self.month, out, self.policy.backlog.copy(), lost_for_good)
         self._hat = out.hat
+        self.policy.route_load = out.routes.allocation.route_volume  # congestion priced next month
         self.last_outcome = out
         if self.datacollector is not None:
             self.datacollector.collect(self)

@@ -50,6 +50,24 @@ class Contract:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """A trade/transit facilitation agreement: trade costs between sides `a` and `b` (actor indices,
+    both directions, goods `goods`) x `factor` (< 1) from month index `start` until `until`
+    (exclusive; None: permanent)."""
+
+    label: str
+    a: tuple[int, ...]
+    b: tuple[int, ...]
+    goods: tuple[int, ...]
+    factor: float
+    start: int
+    until: int | None
+
+    def active(self, month: int) -> bool:
+        return self.start <= month and (self.until is None or month < self.until)
+
+
+@dataclass(frozen=True)
 class OpenDemand:
     """A demand awaiting the target's answer (sim.core.bargaining) until month index `until`."""
 
@@ -93,6 +111,13 @@ class Policy:
     backlog: np.ndarray = field(default_factory=_empty)
     coercion_seen: np.ndarray | None = None  # (N, P) decayed memory of coercive acts by pole p seen by i
     demands: list[OpenDemand] = field(default_factory=list)  # demands awaiting an answer
+    agreements: list[Agreement] = field(default_factory=list)  # trade facilitation agreements
+    # (N, N) change in the pairs' alignment distance since the base year (set monthly by the model;
+    # replaced, never written in place, so copies share it); None: no political trade costs yet
+    political_distance: np.ndarray | None = None
+    # (R,) last month's volume per route, unit/yr (the congestion shippers price; set by the model,
+    # replaced each month, so copies share it); None before the first month
+    route_load: np.ndarray | None = None
     shared: set[str] = field(default_factory=set, repr=False, compare=False)  # arrays shared with copies
 
     def own_grievance(self) -> np.ndarray:
@@ -129,6 +154,9 @@ class Policy:
             backlog=self.backlog.copy(),
             coercion_seen=None if self.coercion_seen is None else self.coercion_seen.copy(),
             demands=list(self.demands),
+            agreements=list(self.agreements),
+            political_distance=self.political_distance,
+            route_load=self.route_load,
             shared={"grievance"},
         )
 
@@ -204,6 +232,7 @@ def advance(policy: Policy, month: int, grievance_decay: float) -> None:
     policy.volume_factors = [d for d in policy.volume_factors if d.until is None or d.until > month]
     policy.price_factors = [d for d in policy.price_factors if d.until is None or d.until > month]
     policy.contracts = [c for c in policy.contracts if c.until > month]
+    policy.agreements = [a for a in policy.agreements if a.until is None or a.until > month]
     policy.pressure[:] = 0.0
     policy.signals[:] = 0.0
     policy.penalties[:] = 0.0

@@ -20,7 +20,10 @@ from sim.core.routes import (
     Allocation,
     PatchedAllocation,
     allocate_with_contracts,
+    congested_days,
+    political_risk,
 )
+from sim.core.sanctions import Measure
 from sim.core.world import World
 
 VALUE_SCALE = 1e-3
@@ -123,6 +126,77 @@ def recovery_offer(world: World, policy: Policy) -> np.ndarray:
     return policy.backlog * 12.0 / world.params.outage_recovery_months
 
 
+def sanctioned_share(world: World, policy: Policy) -> np.ndarray:
+    """Share of each actor's base-year trade (exports + imports, USD bn/yr) in cells of measures
+    targeting it (N,), 0-1 (memoised per set of measures)."""
+    measures = tuple(policy.measures.values())
+    last = world.caches.last_sanctioned
+    if (
+        last is not None
+        and len(last[0]) == len(measures)
+        and all(a is b for a, b in zip(last[0], measures, strict=True))
+    ):
+        return last[1]
+    out = world.caches.memo("sanctioned_share", measures, lambda: _sanctioned_share(world, measures))
+    world.caches.last_sanctioned = (measures, out)
+    return out
+
+
+def _sanctioned_share(world: World, measures: tuple[Measure, ...]) -> np.ndarray:
+    flows = world.base_flows
+    total = flows.sum(axis=(1, 2)) + flows.sum(axis=(0, 2))
+    out = np.zeros(world.n)
+    for k in {m.target for m in measures}:
+        imports = np.zeros(flows.shape[0::2], dtype=bool)  # (exporter, good) cells into k
+        exports = np.zeros(flows.shape[1:], dtype=bool)  # (importer, good) cells out of k
+        for m in measures:
+            if m.target != k:
+                continue
+            s = np.asarray(m.senders, dtype=np.intp)[:, None]
+            g = np.asarray(m.goods, dtype=np.intp)[None, :]
+            if m.direction in ("exports", "both"):  # senders' exports to the target
+                imports[s, g] = True
+            if m.direction in ("imports", "both"):  # senders' imports from the target
+                exports[s, g] = True
+        v = flows[:, k][imports].sum() + flows[k][exports].sum()
+        out[k] = v / total[k] if total[k] > 0 else 0.0
+    return np.minimum(out, 1.0)
+
+
+def coerced(world: World, policy: Policy) -> np.ndarray:
+    """Memory of coercive acts by each actor's pole (N,), capped at 1 (0 for actors without a pole):
+    the largest memory any state holds of that pole's acts (1 per act on its target)."""
+    if policy.coercion_seen is None or not policy.coercion_seen.any():
+        return np.zeros(world.n)
+    by_pole = np.minimum(policy.coercion_seen.max(axis=0), 1.0)
+    return np.where(world.pole_of >= 0, by_pole[np.maximum(world.pole_of, 0)], 0.0)
+
+
+def generalized_cost(
+    world: World, policy: Policy, tariff: np.ndarray, capacity: np.ndarray | None = None
+) -> np.ndarray:
+    """Generalized cost per route (R,), USD/unit: tariff + fixed risk premium + transit days (with
+    congestion delay, `routes.congested_days`, when capacity is given) x value of time + the
+    political risk premium of its transit states (sim.core.routes.political_risk)."""
+    p = world.params
+    days = world.route_days
+    if capacity is not None and policy.route_load is not None:
+        days = congested_days(
+            days, policy.route_load, capacity, p.congestion_delay_alpha, p.congestion_delay_power
+        )
+    cost = tariff + world.route_risk0 + days * p.value_of_time_usd_per_unit_day
+    if not policy.measures and (policy.coercion_seen is None or not policy.coercion_seen.any()):
+        return cost
+    return cost + political_risk(
+        tariff,
+        world.route_transit,
+        sanctioned_share(world, policy),
+        coerced(world, policy),
+        p.transit_risk_per_sanctioned_share,
+        p.transit_risk_per_coercion,
+    )
+
+
 def route_state(world: World, policy: Policy, month: int) -> RouteState:
     capacity, tariff, offered = route_conditions(world, policy, month)
     value = ship_values(world, policy, month)
@@ -131,7 +205,7 @@ def route_state(world: World, policy: Policy, month: int) -> RouteState:
         offered,
         np.where(np.isfinite(world.ship_value), value, np.inf),
         world.ship_allowed,
-        tariff + world.route_risk0,
+        generalized_cost(world, policy, tariff, capacity),
         capacity,
         world.params.route_logit_scale,
         None if terms is None else terms.committed,

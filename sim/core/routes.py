@@ -17,6 +17,9 @@ rata when the route's capacity (after a disruption) cannot hold every
 commitment, and by the shipper's offered volume when it has less to ship. The
 rest of the volume and capacity is then split by the logit above.
 
+Generalized cost (`generalized_cost`): tariff + a fixed risk premium + transit time x value of
+time + a **political risk premium** for routes through sanctioned or coercing states (`political_risk`).
+
 Invariants: shipped >= 0; per-route sum <= capacity; shipped + lost = offered.
 """
 
@@ -165,6 +168,49 @@ class PatchedAllocation:
         if not self.has_firm:
             return np.zeros((len(self.lost), len(routes)))
         return self._cols(np.asarray(routes, dtype=np.intp), True)
+
+
+def congested_days(
+    days: np.ndarray, load: np.ndarray, capacity: np.ndarray, alpha: float, power: float
+) -> np.ndarray:
+    """Transit days with congestion delay (R,): days x (1 + alpha x min(load / capacity, 1)^power).
+
+    Method: the BPR volume-delay function (Bureau of Public Roads 1964; Cascetta 2009, ch. 2) with
+    day-to-day (here month-to-month) adjustment: shippers price last month's congestion (`load`,
+    unit/yr, the route's volume last month) at this month's capacity (Cascetta 2009, ch. 7; Horowitz
+    1984), so the monthly assignment stays a one-pass logit. A full route (or one with no capacity)
+    has the full delay; added capacity lowers the delay before it binds.
+    """
+    has = capacity > 0
+    ratio = np.where(has, np.minimum(load / np.where(has, capacity, 1.0), 1.0), 1.0)
+    return days * (1.0 + alpha * ratio**power)
+
+
+def political_risk(
+    tariff: np.ndarray,
+    transit: np.ndarray,
+    sanctioned: np.ndarray,
+    coerced: np.ndarray,
+    per_sanctioned: float,
+    per_coercion: float,
+) -> np.ndarray:
+    """Sanctions/transit risk premium per route (R,), USD/unit, as a surcharge on the freight rate.
+
+        premium_r = tariff_r x sum_{k in transit(r)} (per_sanctioned x sanctioned_k
+                                                      + per_coercion x coerced_k)
+
+    Method: risk surcharges (war-risk insurance, payment and compliance costs, the chance that a
+    transit state holds or seizes the cargo) are quoted as a share of the freight rate, so a state's
+    risk scales the tariff of every route crossing it. sanctioned_k (0-1): share of transit state k's
+    base-year trade under measures targeting it; coerced_k (0-1): memory of coercive acts by k's pole
+    (capped at 1).
+
+    Args:
+        tariff: (R,) USD/unit; transit: (R, N) bool; sanctioned, coerced: (N,) 0-1;
+        per_sanctioned, per_coercion: surcharge (fraction of the tariff) per unit of each.
+    """
+    exposure = per_sanctioned * sanctioned + per_coercion * coerced  # (N,)
+    return tariff * (transit @ exposure)
 
 
 def allocate(

@@ -14,12 +14,34 @@ upper tier, exporters' factory-gate prices fixed: the partial-equilibrium
 "trade impact" of Yotov et al. ch. 2). Recorded flows are at exporter prices,
 X'_ij = pi'_ij * E_j / t_ij (customs values exclude the wedge).
 
+Political trade costs (geopolitical gravity): a pair's trade-cost factor also carries
+exp(beta x delta_d / eps), delta_d the change in the pair's alignment distance since the base
+year, so pair trade moves by exp(-beta x delta_d) before the multilateral-resistance terms
+(`political_cost_factors`; beta `political_distance_semi_elasticity`, sim.params); and
+facilitation agreements multiply a pair's factor by (1 - cut) (sim.core.apply).
+
 Arrays are indexed [exporter, importer, good]; values in USD bn per year.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def alignment_distance(alignment: np.ndarray) -> np.ndarray:
+    """Pairwise alignment distance (N, N), 0-1: half the L1 distance of the rows of alignment (N, P)."""
+    return 0.5 * np.abs(alignment[:, None, :] - alignment[None, :, :]).sum(axis=2)
+
+
+def political_cost_factors(
+    distance_change: np.ndarray, semi_elasticity: float, elasticity: float
+) -> np.ndarray:
+    """Trade-cost factor (N, N) of the pairs' political relation: exp(beta x delta_d / eps).
+
+    With the CES share pi ~ t^-eps, it moves the pair's trade by exp(-beta x delta_d) (holding the
+    importer's price index), beta the semi-elasticity of trade to alignment distance.
+    """
+    return np.exp(semi_elasticity * distance_change / elasticity)
 
 
 def expenditure(flows: np.ndarray) -> np.ndarray:

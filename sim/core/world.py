@@ -64,6 +64,7 @@ class World:
     route_capacity0: np.ndarray  # (R,) unit/yr
     route_tariff0: np.ndarray  # (R,) USD/unit
     route_risk0: np.ndarray  # (R,) USD/unit
+    route_days: np.ndarray  # (R,) transit time, days (0: not priced)
     route_dest: np.ndarray  # (R,) actor index
     route_buyers: np.ndarray  # (R, N) shares of delivered volume booked as each actor's imports
     route_transit: np.ndarray  # (R, N) bool

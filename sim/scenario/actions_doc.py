@@ -43,6 +43,7 @@ TYPE_EXAMPLES: dict[str, dict[str, Any]] = {
     "route_disruption": {"actor": "Russia", "route": "CPC", "capacity_factor": 0.0, "duration_months": 6},
     "route_reprice": {"actor": "Russia", "route": "CPC", "tariff_factor": 1.5, "duration_months": 12},
     "route_investment": {"capacity_added": 5.0, "lag_months": 24, "cost_usd_bn": 1.5},
+    "trade_agreement": {"partner": "China", "trade_cost_cut": 0.03, "lag_months": 12, "cost_usd_bn": 0.05},
     "inducement": {"sender": "China", "amount_usd_bn": 2.0, "duration_months": 12},
     "security_guarantee": {"sender": "Russia", "level": -0.2},
     "demand": {"sender": "Russia", "intensity": 0.5},

@@ -146,6 +146,7 @@ def build_world(spec: ScenarioSpec, base_flows: np.ndarray, params: Parameters |
             ],
             dtype=float,
         ),
+        route_days=np.array([r.transit_days for r in spec.routes], dtype=float),
         route_dest=np.array([index[r.destination] for r in spec.routes], dtype=np.intp),
         route_buyers=buyers,
         route_transit=transit,

@@ -223,6 +223,12 @@ class RouteSpec(Strict):
     transit_fee_share: float = Field(
         0.3, ge=0, le=1, description="Share of the tariff earned by transit states (split equally)."
     )
+    transit_days: float = Field(
+        0.0,
+        ge=0,
+        le=365,
+        description="Door-to-door transit time, days; priced at parameter value_of_time_usd_per_unit_day.",
+    )
     source: str | None = None
     as_of: Month | None = Field(None, description=AS_OF_DOC)
     covers: str | None = Field(None, description=COVERS_DOC)
@@ -317,6 +323,25 @@ class RouteInvestmentAction(_Action):
     capacity_added: float = Field(gt=0, le=1e4, description="Added capacity, route unit per year.")
     lag_months: int = Field(ge=0, le=1200, description="Months until the capacity is usable.")
     cost_usd_bn: float = Field(ge=0, le=1e4, description="Cost, USD bn.")
+
+
+class TradeAgreementAction(_Action):
+    type: Literal["trade_agreement"]
+    actor: str = Field(description="Actor (or bloc) signing: its trade costs with the partner fall.")
+    partner: str = Field(description="Actor or bloc on the other side (e.g. China, Turkey, EU, OTS).")
+    trade_cost_cut: float = Field(
+        gt=0,
+        lt=1,
+        description=(
+            "Cut in the pair's bilateral trade-cost factor, both directions, as a fraction (0.03: "
+            "trade costs x 0.97); pair trade rises by about (1 - cut)^-trade_elasticity."
+        ),
+    )
+    goods: list[str] | Literal["all"] = "all"
+    lag_months: int = Field(0, ge=0, le=1200, description="Months from signature until it takes effect.")
+    duration_months: int | None = Field(None, ge=1, le=1200, description="Months in force; none: permanent.")
+    cost_usd_bn: float = Field(0.0, ge=0, le=1e4, description="Direct cost to the signer, USD bn.")
+    label: str | None = Field(None, description="Name of the agreement (re-signing it replaces it).")
 
 
 class InducementAction(_Action):
@@ -427,6 +452,7 @@ Action = Annotated[
     | RouteDisruptionAction
     | RouteRepriceAction
     | RouteInvestmentAction
+    | TradeAgreementAction
     | InducementAction
     | SecurityAction
     | DemandAction
