@@ -204,6 +204,7 @@ def _run(
         draw, note = draws.draw(k), f"[posterior draw {k} of {draws.path}]"
     done = run_job(Base.of(loaded, end), seed, draw=draw, record_flows=record_flows)
     spec = done.spec
+    assert spec is not None, "a scenario run carries its scenario"
     if note:
         spec = spec.model_copy(update={"description": f"{spec.description} {note}".strip()})
     return with_spec(loaded, spec), done.output
@@ -237,9 +238,11 @@ class _EnsembleJob:
 
         draw = None
         if self.seeds is not None:  # posterior: `seed` is the replication index
+            assert self.draws is not None, "assign_draws sets draws with seeds"
             draw = self.posterior.draw(self.draws[seed])
             seed = self.seeds[seed]
         done = run_job(self.base, seed, draw=draw, record_flows=self.record_flows)
+        assert done.spec is not None, "a scenario run carries its scenario"
         name = done.spec.name
         rid = run_id_for(name, seed) if draw is None else f"{run_id_for(name, seed)}-d{draw.index}"
         tables = to_tables(done.output, done.spec, seed=seed, run_id=rid)

@@ -180,8 +180,11 @@ def test_04_gas_union_pulls_kazakh_gas_north_and_alignment_toward_russia():
     cmp = paired("04_gas_union.yaml", "history_2023_24.yaml", "2027-06", reps=8)
     assert cmp.first_difference == "2024-01"
     era = ("2024-01", "2027-06")
-    assert (window(cmp, "exports_by_route", "Central Asia-Center gas", *era) > 0).all()
-    assert (window(cmp, "exports_by_route", "Central Asia-China gas", *era) < 0).all()
+    # Over the era in every seed (not in every month: the comparison keeps Russia's gas-union demand on
+    # its menu, and where Kazakhstan concedes it there (1 seed of 8, 2026-01), that side's gas goes
+    # north too from then on).
+    assert (per_rep(cmp, "exports_by_route", "Central Asia-Center gas", *era) > 0).all()
+    assert (per_rep(cmp, "exports_by_route", "Central Asia-China gas", *era) < 0).all()
     # Dependence on Russia rises, by more than twice the standard error over 8 paired seeds: since
     # trade answers politics (issue 18: political trade costs, facilitation agreements), Kazakhstan's
     # decisions move its trade too, so one seed's decisions can offset the pipeline's pull.
@@ -204,20 +207,32 @@ def test_05_southern_corridor_takes_transit_and_fees_from_kazakhstan():
 
 
 def test_06_western_pivot_ends_reexports_and_draws_russian_pressure():
-    cmp = paired("06_western_pivot.yaml", "history_2023_24.yaml", "2025-12")
+    cmp = paired("06_western_pivot.yaml", "history_2023_24.yaml", "2025-12", reps=8)
     era = ("2024-01", "2025-12")
     assert (window(cmp, "reexports", "Kazakhstan", *era, "b") == 0).all()  # full enforcement
     assert (per_rep(cmp, "reexports", "Kazakhstan", *era) < 0).all()
-    assert (cmp.values("pressure", "Russia").loc[slice(*era)].sum().to_numpy() >= 5).all()
-    assert (window(cmp, "route_capacity", "CPC", "2024-02", "2024-04") < 0).all()
+    # More Russian coercion in every seed, scripted retaliation and decisions together (not ">= 5" as
+    # under the old 6-month default cooldown: the scripted retaliation settles part of Russia's
+    # grievance, so its own decisions add fewer acts; 1 to 7 per seed over 8 seeds), and Russia decides
+    # more CPC halts on average (the decided instrument shifts from gas-union demands to halts).
+    assert (cmp.values("pressure", "Russia").loc[slice(*era)].sum().to_numpy() > 0).all()
+    halts = cmp.actions[(cmp.actions["actor"] == "Russia") & (cmp.actions["name"] == "halt CPC")]
+    assert float(halts["delta"].sum()) > 0
+    # the scripted 3-month CPC halt (a month may coincide with a decided halt on the comparison side)
+    assert (per_rep(cmp, "route_capacity", "CPC", "2024-02", "2024-04") < 0).all()
     assert (per_rep(cmp, "indicators", "lost_exports_usd_bn", "2024-02", "2024-07") > 0).all()
     assert (per_rep(cmp, "trade_pole", "Russia", *era) < 0).all()
 
 
 def test_07_demarche_brings_russian_pressure():
-    cmp = paired("07_russian_pressure_demarche.yaml", "history_2023_24.yaml", "2025-12")
+    cmp = paired("07_russian_pressure_demarche.yaml", "history_2023_24.yaml", "2025-12", reps=8)
     assert cmp.first_difference == "2024-06"
-    assert (cmp.values("pressure", "Russia").loc["2024-06":].sum().to_numpy() >= 2).all()
+    # Russia answers (the scripted CPC halt and demand); beyond that answer its decided coercion does
+    # not rise on average, because the answer settles the grievance the demarche created
+    # (grievance_relief_per_coercion): total coercion after the demarche is higher on average over 8
+    # paired seeds, not in every seed.
+    pressure = cmp.values("pressure", "Russia").loc["2024-06":].sum().to_numpy()
+    assert pressure.mean() > 0
     assert (window(cmp, "route_volume", "CPC", "2024-07", "2024-07") < 0).all()
     # the demarche itself moves Kazakhstan away from Russia that month
     assert (window(cmp, "alignment", "Russia", "2024-06", "2024-06") < 0).all()
@@ -231,7 +246,11 @@ def test_08_rosatom_award_aligns_kazakhstan_more_with_russia_than_a_western_awar
     for pole, sign in (("Russia", 1.0), ("West", -1.0)):
         shift = sign * window(cmp, "alignment", pole, *end).ravel()
         assert shift.mean() > 2.0 * shift.std(ddof=1) / np.sqrt(len(shift)), pole
-    assert (cmp.values("pressure", "Russia").loc["2025-01":].sum().to_numpy() < 0).all()
+    # Less Russian coercion after a Rosatom award, by more than twice the standard error over the 8
+    # seeds (not in every seed: with no default cooldown and grievance relief, Russia's coercion is
+    # drawn round by round, and one seed's draws can match or exceed the other side's).
+    fewer = cmp.values("pressure", "Russia").loc["2025-01":].sum().to_numpy()
+    assert -fewer.mean() > 2.0 * fewer.std(ddof=1) / np.sqrt(len(fewer))
 
 
 def test_09_fuller_hazard_set_adds_outages_and_lost_exports():

@@ -102,7 +102,7 @@ def check(
         fid = row.figure.id
         if fid not in stored:
             problems.append(f"{fid}: not in the parameter file (re-run mvsim calibrate)")
-        elif abs(row.model - stored[fid]["model"]) > drift * row.figure.tolerance:
+        elif abs(row.model - stored[fid]["model"]) > drift * row.figure.target_tolerance:
             problems.append(f"{fid}: model {row.model:.4g} but the file records {stored[fid]['model']:.4g}")
     return problems
 
@@ -198,7 +198,7 @@ def calibrate_posterior(
     predicted = values + noise(cal, len(pick), seed, 2)
     qs = np.nanquantile(predicted, [0.05, 0.5, 0.95], axis=0)
     preds = [
-        Predictive(f.id, f.value, f.tolerance, float(qs[0, k]), float(qs[1, k]), float(qs[2, k]))
+        Predictive(f.id, f.value, f.target_tolerance, float(qs[0, k]), float(qs[1, k]), float(qs[2, k]))
         for k, f in enumerate(cal.targets)
     ]
     info = {

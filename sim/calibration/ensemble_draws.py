@@ -113,6 +113,8 @@ def load_draws(path: str | os.PathLike[str] | bool | None = None) -> PosteriorDr
     or unreadable file, or one without `draw`/`weight` columns or with bad weights, raises InputError."""
     import pyarrow.parquet as pq
 
+    if path is False:
+        raise ValueError("load_draws(False): no posterior was asked for")
     p = default_posterior_path() if path is None or path is True else Path(path)
     if not p.is_file():
         what = "no posterior file" if not p.exists() else "not a regular file"
@@ -172,7 +174,7 @@ def groups_of(replications: int, seeds_per_draw: int = SEEDS_PER_DRAW) -> np.nda
     return np.arange(replications) // seeds_per_draw
 
 
-def variance_split(values: pd.DataFrame | np.ndarray, groups: Sequence[int]) -> dict[str, float]:
+def variance_split(values: pd.DataFrame | np.ndarray, groups: Sequence[int] | np.ndarray) -> dict[str, float]:
     """Split the variance of a per-replication value (1-d) into a parameter part (between draw
     groups) and a stochastic part (within groups): one-way random-effects ANOVA,
     var_param = max(0, (MSB - MSW) / n0), var_stoch = MSW. Shares are NaN when the total is 0 or

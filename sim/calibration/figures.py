@@ -58,6 +58,13 @@ class Figure:
     def fitted(self) -> bool:
         return self.role == "target"
 
+    @property
+    def target_tolerance(self) -> float:
+        """The tolerance of a compared figure (in `unit`); load_figures requires one of every target."""
+        if self.tolerance is None:
+            raise ValueError(f"figure {self.id} has no tolerance")
+        return self.tolerance
+
 
 def load_figures(path: str | os.PathLike[str], known_metrics: set[str] | None = None) -> list[Figure]:
     """Read and check figures.csv; every problem is reported with its line and column.

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -224,7 +225,7 @@ def fit(
     width = cal.upper - cal.lower
     t0 = time.perf_counter()
     cal.evaluations = 0
-    best = None
+    best: tuple[Any, np.ndarray] | None = None  # (scipy OptimizeResult, start)
 
     def fun(x: np.ndarray) -> np.ndarray:
         r = cal.residuals(x, targets)
@@ -247,6 +248,7 @@ def fit(
         )
         if best is None or res.cost < best[0].cost - 1e-12:
             best = (res, start)
+    assert best is not None, "no start candidates"
     res, start = best
     jac = res.jac * width[None, :]
     sv = np.linalg.svd(jac, compute_uv=False)

@@ -45,6 +45,13 @@ def _mask(out: RunOutput, period: str) -> np.ndarray:
     return sel
 
 
+def _flows(out: RunOutput) -> np.ndarray:
+    """The run's recorded flows (T, N, N, G), USD bn/yr; calibration runs always record them."""
+    if out.flows is None:
+        raise ValueError("the run did not record flows (record_flows=False)")
+    return out.flows
+
+
 def _actors(world: World, names: str) -> list[int]:
     return [world.index[n.strip()] for n in names.split("/")]
 
@@ -53,7 +60,7 @@ def period_flows(out: RunOutput, world: World, period: str) -> np.ndarray:
     """Mean flows (N, N, G) over a period, USD bn/yr; '2021' is the base-year economy."""
     if period == "2021":
         return base_year_flows(world)
-    return out.flows[_mask(out, period)].mean(axis=0)
+    return _flows(out)[_mask(out, period)].mean(axis=0)
 
 
 def _turnover(f: np.ndarray, a: list[int], p: list[int]) -> float:
@@ -89,7 +96,7 @@ def dual_use_exports(out: RunOutput, world: World, fig: Figure, arg: str) -> flo
     """Actor -> partner exports of the dual-use good(s), USD bn/yr (re-exports included)."""
     goods = [int(k) for k in np.flatnonzero(world.dual_use)]
     a, p = _actors(world, fig.actor), _actors(world, fig.partner)
-    f = out.flows[_mask(out, fig.period)][:, a][:, :, p][..., goods]
+    f = _flows(out)[_mask(out, fig.period)][:, a][:, :, p][..., goods]
     return float(f.sum(axis=(1, 2, 3)).mean())
 
 

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -35,7 +36,7 @@ class Row:
 
     @property
     def z(self) -> float:
-        return (self.model - self.figure.value) / self.figure.tolerance
+        return (self.model - self.figure.value) / self.figure.target_tolerance
 
     @property
     def hit(self) -> bool:
@@ -84,7 +85,7 @@ def parameter_file(cal: Calibrator, result: FitResult, rows: list[Row], version:
     """The parameter file's content as a mapping (see module docstring)."""
     fitted = [r for r in rows if r.figure.fitted]
     entries: dict[str, dict] = {}
-    risk: dict[str, dict] = {
+    risk: dict[str, Any] = {
         "value": {},
         "bounds": {},
         "unit": "USD per unit (t or 1000 m3)",
@@ -161,7 +162,7 @@ def plot_fit(rows: list[Row]) -> MplFigure:
     ax = fig.add_subplot()
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
-        t, tol = r.figure.value, r.figure.tolerance
+        t, tol = r.figure.value, r.figure.target_tolerance
         ax.fill_betweenx(
             [yi - 0.3, yi + 0.3], (t - tol) / t, (t + tol) / t, color="tab:blue", alpha=0.2, lw=0
         )
@@ -251,7 +252,8 @@ def write_report(
                 "yes" if r.hit else "**no**",
             ]
         )
-    bound_notes = notes.get("bounds", {}) if isinstance(notes.get("bounds"), dict) else {}
+    raw_bounds = notes.get("bounds")
+    bound_notes: dict[str, Any] = raw_bounds if isinstance(raw_bounds, dict) else {}
     at_bound = [
         f"- `{fp.path}` = {x:.4g} (bounds [{fp.bounds[0]:g}, {fp.bounds[1]:g}]): "
         f"{bound_notes.get(fp.path, '**no explanation recorded**')}"

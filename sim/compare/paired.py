@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -228,6 +228,7 @@ def compare(
     notes: list[str] = []
     runs = [r.side for r in (ra, rb) if r.side.kind == "run"]
     if runs:
+        assert runs[0].seed is not None, "a run directory side knows its seed"
         use = [int(runs[0].seed)]
         paired = len({s.seed for s in runs}) == 1
         if not paired:
@@ -285,7 +286,10 @@ def compare(
                 "on both sides"
             )
 
-    sa, sb, ca, cb = [], [], [], []
+    sa: list[pd.DataFrame] = []
+    sb: list[pd.DataFrame] = []
+    ca: list[Any] = []
+    cb: list[Any] = []
     job = PairJob(ra, rb, focus, months, seeds=use, draws=assigned, posterior=draws)
     # One task per side and replication (2r: A, 2r + 1: B): half-size tasks balance the workers' tails.
     runs_out = map_items(

@@ -292,7 +292,7 @@ def _is_noop(world: World, sq: Snapshot, action: A.Action, i: int) -> bool:
     return test is not None and test(world, sq, action, i)
 
 
-class _Decider(mesa.Agent):
+class _Decider(mesa.Agent):  # type: ignore[misc]  # mesa ships no type information
     """Shared menu logic: cooldowns, no-op filtering and the logit draw."""
 
     name: str

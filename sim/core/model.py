@@ -39,7 +39,7 @@ from sim.core.trade import alignment_distance
 from sim.core.world import World
 
 
-class MultiVectorModel(mesa.Model):
+class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type information
     """States and blocs that trade, sanction and pressure each other, month by month.
 
     Args:

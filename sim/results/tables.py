@@ -79,7 +79,7 @@ def _frame(
     """
     dtypes = _dtypes(table, poles)
     data = dict(data)
-    n = len(next(iter(data.values()))) if data else 0
+    n = len(next(iter(data.values()))) if data else 0  # type: ignore[arg-type]  # columns are sized
     run_id, scenario, seed = ids or ("", "", UNKNOWN_SEED)
     data |= {
         "run_id": np.full(n, run_id, dtype=object),

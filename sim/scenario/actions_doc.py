@@ -227,7 +227,7 @@ def default_text(field: FieldInfo) -> str:
     if field.is_required():
         return "**required**"
     if field.default_factory is not None:
-        value = field.default_factory()
+        value = field.get_default(call_default_factory=True, validated_data={})
         return "its defaults" if isinstance(value, BaseModel) else f"`{json.dumps(value)}`"
     return f"`{json.dumps(field.default)}`"
 

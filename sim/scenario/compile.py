@@ -83,8 +83,8 @@ def build_world(spec: ScenarioSpec, base_flows: np.ndarray, params: Parameters |
     ship_good = np.full(n_s, -1, dtype=np.intp)
     route_carried = np.zeros((n, len(goods)), dtype=bool)
     for k, s in enumerate(spec.shipments):
-        for r in s.routes:
-            ship_allowed[k, ridx[r]] = True
+        for route_name in s.routes:
+            ship_allowed[k, ridx[route_name]] = True
         if s.good is not None:
             ship_good[k] = gidx[s.good]
             route_carried[index[s.shipper], gidx[s.good]] = True

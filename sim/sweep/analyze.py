@@ -257,7 +257,7 @@ def sobol_indices(
 
     design = manifest["sweep"]["design"]
     params = manifest["parameters"]
-    problem = {
+    problem: dict[str, Any] = {
         "num_vars": len(params),
         "names": [p["column"] for p in params],
         "bounds": [list(p["range"]) for p in params],

@@ -153,7 +153,8 @@ def _trade(partner: str, by_pole: bool) -> SeriesFn:
         if out.flows is None:
             raise RuntimeError("kz_trade_* needs the run's bilateral flows (record_flows=True)")
         if by_pole:
-            members = [i for i in np.flatnonzero(world.pole_of == world.pole_index[partner]) if i != focus]
+            in_pole = np.flatnonzero(world.pole_of == world.pole_index[partner])
+            members = [int(i) for i in in_pole if i != focus]
         else:
             members = [world.index[partner]]
         f = out.flows

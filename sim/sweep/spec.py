@@ -31,6 +31,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from sim.errors import ScenarioError
+from sim.pathpolicy import MAX_NAME_CHARS as pathpolicy_max_chars
+from sim.pathpolicy import safe_name
 from sim.seeds import SEED_MAX
 
 DESIGNS = ("full_factorial", "latin_hypercube", "sobol", "monte_carlo")
@@ -42,7 +44,7 @@ MAX_DESIGN_CELLS = 20_000_000  # design points x parameters held in memory (~1 G
 MAX_VALUES = 1_000  # items of one parameter's `values` (each is validated against the base)
 MAX_LEVELS = 10_000  # full-factorial levels of one range
 MAX_PARAMETERS = 64
-MAX_NAME_CHARS = 100
+MAX_NAME_CHARS = pathpolicy_max_chars  # the one sanitiser's limit (sim/pathpolicy.py)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 FINGERPRINT_VERSION = "mvsim-sweep-v1"
 
@@ -286,8 +288,7 @@ def check_sweep_name(name: str) -> str:
 
 def safe_sweep_name(text: str) -> str:
     """`text` (e.g. a file name) made into a valid sweep name."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text).replace("..", "_").lstrip("._-")[:MAX_NAME_CHARS]
-    return name or "sweep"
+    return safe_name(text.replace("..", "_"), "sweep").lstrip("-") or "sweep"
 
 
 def check_size(spec: SweepSpec, display: str) -> tuple[int, int]:
