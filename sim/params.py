@@ -20,13 +20,15 @@ class Parameters(BaseModel):
     # --- trade (structural gravity, CES / Armington) -------------------------------
     trade_elasticity: float = Field(
         4.0,
-        gt=0,
+        ge=0.5,
         le=20,
         description=(
             "Trade elasticity epsilon = sigma - 1 (dimensionless): percent fall in a "
             "bilateral import share per percent rise in its trade cost. Source: Head & "
             "Mayer (2014) structural median ~5; Yotov et al. (2016) use sigma 5-7; "
-            "4.0 is the lower end, appropriate for monthly (short-run) responses."
+            "4.0 is the lower end, appropriate for monthly (short-run) responses. At least 0.5: "
+            "below it the political trade-cost factor exp(beta x delta_d / eps) overflows (a "
+            "degenerate CES layer, far below any published estimate)."
         ),
     )
     trade_adjustment_per_month: float = Field(

@@ -334,7 +334,7 @@ def simplex(draw: st.DrawFn, keys: list[str]) -> dict[str, float]:
 
 
 _EXTREME_PARAMS: dict[str, Callable[[], st.SearchStrategy[float]]] = {
-    "trade_elasticity": lambda: st.sampled_from([1e-6, 0.5, 4.0, 20.0]),
+    "trade_elasticity": lambda: st.sampled_from([0.5, 1.0, 4.0, 20.0]),  # the bounds, sim.params
     "trade_adjustment_per_month": lambda: st.sampled_from([1e-6, 0.25, 1.0]),
     "decision_rationality": lambda: st.sampled_from([1e-6, 10.0, 1000.0]),
     "route_logit_scale": lambda: st.sampled_from([1e-6, 0.08, 100.0]),

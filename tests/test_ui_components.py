@@ -60,7 +60,7 @@ def _slider(rc, key: str):
 
 def test_default_scenario_is_valid_and_runs_against_its_comparison(page):
     assert _alert_text(page, "mvsim-validation") == "Valid scenario (unedited)"
-    page.find(v.Btn, children=["Run 10 seeds against baseline.yaml"]).assert_single()
+    page.find(v.Btn, children=["Run 10 seeds against history_2023_24.yaml"]).assert_single()
     assert _select(page, "Scenario").v_model == "01b_cpc_halt_6m.yaml"
 
 
@@ -91,7 +91,7 @@ def test_out_of_range_value_shows_the_loader_error_and_blocks_the_run(page):
     pre = page.find(meta_ref="mvsim-validation").find(v.Html, tag="pre").widget
     assert "routes[CPC].capacity_per_year" in pre.children[0]  # the lever's name, not routes[0]
     assert "greater than or equal to 0" in pre.children[0]
-    assert page.find(v.Btn, children=["Run 10 seeds against baseline.yaml"]).widget.disabled
+    assert page.find(v.Btn, children=["Run 10 seeds against history_2023_24.yaml"]).widget.disabled
 
 
 def test_event_switch_counts_as_an_edit(page):
@@ -108,7 +108,7 @@ def test_event_switch_counts_as_an_edit(page):
 def test_run_fills_the_panels_and_the_decision_inspector(page):
     _select(page, "Paired seeds").v_model = 2
     _select(page, "Last month compared").v_model = END
-    page.find(v.Btn, children=["Run 2 seeds against baseline.yaml"]).widget.click()
+    page.find(v.Btn, children=["Run 2 seeds against history_2023_24.yaml"]).widget.click()
     status = _wait_status(page, "done")
     assert status.startswith("done: 2/2 seeds")
     for ref in (
@@ -161,7 +161,7 @@ def test_run_fills_the_panels_and_the_decision_inspector(page):
 def test_cancel_stops_the_run(page):
     _select(page, "Paired seeds").v_model = 30
     _select(page, "Last month compared").v_model = END
-    page.find(v.Btn, children=["Run 30 seeds against baseline.yaml"]).widget.click()
+    page.find(v.Btn, children=["Run 30 seeds against history_2023_24.yaml"]).widget.click()
     _wait_status(page, "running")
     page.find(v.Btn, children=["Cancel"]).wait_for(timeout=10)
     page.find(v.Btn, children=["Cancel"]).widget.click()
@@ -274,7 +274,7 @@ def test_event_forms_follow_the_schema_and_give_the_validate_messages(tmp_path):
     from sim.ui import editor, forms, workflow
 
     types = forms.action_types()
-    assert len(types) == 14 and all(forms.form_fields(t) for t in types)
+    assert len(types) == 15 and "trade_agreement" in types and all(forms.form_fields(t) for t in types)
     fields = {f.name: f for f in forms.form_fields("route_disruption")}
     assert fields["route"].required and fields["route"].names == "routes"
     assert fields["duration_months"].kind == "integer" and fields["duration_months"].default == "1"

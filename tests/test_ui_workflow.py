@@ -38,7 +38,8 @@ def test_comparison_target_from_header_else_baseline():
         adapter.comparison_target(SCEN / "03_middle_corridor_10mt.yaml").name
         == "03b_middle_corridor_frozen.yaml"
     )
-    assert adapter.comparison_target(SCEN / "01b_cpc_halt_6m.yaml").name == "baseline.yaml"
+    # 01b names the known-history overlay (it extends it); a file without the line gets the baseline.
+    assert adapter.comparison_target(SCEN / "01b_cpc_halt_6m.yaml").name == "history_2023_24.yaml"
     text = "# no header line naming a file\nname: x\n"
     assert adapter.comparison_target(SCEN / "upload.yaml", text).name == "baseline.yaml"
 
@@ -115,7 +116,7 @@ def test_saved_file_passes_mvsim_validate(cpc, tmp_path):
     assert res.stdout.startswith(f"ok: {target}")
     loaded = adapter.load_file(target)
     assert next(r for r in loaded.spec.routes if r.name == "Middle Corridor").capacity_per_year == 12.0
-    assert adapter.comparison_target(target).resolve() == (SCEN / "baseline.yaml").resolve()
+    assert adapter.comparison_target(target).resolve() == (SCEN / "history_2023_24.yaml").resolve()
     with pytest.raises(ScenarioError, match="file exists"):
         workflow.save(cpc, ed, target)
 
@@ -130,7 +131,7 @@ def test_invalid_edit_is_not_saved(cpc, tmp_path):
 def test_upload_is_validated_and_errors_name_the_field():
     good = (SCEN / "01b_cpc_halt_6m.yaml").read_bytes()
     src = workflow.open_upload("mine.yaml", good, SCEN)
-    assert src.loaded.spec.name == "cpc_halt_6m" and src.compare_with.name == "baseline.yaml"
+    assert src.loaded.spec.name == "cpc_halt_6m" and src.compare_with.name == "history_2023_24.yaml"
     bad = b"extends: baseline.yaml\nname: x\nroutes:\n  - {name: CPC, capacity_per_year: lots}\n"
     with pytest.raises(ScenarioError) as err:
         workflow.open_upload("bad.yaml", bad, SCEN)
