@@ -82,8 +82,10 @@ def test_parse_window_accepts_ranges_and_names_the_option_on_bad_input():
 def test_auto_window_is_the_halt_and_the_headline_reports_it(small_scenario, halt3):
     cmp = compare(small_scenario, halt3, replications=2)
     win = auto_window(cmp)
-    # the halt and the months in which the deferred crude is shipped (CPC above A afterwards)
-    assert win.how == "auto" and win.start == "2023-03"
+    # B's own event has a duration: the headline is while it lasts (the "after" block has the rest)
+    assert (win.how, win.start, win.end, win.count) == ("events", "2023-03", "2023-05", 3)
+    assert "while B's own events last" in win.text()
+    # the moving months: the halt and the months in which the deferred crude is shipped
     assert {"2023-03", "2023-04", "2023-05"} <= set(moving_months(cmp))
     assert "2023-02" not in moving_months(cmp)
     given = resolve_window(cmp, "2023-03:2023-05")
@@ -107,10 +109,27 @@ def test_auto_window_is_the_halt_and_the_headline_reports_it(small_scenario, hal
     assert "## Headline (2023-03..2023-05)" in text and "during (2023-03..2023-05)" in text
 
 
+def test_auto_window_of_a_permanent_change_is_the_moving_months(small_scenario):
+    child = small_scenario.parent / "cheap_oil_for_good.yaml"
+    event = {"type": "price_change", "good": "oil", "factor": 0.7}  # no duration: permanent
+    child.write_text(
+        yaml.safe_dump(
+            {
+                "extends": small_scenario.name,
+                "name": "for_good",
+                "events": [{"date": "2023-03", "action": event}],
+            }
+        )
+    )
+    cmp = compare(small_scenario, child, replications=2)
+    win = auto_window(cmp)
+    assert win.how == "auto" and win.start == "2023-03" and win.end == moving_months(cmp)[-1]
+
+
 def test_shipped_pipeline_halt_headline_is_the_halt_window(tmp_path, capsys):
     """Scenario 11 (China halts the Kazakhstan-China oil pipeline 2025-03..2025-05): the default
-    headline starts with the halt, not at the horizon's start, and the halt's own block reports
-    the three halt months."""
+    headline covers the three halt months, not the horizon, nor the years in which the decisions
+    that answer the halt keep B apart from A (those are the event's "after" block)."""
     root = Path(__file__).resolve().parent.parent / "scenarios"
     args = [str(root / "baseline.yaml"), str(root / "11_china_pipeline_halt_3m.yaml")]
     code = main(
@@ -118,16 +137,10 @@ def test_shipped_pipeline_halt_headline_is_the_halt_window(tmp_path, capsys):
     )
     assert code == 0
     out = capsys.readouterr().out
-    # The window opens with the halt; it runs on while the decisions answer it (gas rerouted after
-    # the halt in this seed), and the event's own block reports the three halt months.
-    window = re.search(
-        r"window: (\d{4}-\d\d)\.\.(\d{4}-\d\d) \(\d+ months, the months in which B differs", out
-    )
-    assert window and window.group(1) == "2025-03", out
-    during = re.search(
-        r"during \(2025-03\.\.2025-05\): .*Route exports lost \(no capacity\) \+(\d\.\d+) USD bn/yr", out
-    )
-    assert during and 0.6 < float(during.group(1)) < 1.1  # ~1.5 Mt/yr at the crude netback
+    assert "window: 2025-03..2025-05 (3 months, while B's own events last)" in out
+    assert "Exports via Kazakhstan-China oil: -1.50 Mt/yr" in out
+    lost = re.search(r"Route exports lost \(no capacity\): \+(\d\.\d+) USD bn/yr", out)
+    assert lost and 0.6 < float(lost.group(1)) < 1.1  # ~1.5 Mt/yr at the crude netback
 
 
 def test_cli_window_option(tmp_path, small_scenario, halt3, capsys):

@@ -1,29 +1,34 @@
 """The months a comparison's headline covers: a given window, the whole horizon, or `auto`.
 
     resolve_window(cmp, "2025-03:2025-05")   # the halt itself
-    resolve_window(cmp, "auto")              # the months in which B differs from A (default)
+    resolve_window(cmp, "auto")              # B's own timed events, else the months B differs (default)
     resolve_window(cmp, "all")               # the whole horizon
     event_windows(cmp)                       # B's own events: during and after each
 
-`auto` (`auto_window`) is the span from the first to the last month in which a main effect is
-beyond the tolerance. The items considered are the flow indicators of the focus actor (the
-`indicators` group, trade with all partners, route exports by route); an item is a main effect
-if its peak |median delta| (over replications) is at least REL_TOL (5 %) of the largest peak
-among items of the same unit, and a month counts for it if
+`auto` (`auto_window`): when B has events of its own (not in A) and every one has a duration
+(a halt of three months), the span from the first one's start to the last one's end: the
+headline answers "what does it do while it lasts", and each event's "after" block reports the
+responses that follow (decisions that answer the shock can keep B apart from A for years: after
+China's three-month pipeline halt, Russia's CPC halts change for the rest of the horizon).
+Otherwise (a permanent change, parameters, no own events) the span from the first to the last
+month in which a main effect is beyond the tolerance. The items considered are the flow
+indicators of the focus actor (the `indicators` group, trade with all partners, route exports
+by route); an item is a main effect if its peak |median delta| (over replications) is at least
+REL_TOL (5 %) of the largest peak among items of the same unit, and a month counts for it if
 
     |delta| > max(ZERO_TOL, REL_TOL x the item's peak |median delta|)
 
 in more than half of the replications, with the same sign (with 2 replications: both).
 
 Stocks that decay slowly (alignment, enforcement) and action counts are left out, so a
-three-month halt gives its three months rather than the years over which alignment drifts back;
-the random divergence of decisions after an event (a different outage draw in one replication)
-moves one replication, not a majority. If no median moves, the mean delta is used; if nothing moves,
-the whole horizon.
+permanent change is not credited with the years over which alignment drifts; the random
+divergence of decisions (a different outage draw in one replication) moves one replication, not
+a majority. If no median moves, the mean delta is used; if nothing moves, the whole horizon.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, ScenarioError
 from sim.outcome_labels import ZERO_TOL
 
 if TYPE_CHECKING:
@@ -65,6 +70,7 @@ class Window:
         """'2025-03..2025-05 (3 months, the months in which B differs from A)'."""
         why = {
             "auto": "the months in which B differs from A",
+            "events": "while B's own events last",
             "given": "window asked for",
             "all": "the whole horizon",
         }[self.how]
@@ -125,7 +131,13 @@ def moving_months(cmp: Comparison) -> list[str]:
 
 
 def auto_window(cmp: Comparison) -> Window:
-    """First to last moving month (`moving_months`); the whole horizon if none moves."""
+    """While B's own events last, if all are timed (module doc); else first to last moving month
+    (`moving_months`); the whole horizon if none moves."""
+    timed = event_windows(cmp, limit=None)
+    if timed and all(ev.bounded for ev in timed):
+        start = min(ev.during.start for ev in timed)
+        end = max(ev.during.end for ev in timed)
+        return _span(cmp.months, start, end, "events")
     moving = moving_months(cmp)
     if not moving:
         return _span(cmp.months, cmp.months[0], cmp.months[-1], "all")
@@ -166,6 +178,7 @@ class EventWindow:
     label: str
     during: Window
     after: Window | None
+    bounded: bool = False  # the action has a duration (it ends), not a permanent change
 
 
 def _add_months(month: str, k: int) -> str:
@@ -180,16 +193,18 @@ def _own_events(cmp: Comparison) -> list:
 
     if cmp.a.kind != "scenario" or cmp.b.kind != "scenario":
         return []
+    if not all(isinstance(side.source, str | os.PathLike) for side in (cmp.a, cmp.b)):
+        return []
     try:
         ea = load_scenario(cmp.a.source).spec.events
         eb = load_scenario(cmp.b.source).spec.events
-    except (OSError, ValueError, InputError):
+    except (OSError, ValueError, ScenarioError):  # e.g. an in-memory scenario's label
         return []
     seen = [e.model_dump() for e in ea]
     return [e for e in eb if e.model_dump() not in seen]
 
 
-def event_windows(cmp: Comparison, limit: int = 5) -> list[EventWindow]:
+def event_windows(cmp: Comparison, limit: int | None = 5) -> list[EventWindow]:
     """B's own events (at most `limit`) with their windows within the compared months: an action
     with `duration_months` d lasts [date, date + d - 1] and 'after' is the rest of the horizon;
     other actions last from their date to the end (no 'after')."""
@@ -210,7 +225,8 @@ def event_windows(cmp: Comparison, limit: int = 5) -> list[EventWindow]:
         text = f"{start} {who + ': ' if who else ''}{act.type}{f' [{where}]' if where else ''}"
         if d is not None:
             text += f", {d} month{'s' if int(d) != 1 else ''}"
-        out.append(EventWindow(text, _span(cmp.months, max(start, first), end, "given"), after))
+        during = _span(cmp.months, max(start, first), end, "given")
+        out.append(EventWindow(text, during, after, bounded=d is not None))
     return out
 
 

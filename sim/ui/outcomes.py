@@ -117,12 +117,13 @@ def clip_window(cmp: Comparison, start: str | None, end: str | None) -> tuple[st
 
 
 def auto_window(cmp: Comparison, context: int = 0) -> tuple[str, str]:
-    """The months in which any paired replication differs (first to last), widened by
-    `context` months on each side; the whole horizon if nothing differs."""
-    diff = cmp.series.loc[cmp.series["delta"] != 0.0, "month"]
-    if diff.empty:
-        return cmp.months[0], cmp.months[-1]
-    i0, i1 = cmp.months.index(str(diff.min())), cmp.months.index(str(diff.max()))
+    """The headline window of `mvsim compare` (sim.compare.window.auto_window: while B's own timed
+    events last, else the months in which a main effect moves), widened by `context` months on
+    each side."""
+    from sim.compare.window import auto_window as headline_window
+
+    w = headline_window(cmp)
+    i0, i1 = cmp.months.index(w.start), cmp.months.index(w.end)
     return cmp.months[max(i0 - context, 0)], cmp.months[min(i1 + context, len(cmp.months) - 1)]
 
 
