@@ -58,5 +58,8 @@ def run(args: argparse.Namespace) -> int:
         line += f" vs baseline {base['satisficing'].iloc[0]:.3f}"
     print(f"{line} on {spec.reevaluation.n * spec.reevaluation.replications} fresh scenarios")
     print(res.discovery.text())
-    print(f"{res.n_runs} runs in {res.elapsed_s:.1f} s; report {res.out / 'report.md'}")
+    print(
+        f"{res.n_runs} runs in {res.elapsed_s:.1f} s wall ({res.cpu_s:.0f} CPU s in runs, "
+        f"{res.cpu_s / max(res.n_runs, 1):.2f} per run); report {res.out / 'report.md'}"
+    )
     return 0

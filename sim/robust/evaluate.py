@@ -17,6 +17,7 @@ outcomes from `sim.sweep.outcomes`) or a project model `fn(params, seed) -> {obj
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +82,8 @@ def make_ensemble(uncertainties: list[UncertaintySpec], ens: EnsembleSpec, label
 
 @dataclass
 class RunBatch:
-    """A `map_items` job: item `i` is candidate `i // M` on member `i % M` -> (values (K,), error)."""
+    """A `map_items` job: item `i` is candidate `i // M` on member `i % M` -> (values (K,), error,
+    CPU seconds of the run in its process)."""
 
     loaded: LoadedRobust
     candidates: list[Candidate]
@@ -118,7 +120,12 @@ class RunBatch:
             out.append((keys, _py(self.ensemble.values[u.name][m])))
         return out
 
-    def __call__(self, item: int) -> tuple[list[float], str]:
+    def __call__(self, item: int) -> tuple[list[float], str, float]:
+        t0 = time.process_time()
+        vals, err = self._run(item)
+        return vals, err, time.process_time() - t0
+
+    def _run(self, item: int) -> tuple[list[float], str]:
         self.setup()
         c, m = divmod(int(item), self.ensemble.size)
         cand = self.candidates[c]
@@ -144,6 +151,15 @@ class RunBatch:
             return [math.nan] * len(names), text[:MAX_ERROR_CHARS]
 
 
+@dataclass
+class Evaluated:
+    """Objective values (C, M, K), error text per run ('' if ok) and CPU seconds per run (C, M)."""
+
+    values: np.ndarray
+    errors: list[list[str]]
+    cpu_s: np.ndarray
+
+
 def evaluate(
     loaded: LoadedRobust,
     candidates: list[Candidate],
@@ -151,11 +167,11 @@ def evaluate(
     workers: int | None = 1,
     progress: bool | None = False,
     desc: str = "runs",
-) -> tuple[np.ndarray, list[list[str]]]:
-    """Objective values (C, M, K) of `candidates` on `ensemble`, and the error text per run ('' if ok)."""
+) -> Evaluated:
+    """Run `candidates` on every member of `ensemble` (on `workers` processes)."""
     k = len(loaded.spec.objectives)
     if not candidates:
-        return np.empty((0, ensemble.size, k)), []
+        return Evaluated(np.empty((0, ensemble.size, k)), [], np.empty((0, ensemble.size)))
     job = RunBatch(loaded, list(candidates), ensemble)
     items = list(range(len(candidates) * ensemble.size))
     res = map_items(job, items, workers=workers, progress=progress, desc=desc)
@@ -163,7 +179,8 @@ def evaluate(
     errors = [
         [r[1] for r in res[c * ensemble.size : (c + 1) * ensemble.size]] for c in range(len(candidates))
     ]
-    return values, errors
+    cpu = np.array([r[2] for r in res], dtype=np.float64).reshape(len(candidates), ensemble.size)
+    return Evaluated(values, errors, cpu)
 
 
 def runs_frame(
@@ -171,10 +188,10 @@ def runs_frame(
     ids: list[int],
     candidates: list[Candidate],
     ensemble: Ensemble,
-    values: np.ndarray,
-    errors: list[list[str]],
+    ev: Evaluated,
 ) -> pd.DataFrame:
-    """One row per (candidate, member): ids, levers, member, seed, uncertainties, objectives, error."""
+    """One row per (candidate, member): ids, levers, member, seed, uncertainties, objectives, error,
+    cpu_s (CPU seconds of the run: the one column that differs between identical runs)."""
     spec = loaded.spec
     c_n, m_n = len(candidates), ensemble.size
     cols: dict[str, Any] = {
@@ -191,9 +208,19 @@ def runs_frame(
     for name, v in ensemble.values.items():
         cols[name] = np.tile(v, c_n)
     for j, o in enumerate(spec.objectives):
-        cols[o.name] = values[:, :, j].reshape(-1)
-    cols["error"] = [e for row in errors for e in row]
+        cols[o.name] = ev.values[:, :, j].reshape(-1)
+    cols["error"] = [e for row in ev.errors for e in row]
+    cols["cpu_s"] = ev.cpu_s.reshape(-1)
     return pd.DataFrame(cols)
 
 
-__all__ = ["Candidate", "Ensemble", "RunBatch", "as_parameter", "evaluate", "make_ensemble", "runs_frame"]
+__all__ = [
+    "Candidate",
+    "Ensemble",
+    "Evaluated",
+    "RunBatch",
+    "as_parameter",
+    "evaluate",
+    "make_ensemble",
+    "runs_frame",
+]

@@ -49,6 +49,7 @@ class RobustResult:
     discovery: Discovery
     elapsed_s: float
     n_runs: int
+    cpu_s: float  # CPU seconds of the runs (all processes)
 
 
 def _lever_frame(loaded: LoadedRobust, ids: list[int], cands: list[Candidate]) -> pd.DataFrame:
@@ -104,7 +105,8 @@ def run_robust(
         re_ids.append(BASELINE_ID)
     fresh = make_ensemble(spec.uncertainties, spec.reevaluation, "reevaluation")
     print(f"re-evaluation: {len(re_cands)} policies x {fresh.size} fresh scenarios", file=log)
-    re_vals, re_errs = evaluate(loaded, re_cands, fresh, workers, progress, desc="re-evaluation")
+    re_ev = evaluate(loaded, re_cands, fresh, workers, progress, desc="re-evaluation")
+    re_vals, re_errs = re_ev.values, re_ev.errors
     robust = _lever_frame(loaded, re_ids, re_cands)
     robust["baseline"] = robust["candidate"] == BASELINE_ID
     robust = pd.concat([robust, metrics.table(re_vals, names, mx, thr, p)], axis=1)
@@ -119,16 +121,17 @@ def run_robust(
     )
     elapsed = time.perf_counter() - t0
     n_runs = int(res.values.shape[0] * ens.size + len(re_cands) * fresh.size)
+    cpu_s = float(res.evaluated.cpu_s.sum() + re_ev.cpu_s.sum())
 
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     try:
-        runs_frame(loaded, ids, list(res.candidates), ens, res.values, res.errors).to_parquet(
+        runs_frame(loaded, ids, list(res.candidates), ens, res.evaluated).to_parquet(
             tmp / "evaluations.parquet", index=False
         )
-        runs_frame(loaded, re_ids, re_cands, fresh, re_vals, re_errs).to_parquet(
+        runs_frame(loaded, re_ids, re_cands, fresh, re_ev).to_parquet(
             tmp / "reevaluation.parquet", index=False
         )
         cand.to_parquet(tmp / "candidates.parquet", index=False)
@@ -164,7 +167,7 @@ def run_robust(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return RobustResult(out, res, cand, robust, robust_id, disc, elapsed, n_runs)
+    return RobustResult(out, res, cand, robust, robust_id, disc, elapsed, n_runs, cpu_s)
 
 
 def _manifest(

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.robust import metrics
-from sim.robust.evaluate import Candidate, Ensemble, evaluate
+from sim.robust.evaluate import Candidate, Ensemble, Evaluated, evaluate
 from sim.robust.load import LoadedRobust
 from sim.robust.spec import LeverSpec
 
@@ -99,8 +99,16 @@ class SearchResult:
 
     candidates: list[dict[str, Any]]
     generation: np.ndarray  # (C,) generation of first evaluation
-    values: np.ndarray  # (C, M, K)
-    errors: list[list[str]]
+    evaluated: Evaluated  # values (C, M, K), errors, CPU s per run
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.evaluated.values
+
+    @property
+    def errors(self) -> list[list[str]]:
+        return self.evaluated.errors
+
     fitness: np.ndarray  # (C, K)
     pareto: np.ndarray  # candidate indices of the final non-dominated set
     convergence: pd.DataFrame  # generation, evaluations, runs, hypervolume, front_size
@@ -132,6 +140,7 @@ def run_search(
     errors: list[list[str]] = []
     fit_rows: list[np.ndarray] = []
     runs_per_gen: list[int] = []
+    cpu: list[np.ndarray] = []
     for g in range(spec.search.generations):
         pop = algorithm.ask()
         decoded = [decode(spec.levers, x) for x in pop.get("X")]
@@ -141,13 +150,15 @@ def run_search(
             if key not in seen:
                 seen[key] = len(cands) + len(new)
                 new.append(d)
-        vals, errs = evaluate(
+        ev = evaluate(
             loaded, new, ensemble, workers, progress, desc=f"generation {g + 1}/{spec.search.generations}"
         )
+        vals = ev.values
+        cpu.append(ev.cpu_s)
         cands += [d for d in new if d is not None]
         gens += [g] * len(new)
         blocks.append(vals)
-        errors += errs
+        errors += ev.errors
         fit_rows.append(fitness(loaded, vals))
         runs_per_gen.append(len(new) * ensemble.size)
         all_fit = np.concatenate(fit_rows) if fit_rows else np.empty((0, problem.n_obj))
@@ -172,7 +183,8 @@ def run_search(
             "front_size": [len(non_dominated(fit[generation <= g])) for g in range(spec.search.generations)],
         }
     )
-    return SearchResult(cands, generation, values, errors, fit, non_dominated(fit), conv)
+    ev_all = Evaluated(values, errors, np.concatenate(cpu) if cpu else np.empty((0, ensemble.size)))
+    return SearchResult(cands, generation, ev_all, fit, non_dominated(fit), conv)
 
 
 __all__ = ["SearchResult", "decode", "fitness", "hypervolumes", "non_dominated", "run_search"]
