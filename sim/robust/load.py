@@ -106,10 +106,21 @@ def _resolve(mapping: dict[str, Any], path: str | None, where: str, file: str, p
         probs.append(Problem(file, f"{where}.path", "missing: with a base scenario every entry sets a field"))
         return ()
     try:
-        return resolve_path(mapping, path)
+        keys = resolve_path(mapping, path)
     except PathError as exc:
         probs.append(Problem(file, f"{where}.path", f"{path}: does not resolve: {exc}"))
         return ()
+    parent = get_value(mapping, keys[:-1]) if len(keys) > 1 else mapping
+    if isinstance(parent, dict) and keys[-1] not in parent:
+        probs.append(
+            Problem(
+                file,
+                f"{where}.path",
+                f"{path}: does not resolve: no field {keys[-1]!r} there; fields: {', '.join(map(str, parent))}",
+            )
+        )
+        return ()
+    return keys
 
 
 def _try(
