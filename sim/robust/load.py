@@ -116,7 +116,8 @@ def _resolve(mapping: dict[str, Any], path: str | None, where: str, file: str, p
             Problem(
                 file,
                 f"{where}.path",
-                f"{path}: does not resolve: no field {keys[-1]!r} there; fields: {', '.join(map(str, parent))}",
+                f"{path}: does not resolve: no field {keys[-1]!r} there; "
+                f"fields: {', '.join(map(str, parent))}",
             )
         )
         return ()
