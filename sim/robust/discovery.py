@@ -3,7 +3,8 @@
 A member *fails* when any objective with a threshold is not met (or its run failed). PRIM
 (`sim.sweep.analyze.prim_box`, the PRIM package) finds a box over the uncertainties with a high
 share of failures inside (density) that holds many of them (coverage); the box chosen is the
-largest coverage at `discovery.min_density` (else the densest). `method: cart`, or PRIM not
+largest coverage at density `discovery.min_density` or, when failures are commoner than that,
+halfway between their base rate and 1 (`density_target`); else the densest. `method: cart`, or PRIM not
 installed, uses a CART tree (scikit-learn, if installed): the leaf with the highest failure
 density among leaves holding at least 5 % of the members, described by its path.
 """
@@ -73,13 +74,20 @@ def discover(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discove
         return Discovery("none", k, n, note="neither PRIM nor scikit-learn is installed: no discovery")
 
 
+def density_target(min_density: float, base_rate: float) -> float:
+    """The density a PRIM box must reach: `min_density`, raised to halfway between the failure
+    base rate and 1 when the base rate is above it (else the whole space would qualify)."""
+    return max(min_density, (1.0 + base_rate) / 2.0)
+
+
 def _prim(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discovery:
     from sim.sweep.analyze import prim_box
 
     df = pd.DataFrame({u.name: ensemble.values[u.name] for u in spec.uncertainties})
     df["fails"] = fails.astype(np.float64)
     params = [{"column": u.name, "kind": as_parameter(u).kind} for u in spec.uncertainties]
-    res, notes = prim_box(df, params, "fails > 0.5", ["fails"], min_density=spec.discovery.min_density)
+    target = density_target(spec.discovery.min_density, float(fails.mean()))
+    res, notes = prim_box(df, params, "fails > 0.5", ["fails"], min_density=target)
     if res is None:
         return Discovery("none", int(fails.sum()), len(fails), note="; ".join(notes))
     limits = []
@@ -157,4 +165,4 @@ def _cart(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discovery:
     )
 
 
-__all__ = ["Discovery", "discover"]
+__all__ = ["Discovery", "density_target", "discover"]

@@ -98,6 +98,18 @@ def table(
     return pd.DataFrame(cols)
 
 
+def paired_comparison(a: np.ndarray, b: np.ndarray) -> tuple[int, int, float]:
+    """Members where policy A satisfices and B does not, the reverse, and the exact two-sided
+    McNemar p-value (binomial test of the discordant pairs at 1/2; 1.0 with none)."""
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    n_ab, n_ba = int((a & ~b).sum()), int((b & ~a).sum())
+    if n_ab + n_ba == 0:
+        return n_ab, n_ba, 1.0
+    from scipy.stats import binomtest
+
+    return n_ab, n_ba, float(binomtest(n_ab, n_ab + n_ba, 0.5).pvalue)
+
+
 def most_robust(metrics: pd.DataFrame, eligible: np.ndarray) -> int:
     """Row of the most robust eligible candidate: highest satisficing share, then lowest regret
     score, then the first row (NaN shares rank last)."""
@@ -110,4 +122,13 @@ def most_robust(metrics: pd.DataFrame, eligible: np.ndarray) -> int:
     return int(idx[order[0]])
 
 
-__all__ = ["low_percentile", "mean", "most_robust", "regret", "satisficing_share", "satisfied", "table"]
+__all__ = [
+    "low_percentile",
+    "mean",
+    "most_robust",
+    "paired_comparison",
+    "regret",
+    "satisficing_share",
+    "satisfied",
+    "table",
+]

@@ -33,6 +33,7 @@ def render(
     elapsed_s: float,
     workers: int,
     quick: bool,
+    paired: tuple[int, int, float] | None = None,
 ) -> str:
     """The report's Markdown text."""
     spec = loaded.spec
@@ -76,6 +77,11 @@ def render(
         verdict = "beats" if c > b else ("ties with" if c == b else "does NOT beat")
         lines.append(f"- baseline policy (the scenario's own lever values): {_share(b)}")
         lines.append(f"- the robust policy {verdict} the baseline on the satisficing share.")
+        if paired is not None:
+            lines.append(
+                f"- paired on the same scenarios: the robust policy satisfices where the baseline does not "
+                f"on {paired[0]}, the reverse on {paired[1]} (exact McNemar p = {paired[2]:.3g})."
+            )
     else:
         lines.append("- no baseline policy (a custom model has no default lever values)")
     lines += ["", "## Where it fails", "", discovery.text()]

@@ -113,7 +113,14 @@ def run_robust(
     robust["failed_runs"] = [sum(bool(e) for e in row) for row in re_errs]
     row = metrics.most_robust(robust, ~robust["baseline"].to_numpy())
     robust_id = int(robust["candidate"].iloc[row])
-    fails = ~metrics.satisfied(re_vals[row : row + 1], mx, thr)[0]
+    sat = metrics.satisfied(re_vals, mx, thr)
+    fails = ~sat[row]
+    base_rows = np.flatnonzero(robust["baseline"].to_numpy())
+    paired = (
+        metrics.paired_comparison(sat[row], sat[base_rows[0]])
+        if len(base_rows) and not np.all(np.isnan(thr))
+        else None
+    )
     disc = (
         discover(spec, fresh, fails)
         if not np.all(np.isnan(thr))
@@ -155,11 +162,15 @@ def run_robust(
             elapsed,
             n_workers,
             quick,
+            paired,
         )
         (tmp / "report.md").write_text(text, encoding="utf-8")
         manifest = _manifest(
             loaded, robust, row, disc, elapsed, n_runs, n_workers, quick, ens.size, fresh.size
         )
+        manifest["run_cpu_s"] = round(cpu_s, 2)
+        manifest["cpu_s_per_run"] = round(cpu_s / max(n_runs, 1), 4)
+        manifest["paired_vs_baseline"] = None if paired is None else list(paired)
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
         )
