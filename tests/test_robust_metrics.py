@@ -92,3 +92,21 @@ def test_decode_unit_cube_to_levers() -> None:
     assert decode(levers, np.array([1.0, 1.0, 1.0])) == {"r": 3.0, "i": 14, "c": "y"}
     # the int range is cut into 3 equal cells, the categories into 2
     assert decode(levers, np.array([0.5, 0.34, 0.49])) == {"r": 2.0, "i": 13, "c": "x"}
+
+
+def test_paired_comparison_counts_discordant_members() -> None:
+    a = np.array([True, True, True, False, True])
+    b = np.array([False, False, True, False, False])
+    n_ab, n_ba, p = metrics.paired_comparison(a, b)
+    assert (n_ab, n_ba) == (3, 0)
+    assert p == pytest.approx(0.25)  # two-sided binomial: 2 x 0.5^3
+    assert metrics.paired_comparison(a, a) == (0, 0, 1.0)
+
+
+def test_prim_density_target_stays_above_the_failure_base_rate() -> None:
+    from sim.robust.discovery import density_target
+
+    assert density_target(0.6, 0.1) == 0.6
+    assert density_target(0.6, 0.3) == pytest.approx(0.65)
+    # the whole space (density 0.73) does not qualify
+    assert density_target(0.6, 0.73) == pytest.approx(0.865)

@@ -3,8 +3,8 @@
 A member *fails* when any objective with a threshold is not met (or its run failed). PRIM
 (`sim.sweep.analyze.prim_box`, the PRIM package) finds a box over the uncertainties with a high
 share of failures inside (density) that holds many of them (coverage); the box chosen is the
-largest coverage at density `discovery.min_density` or, when failures are commoner than that,
-halfway between their base rate and 1 (`density_target`); else the densest. `method: cart`, or PRIM not
+largest coverage at a density of at least `discovery.min_density` and of halfway between the
+failure base rate and 1 (`density_target`); else the densest. `method: cart`, or PRIM not
 installed, uses a CART tree (scikit-learn, if installed): the leaf with the highest failure
 density among leaves holding at least 5 % of the members, described by its path.
 """
@@ -75,8 +75,8 @@ def discover(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discove
 
 
 def density_target(min_density: float, base_rate: float) -> float:
-    """The density a PRIM box must reach: `min_density`, raised to halfway between the failure
-    base rate and 1 when the base rate is above it (else the whole space would qualify)."""
+    """The density a PRIM box must reach: the larger of `min_density` and halfway between the
+    failure base rate and 1 (with common failures the whole space would qualify otherwise)."""
     return max(min_density, (1.0 + base_rate) / 2.0)
 
 
