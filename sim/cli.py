@@ -70,7 +70,7 @@ def import_mesa_core() -> None:
     sys.modules["mesa"] = mesa
 
 
-MODEL_COMMANDS = frozenset({"run", "compare", "sweep", "calibrate", "serve"})
+MODEL_COMMANDS = frozenset({"run", "compare", "sweep", "calibrate", "serve", "robust"})
 """Commands that build models: they import `mesa.model` first thing (see main)."""
 
 # At import, not in main(): spawned pool workers of a command (compare, sweep) re-import the

@@ -1,0 +1,238 @@
+"""A robust search end to end: search, re-evaluation, discovery, tables, plots and report.
+
+    loaded = load_robust("scenarios/robust/kazakhstan_2030.yaml")
+    result = run_robust(loaded, "results/robust/kazakhstan_2030", workers=2)
+
+Steps: (1) NSGA-II over the levers on the search ensemble (sim.robust.search); (2) the Pareto
+candidates, best satisficing share on the search ensemble first (at most
+`reevaluation.max_candidates`), and the baseline policy re-run on a fresh, larger ensemble
+(another design seed); (3) metrics over it (sim.robust.metrics), the robust policy (highest
+satisficing share, then lowest regret score) and scenario discovery of its failures
+(sim.robust.discovery). Outputs go to a temporary sibling directory renamed to `out` at the end
+(a previous `out` is replaced only then).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import sim
+from sim.robust import metrics, plots
+from sim.robust.discovery import Discovery, discover
+from sim.robust.evaluate import Candidate, evaluate, make_ensemble, runs_frame
+from sim.robust.load import LoadedRobust
+from sim.robust.report import render
+from sim.robust.search import SearchResult, run_search
+
+BASELINE_ID = -1
+
+
+@dataclass
+class RobustResult:
+    """What `run_robust` found (the tables are also in `out`)."""
+
+    out: Path
+    search: SearchResult
+    candidates: pd.DataFrame  # every evaluated candidate, search-ensemble metrics, `pareto`
+    robust: pd.DataFrame  # re-evaluated candidates (and the baseline), re-evaluation metrics
+    robust_id: int  # candidate id of the robust policy
+    discovery: Discovery
+    elapsed_s: float
+    n_runs: int
+    cpu_s: float  # CPU seconds of the runs (all processes)
+
+
+def _lever_frame(loaded: LoadedRobust, ids: list[int], cands: list[Candidate]) -> pd.DataFrame:
+    cols: dict[str, Any] = {"candidate": np.asarray(ids, dtype=np.int64)}
+    for lv in loaded.spec.levers:
+        col = [loaded.baseline.get(lv.name) if c is None else c[lv.name] for c in cands]
+        s = pd.Series(col, dtype=object)
+        cols[lv.name] = s.astype(str) if lv.type == "categorical" else pd.to_numeric(s, errors="coerce")
+    return pd.DataFrame(cols)
+
+
+def _arrays(loaded: LoadedRobust) -> tuple[list[str], np.ndarray, np.ndarray]:
+    objs = loaded.spec.objectives
+    names = [o.name for o in objs]
+    mx = np.array([o.direction == "max" for o in objs])
+    thr = np.array([np.nan if o.threshold is None else o.threshold for o in objs], dtype=np.float64)
+    return names, mx, thr
+
+
+def run_robust(
+    loaded: LoadedRobust,
+    out: str | os.PathLike[str],
+    workers: int | None = 1,
+    progress: bool | None = None,
+    quick: bool = False,
+    log: Any = None,
+) -> RobustResult:
+    """Run the robust search of `loaded` and write its outputs to `out` (see the module)."""
+    log = log if log is not None else sys.stderr
+    spec = loaded.spec
+    out = Path(out)
+    t0 = time.perf_counter()
+    names, mx, thr = _arrays(loaded)
+    p = spec.search.percentile
+
+    ens = make_ensemble(spec.uncertainties, spec.scenarios, "search")
+    res = run_search(loaded, ens, workers, progress, log)
+    ids = list(range(len(res.candidates)))
+    cand = _lever_frame(loaded, ids, list(res.candidates))
+    cand.insert(1, "generation", res.generation + 1)
+    cand = pd.concat([cand, metrics.table(res.values, names, mx, thr, p)], axis=1)
+    cand["pareto"] = np.isin(cand["candidate"], res.pareto)
+    cand["failed_runs"] = [sum(bool(e) for e in row) for row in res.errors]
+
+    par = cand[cand["pareto"]].copy()
+    share = par["satisficing"].fillna(-1.0).to_numpy()
+    order = np.lexsort((par["candidate"].to_numpy(), par["regret_score"].to_numpy(), -share))
+    chosen = [int(par["candidate"].iloc[i]) for i in order[: spec.reevaluation.max_candidates]]
+    re_cands: list[Candidate] = [res.candidates[i] for i in chosen]
+    re_ids = list(chosen)
+    if loaded.base is not None:
+        re_cands.append(None)
+        re_ids.append(BASELINE_ID)
+    fresh = make_ensemble(spec.uncertainties, spec.reevaluation, "reevaluation")
+    print(f"re-evaluation: {len(re_cands)} policies x {fresh.size} fresh scenarios", file=log)
+    re_ev = evaluate(loaded, re_cands, fresh, workers, progress, desc="re-evaluation")
+    re_vals, re_errs = re_ev.values, re_ev.errors
+    robust = _lever_frame(loaded, re_ids, re_cands)
+    robust["baseline"] = robust["candidate"] == BASELINE_ID
+    robust = pd.concat([robust, metrics.table(re_vals, names, mx, thr, p)], axis=1)
+    robust["failed_runs"] = [sum(bool(e) for e in row) for row in re_errs]
+    row = metrics.most_robust(robust, ~robust["baseline"].to_numpy())
+    robust_id = int(robust["candidate"].iloc[row])
+    sat = metrics.satisfied(re_vals, mx, thr)
+    fails = ~sat[row]
+    base_rows = np.flatnonzero(robust["baseline"].to_numpy())
+    paired = (
+        metrics.paired_comparison(sat[row], sat[base_rows[0]])
+        if len(base_rows) and not np.all(np.isnan(thr))
+        else None
+    )
+    disc = (
+        discover(spec, fresh, fails)
+        if not np.all(np.isnan(thr))
+        else Discovery("none", 0, fresh.size, note="no thresholds: no failures to discover")
+    )
+    elapsed = time.perf_counter() - t0
+    n_runs = int(res.values.shape[0] * ens.size + len(re_cands) * fresh.size)
+    cpu_s = float(res.evaluated.cpu_s.sum() + re_ev.cpu_s.sum())
+
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        runs_frame(loaded, ids, list(res.candidates), ens, res.evaluated).to_parquet(
+            tmp / "evaluations.parquet", index=False
+        )
+        runs_frame(loaded, re_ids, re_cands, fresh, re_ev).to_parquet(
+            tmp / "reevaluation.parquet", index=False
+        )
+        cand.to_parquet(tmp / "candidates.parquet", index=False)
+        cand[cand["pareto"]].to_parquet(tmp / "pareto.parquet", index=False)
+        robust.to_csv(tmp / "robustness.csv", index=False)
+        res.convergence.to_csv(tmp / "convergence.csv", index=False)
+        plots.parallel(spec, cand[cand["pareto"]], robust_id, tmp / "pareto_parallel.png")
+        plots.tradeoff(spec, cand, tmp / "tradeoff.png")
+        plots.robustness(spec, robust, tmp / "robustness.png")
+        plots.convergence(res.convergence, tmp / "convergence.png")
+        n_workers = 1 if workers is None or workers <= 1 else int(workers)
+        text = render(
+            loaded,
+            robust,
+            row,
+            disc,
+            res.convergence,
+            int(cand["pareto"].sum()),
+            len(ids),
+            (ens.size, fresh.size),
+            elapsed,
+            n_workers,
+            quick,
+            paired,
+        )
+        (tmp / "report.md").write_text(text, encoding="utf-8")
+        manifest = _manifest(
+            loaded, robust, row, disc, elapsed, n_runs, n_workers, quick, ens.size, fresh.size
+        )
+        manifest["run_cpu_s"] = round(cpu_s, 2)
+        manifest["cpu_s_per_run"] = round(cpu_s / max(n_runs, 1), 4)
+        manifest["paired_vs_baseline"] = None if paired is None else list(paired)
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
+        )
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RobustResult(out, res, cand, robust, robust_id, disc, elapsed, n_runs, cpu_s)
+
+
+def _manifest(
+    loaded: LoadedRobust,
+    robust: pd.DataFrame,
+    row: int,
+    disc: Discovery,
+    elapsed: float,
+    n_runs: int,
+    workers: int,
+    quick: bool,
+    n_search: int,
+    n_fresh: int,
+) -> dict[str, Any]:
+    import pymoo
+
+    chosen = robust.iloc[row]
+    base = robust[robust["baseline"]]
+    return {
+        "kind": "mvsim-robust",
+        "name": loaded.spec.name,
+        "file": loaded.display,
+        "fingerprint": loaded.fingerprint,
+        "sim_version": sim.__version__,
+        "pymoo_version": pymoo.__version__,
+        "quick": quick,
+        "workers": workers,
+        "elapsed_s": round(elapsed, 2),
+        "runs": n_runs,
+        "search_scenarios": n_search,
+        "reevaluation_scenarios": n_fresh,
+        "robust_candidate": int(chosen["candidate"]),
+        "robust_levers": {lv.name: _py(chosen[lv.name]) for lv in loaded.spec.levers},
+        "robust_satisficing": float(chosen["satisficing"]),
+        "baseline_levers": {k: _py(v) for k, v in loaded.baseline.items()},
+        "baseline_satisficing": float(base["satisficing"].iloc[0]) if len(base) else None,
+        "discovery": disc.text(),
+        "spec": loaded.spec.model_dump(mode="json"),
+    }
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Rename `tmp` to `out`, replacing a previous `out` (moved aside first, removed after)."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+__all__ = ["BASELINE_ID", "RobustResult", "run_robust"]
