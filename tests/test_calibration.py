@@ -117,8 +117,10 @@ def test_calibrate_regenerates_the_shipped_file_within_tolerance(tmp_path):
     setup = yaml.safe_load((work / "free_parameters.yaml").read_text())
     setup["scenario"] = str((DEFAULT_SETUP.parent / setup["scenario"]).resolve())
     (work / "free_parameters.yaml").write_text(yaml.safe_dump(setup))
+    # One start (the documented one): the shipped fit's best of 4 starts is the one from there, so
+    # this reproduces it at a quarter of the cost (~100 s); the random starts are not re-checked.
     summary = calibrate(
-        work / "free_parameters.yaml", work / "figures.csv", work / "params.yaml", progress=False, starts=2
+        work / "free_parameters.yaml", work / "figures.csv", work / "params.yaml", progress=False, starts=1
     )
     _, shipped = load_parameter_file(DEFAULT_PARAMS)
     _, fresh = load_parameter_file(work / "params.yaml")

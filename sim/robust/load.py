@@ -9,8 +9,6 @@ objective resolves (sim.sweep.outcomes). Problems raise `ScenarioError` naming t
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-import sim
-from sim.errors import Problem, ScenarioError, format_loc
+from sim.errors import Problem, ScenarioError
 from sim.pathpolicy import check_read
 from sim.robust.spec import SPEC_MODELS, LeverSpec, RobustSpec
 from sim.scenario.overrides import Keys, PathError, get_value, override_spec, resolve_path
 from sim.scenario.references import unknown_name
-from sim.sweep.spec import _AT, safe_sweep_name
+from sim.sweep.load import fingerprint as sweep_fingerprint
+from sim.sweep.load import validation_problems
+from sim.sweep.spec import safe_sweep_name
 
 if TYPE_CHECKING:
     from sim.runs.job import Base
@@ -78,27 +77,7 @@ class LoadedRobust:
 
 def spec_problems(exc: ValidationError, file: str) -> list[Problem]:
     """Problems of a pydantic error on a robust file, in the file's own terms."""
-    out = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        kind, msg = err["type"], err["msg"]
-        if kind == "extra_forbidden":
-            parent = SPEC_MODELS.get(str(loc[0]) if len(loc) > 1 else "", RobustSpec)
-            text = unknown_name("key", str(loc[-1]), list(parent.model_fields), "valid keys")
-        elif kind == "missing":
-            text = "missing required key"
-        elif kind in ("value_error", "assertion_error"):
-            text = msg.removeprefix("Value error, ")
-            m = _AT.match(text)
-            if m is not None:
-                loc = (*loc, *m.group(1).split("."))
-                text = m.group(2)
-        else:
-            got = repr(err.get("input"))
-            got = got if len(got) <= 70 else got[:67] + "..."
-            text = msg.replace("Input should be", "expected", 1) + f", got {got}"
-        out.append(Problem(file, format_loc(loc), text))
-    return out
+    return validation_problems(exc, file, SPEC_MODELS, RobustSpec)
 
 
 def _resolve(mapping: dict[str, Any], path: str | None, where: str, file: str, probs: list[Problem]) -> Keys:
@@ -218,17 +197,7 @@ def _objectives(spec: RobustSpec, base: Base, file: str, probs: list[Problem]) -
 
 def fingerprint(spec: RobustSpec, base_hash: str | None) -> str:
     """Identity of a robust search's results: spec, base scenario content and package version."""
-    blob = json.dumps(
-        {
-            "v": FINGERPRINT_VERSION,
-            "spec": spec.model_dump(mode="json", exclude={"description"}),
-            "base": base_hash,
-            "sim": sim.__version__,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return sweep_fingerprint(spec, base_hash, FINGERPRINT_VERSION)
 
 
 def load_robust(path: str | os.PathLike[str], quick: bool = False) -> LoadedRobust:

@@ -27,13 +27,12 @@ every candidate faces) and the *objectives* (sweep outcome names, sim.sweep.outc
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.seeds import SEED_MAX
-from sim.sweep.spec import RESERVED_COLUMNS, check_sweep_name
+from sim.sweep.spec import RESERVED_COLUMNS, check_scalars, check_sweep_name
 
 MAX_LEVERS = 32
 MAX_UNCERTAINTIES = 32
@@ -54,26 +53,6 @@ def _at(field: str, text: str) -> ValueError:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _check_scalars(v: list[Any]) -> list[Any]:
-    kinds = set()
-    for x in v:
-        if isinstance(x, bool):
-            kinds.add("bool")
-        elif isinstance(x, int | float):
-            if isinstance(x, float) and not math.isfinite(x):
-                raise ValueError(f"values must be finite, got {x}")
-            kinds.add("number")
-        elif isinstance(x, str):
-            kinds.add("string")
-        else:
-            raise ValueError(f"values must be numbers, strings or true/false, got {x!r}")
-    if len(kinds) > 1:
-        raise ValueError(f"values must all be of one kind (numbers, strings or booleans), got {v!r}")
-    if len({(type(x).__name__ if isinstance(x, bool) else "", x) for x in v}) != len(v):
-        raise ValueError(f"values must be distinct, got {v!r}")
-    return v
 
 
 class LinkedSpec(_Strict):
@@ -105,7 +84,7 @@ class LeverSpec(_Strict):
     unit: str = ""
     description: str = ""
 
-    _vals = field_validator("values")(classmethod(lambda cls, v: v if v is None else _check_scalars(v)))
+    _vals = field_validator("values")(classmethod(lambda cls, v: v if v is None else check_scalars(v)))
 
     @model_validator(mode="after")
     def _shape(self) -> LeverSpec:
@@ -159,7 +138,7 @@ class UncertaintySpec(_Strict):
     unit: str = ""
     description: str = ""
 
-    _vals = field_validator("values")(classmethod(lambda cls, v: v if v is None else _check_scalars(v)))
+    _vals = field_validator("values")(classmethod(lambda cls, v: v if v is None else check_scalars(v)))
 
     @model_validator(mode="after")
     def _one_of(self) -> UncertaintySpec:

@@ -78,12 +78,21 @@ def _sweep_problems(exc: ValidationError, file: str) -> list[Problem]:
         "outcomes": OutcomesSpec,
         "parameters": ParameterSpec,
     }
+    return validation_problems(exc, file, models, SweepSpec)
+
+
+def validation_problems(
+    exc: ValidationError, file: str, models: dict[str, type[BaseModel]], root: type[BaseModel]
+) -> list[Problem]:
+    """Problems of a pydantic error on a sweep-like file (sweep, robust search), in the file's own
+    terms: unknown keys with did-you-mean against the section's model (`models` by top-level key,
+    `root` for the file itself), "missing required key", validator messages at the field they name."""
     out = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         kind, msg = err["type"], err["msg"]
         if kind == "extra_forbidden":
-            parent = models.get(str(loc[0]) if len(loc) > 1 else "", SweepSpec)
+            parent = models.get(str(loc[0]) if len(loc) > 1 else "", root)
             text = unknown_name("key", str(loc[-1]), list(parent.model_fields), "valid keys")
         elif kind == "missing":
             text = "missing required key"
@@ -167,11 +176,12 @@ def _check_outcomes(spec: SweepSpec, world: World, display: str) -> list[Problem
     return problems
 
 
-def fingerprint(spec: SweepSpec, base_hash: str | None) -> str:
-    """Identity of a sweep's results: spec, base scenario content hash and package version."""
+def fingerprint(spec: BaseModel, base_hash: str | None, version: str = FINGERPRINT_VERSION) -> str:
+    """Identity of a sweep's (or a robust search's) results: file version tag, spec, base scenario
+    content hash and package version (SHA-256 hex)."""
     blob = json.dumps(
         {
-            "v": FINGERPRINT_VERSION,
+            "v": version,
             "spec": spec.model_dump(mode="json", exclude={"description"}),
             "base": base_hash,
             "sim": sim.__version__,

@@ -59,6 +59,27 @@ def _at(field: str, text: str) -> ValueError:
     return ValueError(f"@{field}@ {text}")
 
 
+def check_scalars(v: list[Any]) -> list[Any]:
+    """A `values` list: finite numbers, strings or booleans, all of one kind, distinct (else ValueError)."""
+    kinds = set()
+    for x in v:
+        if isinstance(x, bool):
+            kinds.add("bool")
+        elif isinstance(x, int | float):
+            if isinstance(x, float) and not math.isfinite(x):
+                raise ValueError(f"values must be finite, got {x}")
+            kinds.add("number")
+        elif isinstance(x, str):
+            kinds.add("string")
+        else:
+            raise ValueError(f"values must be numbers, strings or true/false, got {x!r}")
+    if len(kinds) > 1:
+        raise ValueError(f"values must all be of one kind (numbers, strings or booleans), got {v!r}")
+    if len({(type(x).__name__ if isinstance(x, bool) else "", x) for x in v}) != len(v):
+        raise ValueError(f"values must be distinct, got {v!r}")
+    return v
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -83,25 +104,7 @@ class ParameterSpec(_Strict):
     @field_validator("values")
     @classmethod
     def _scalars(cls, v: list[Any] | None) -> list[Any] | None:
-        if v is None:
-            return v
-        kinds = set()
-        for x in v:
-            if isinstance(x, bool):
-                kinds.add("bool")
-            elif isinstance(x, int | float):
-                if isinstance(x, float) and not math.isfinite(x):
-                    raise ValueError(f"values must be finite, got {x}")
-                kinds.add("number")
-            elif isinstance(x, str):
-                kinds.add("string")
-            else:
-                raise ValueError(f"values must be numbers, strings or true/false, got {x!r}")
-        if len(kinds) > 1:
-            raise ValueError(f"values must all be of one kind (numbers, strings or booleans), got {v!r}")
-        if len({(type(x).__name__ if isinstance(x, bool) else "", x) for x in v}) != len(v):
-            raise ValueError(f"values must be distinct, got {v!r}")
-        return v
+        return v if v is None else check_scalars(v)
 
     @model_validator(mode="after")
     def _one_of(self) -> ParameterSpec:
