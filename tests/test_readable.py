@@ -126,6 +126,20 @@ def test_auto_window_of_a_permanent_change_is_the_moving_months(small_scenario):
     assert win.how == "auto" and win.start == "2023-03" and win.end == moving_months(cmp)[-1]
 
 
+def test_auto_window_sees_an_event_added_in_memory(small_scenario):
+    """A workbench edit is not in B's file: the window reads the events as run."""
+    from sim.runs.job import with_spec
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.schema import EventSpec
+
+    loaded = load_scenario(small_scenario)
+    event = {"type": "route_disruption", "actor": "Russia", "route": "CPC", "capacity_factor": 0.0}
+    added = EventSpec.model_validate({"date": "2023-03", "action": {**event, "duration_months": 3}})
+    edited = with_spec(loaded, loaded.spec.model_copy(update={"events": [*loaded.spec.events, added]}))
+    win = auto_window(compare(loaded, edited, replications=2))
+    assert (win.how, win.start, win.end) == ("events", "2023-03", "2023-05")
+
+
 def test_shipped_pipeline_halt_headline_is_the_halt_window(tmp_path, capsys):
     """Scenario 11 (China halts the Kazakhstan-China oil pipeline 2025-03..2025-05): the default
     headline covers the three halt months, not the horizon, nor the years in which the decisions

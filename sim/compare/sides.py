@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -74,6 +74,7 @@ class Side:
     start: str
     end: str
     seed: int | None = None  # run directories: the run's seed
+    events: tuple[Any, ...] = ()  # scenarios: the events as run (edits included), for event windows
 
     def describe(self) -> str:
         what = "scenario" if self.kind == "scenario" else f"run directory, seed {self.seed}"
@@ -143,6 +144,7 @@ def resolve_side(source: Source, horizon_end: str | None) -> SideRunner:
         question=scenario_question(loaded.path) or spec.description,
         start=spec.start,
         end=spec.end,
+        events=tuple(spec.events),
     )
     world = base.world
     return SideRunner(side, list(world.actors), list(world.months), base=base)

@@ -188,11 +188,15 @@ def _add_months(month: str, k: int) -> str:
 
 
 def _own_events(cmp: Comparison) -> list:
-    """Events of B's scenario that A's does not have (empty for run directories or unreadable files)."""
+    """Events of B's scenario that A's does not have, as run (else read from the files; empty for
+    run directories or unreadable files)."""
     from sim.scenario.loader import load_scenario
 
     if cmp.a.kind != "scenario" or cmp.b.kind != "scenario":
         return []
+    if cmp.a.events or cmp.b.events:  # the scenarios as run (a workbench edit is not in the file)
+        seen = [e.model_dump() for e in cmp.a.events]
+        return [e for e in cmp.b.events if e.model_dump() not in seen]
     if not all(isinstance(side.source, str | os.PathLike) for side in (cmp.a, cmp.b)):
         return []
     try:
