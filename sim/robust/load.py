@@ -14,16 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from sim.errors import Problem, ScenarioError
 from sim.pathpolicy import check_read
 from sim.robust.spec import SPEC_MODELS, LeverSpec, RobustSpec
 from sim.scenario.overrides import Keys, PathError, get_value, override_spec, resolve_path
 from sim.scenario.references import unknown_name
 from sim.sweep.load import fingerprint as sweep_fingerprint
-from sim.sweep.load import validation_problems
-from sim.sweep.spec import safe_sweep_name
+from sim.sweep.load import read_spec
 
 if TYPE_CHECKING:
     from sim.runs.job import Base
@@ -73,11 +70,6 @@ class LoadedRobust:
     @property
     def display(self) -> str:
         return os.path.normpath(str(self.path))
-
-
-def spec_problems(exc: ValidationError, file: str) -> list[Problem]:
-    """Problems of a pydantic error on a robust file, in the file's own terms."""
-    return validation_problems(exc, file, SPEC_MODELS, RobustSpec)
 
 
 def _resolve(mapping: dict[str, Any], path: str | None, where: str, file: str, probs: list[Problem]) -> Keys:
@@ -202,16 +194,10 @@ def fingerprint(spec: RobustSpec, base_hash: str | None) -> str:
 
 def load_robust(path: str | os.PathLike[str], quick: bool = False) -> LoadedRobust:
     """Read and validate a robust-search file (`quick`: with its `quick:` sizes); ScenarioError if bad."""
-    from sim.scenario.loader import YAML_SUFFIXES, load_scenario, read_yaml_mapping
+    from sim.scenario.loader import YAML_SUFFIXES, load_scenario
 
     path = Path(path)
-    display = os.path.normpath(str(path))
-    data = read_yaml_mapping(path, "a robust-search file")
-    data.setdefault("name", safe_sweep_name(path.stem))
-    try:
-        spec = RobustSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(problems=spec_problems(exc, display)) from None
+    spec, display = read_spec(path, "a robust-search file", RobustSpec, SPEC_MODELS)
     if quick:
         spec = spec.quick_spec()
     if spec.model is not None:
@@ -261,4 +247,4 @@ def load_robust(path: str | os.PathLike[str], quick: bool = False) -> LoadedRobu
     )
 
 
-__all__ = ["ROBUST_MODELS", "LeverKeys", "LoadedRobust", "load_robust", "spec_problems"]
+__all__ = ["ROBUST_MODELS", "LeverKeys", "LoadedRobust", "load_robust"]

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -71,14 +71,30 @@ class LoadedSweep:
         return -(-self.n_runs // self.chunk_size)
 
 
-def _sweep_problems(exc: ValidationError, file: str) -> list[Problem]:
-    models: dict[str, type[BaseModel]] = {
-        "": SweepSpec,
-        "design": DesignSpec,
-        "outcomes": OutcomesSpec,
-        "parameters": ParameterSpec,
-    }
-    return validation_problems(exc, file, models, SweepSpec)
+SpecT = TypeVar("SpecT", bound=BaseModel)
+
+
+SWEEP_MODELS: dict[str, type[BaseModel]] = {
+    "": SweepSpec,
+    "design": DesignSpec,
+    "outcomes": OutcomesSpec,
+    "parameters": ParameterSpec,
+}
+"""The sweep file's section models by top-level key (for did-you-mean on unknown keys)."""
+
+
+def read_spec(
+    path: Path, what: str, root: type[SpecT], models: dict[str, type[BaseModel]]
+) -> tuple[SpecT, str]:
+    """A sweep-like YAML file (`what`: "a sweep file") validated against `root`, its name defaulting
+    to the file's stem, and the path as displayed; ScenarioError with every problem if invalid."""
+    display = os.path.normpath(str(path))
+    data = read_yaml_mapping(path, what)
+    data.setdefault("name", safe_sweep_name(path.stem))
+    try:
+        return root.model_validate(data), display
+    except ValidationError as exc:
+        raise ScenarioError(problems=validation_problems(exc, display, models, root)) from None
 
 
 def validation_problems(
@@ -195,13 +211,7 @@ def fingerprint(spec: BaseModel, base_hash: str | None, version: str = FINGERPRI
 def load_sweep(path: str | os.PathLike[str]) -> LoadedSweep:
     """Read and validate a sweep file against its base scenario; raise ScenarioError on bad input."""
     path = Path(path)
-    display = os.path.normpath(str(path))
-    data = read_yaml_mapping(path, "a sweep file")
-    data.setdefault("name", safe_sweep_name(path.stem))
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(problems=_sweep_problems(exc, display)) from None
+    spec, display = read_spec(path, "a sweep file", SweepSpec, SWEEP_MODELS)
     npts, n_runs = check_size(spec, display)  # before anything is allocated or validated per value
 
     base = base_mapping = None
