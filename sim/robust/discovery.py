@@ -6,18 +6,24 @@ share of failures inside (density) that holds many of them (coverage); the box c
 largest coverage at a density of at least `discovery.min_density` and of halfway between the
 failure base rate and 1 (`density_target`); else the densest. `method: cart`, or PRIM not
 installed, uses a CART tree (scikit-learn, if installed): the leaf with the highest failure
-density among leaves holding at least 5 % of the members, described by its path.
+density among leaves holding at least 5 % of the members, described by its path. With a
+`type: posterior` uncertainty the inputs are the draw's parameter values (one column per
+posterior parameter, e.g. `trade_elasticity`), not the draw index (which has no order).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.robust.evaluate import Ensemble, as_parameter
 from sim.robust.spec import RobustSpec
+
+if TYPE_CHECKING:
+    from sim.calibration.ensemble_draws import PosteriorDraws
 
 MIN_LEAF_SHARE = 0.05
 
@@ -51,7 +57,31 @@ def _fmt(x: object) -> str:
     return f"{x:.4g}" if isinstance(x, float | np.floating) else str(x)
 
 
-def discover(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discovery:
+def inputs(
+    spec: RobustSpec, ensemble: Ensemble, posterior: PosteriorDraws | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The discovery inputs, one column per uncertainty (a posterior one: one per parameter of
+    the member's draw), and each column's kind ('float', 'int', 'string', 'bool')."""
+    cols: dict[str, np.ndarray] = {}
+    kinds: dict[str, str] = {}
+    for u in spec.uncertainties:
+        v = ensemble.values[u.name]
+        if u.type == "posterior":
+            if posterior is None:
+                continue
+            rows = np.array([posterior.row(int(k)) for k in v], dtype=np.int64)
+            for j, name in enumerate(posterior.names):
+                cols[name] = posterior.values[rows, j]
+                kinds[name] = "float"
+            continue
+        cols[u.name] = v
+        kinds[u.name] = as_parameter(u).kind
+    return pd.DataFrame(cols), kinds
+
+
+def discover(
+    spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray, posterior: PosteriorDraws | None = None
+) -> Discovery:
     """PRIM (or CART) box of `fails` (M,) over the ensemble's uncertainties."""
     fails = np.asarray(fails, dtype=bool)
     n, k = len(fails), int(fails.sum())
@@ -66,10 +96,11 @@ def discover(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discove
             import prim  # noqa: F401
         except ImportError:
             method = "cart"
+    df, kinds = inputs(spec, ensemble, posterior)
     if method == "prim":
-        return _prim(spec, ensemble, fails)
+        return _prim(spec, df, kinds, fails)
     try:
-        return _cart(spec, ensemble, fails)
+        return _cart(df, fails)
     except ImportError:
         return Discovery("none", k, n, note="neither PRIM nor scikit-learn is installed: no discovery")
 
@@ -80,18 +111,17 @@ def density_target(min_density: float, base_rate: float) -> float:
     return max(min_density, (1.0 + base_rate) / 2.0)
 
 
-def _prim(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discovery:
+def _prim(spec: RobustSpec, df: pd.DataFrame, kinds: dict[str, str], fails: np.ndarray) -> Discovery:
     from sim.sweep.analyze import prim_box
 
-    df = pd.DataFrame({u.name: ensemble.values[u.name] for u in spec.uncertainties})
+    df = df.copy()
     df["fails"] = fails.astype(np.float64)
-    params = [{"column": u.name, "kind": as_parameter(u).kind} for u in spec.uncertainties]
+    params = [{"column": c, "kind": k} for c, k in kinds.items()]
     target = density_target(spec.discovery.min_density, float(fails.mean()))
     res, notes = prim_box(df, params, "fails > 0.5", ["fails"], min_density=target)
     if res is None:
         return Discovery("none", int(fails.sum()), len(fails), note="; ".join(notes))
     limits = []
-    kinds = {p["column"]: p["kind"] for p in params}
     for name, row in res.limits.iterrows():
         if kinds[str(name)] in ("string", "bool"):
             limits.append((str(name), f"in {row['min']}"))
@@ -116,15 +146,15 @@ def _prim(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discovery:
     )
 
 
-def _cart(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discovery:
+def _cart(df: pd.DataFrame, fails: np.ndarray) -> Discovery:
     from sklearn.tree import DecisionTreeClassifier
 
     cols, codes = [], {}
-    for u in spec.uncertainties:
-        v = ensemble.values[u.name]
+    for name in df.columns:
+        v = df[name].to_numpy()
         if v.dtype.kind in "OUSb":
             cats = sorted({str(x) for x in v})
-            codes[u.name] = cats
+            codes[name] = cats
             cols.append(np.array([cats.index(str(x)) for x in v], dtype=np.float64))
         else:
             cols.append(v.astype(np.float64))
@@ -150,7 +180,7 @@ def _cart(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discovery:
     node = best
     while node in parent:
         p, left = parent[node]
-        name = spec.uncertainties[int(t.feature[p])].name
+        name = str(df.columns[int(t.feature[p])])
         thr = float(t.threshold[p])
         limits.append((name, f"{'<=' if left else '>'} {_fmt(thr)}"))
         node = p
@@ -165,4 +195,4 @@ def _cart(spec: RobustSpec, ensemble: Ensemble, fails: np.ndarray) -> Discovery:
     )
 
 
-__all__ = ["Discovery", "density_target", "discover"]
+__all__ = ["Discovery", "density_target", "discover", "inputs"]

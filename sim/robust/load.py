@@ -23,10 +23,12 @@ from sim.sweep.load import fingerprint as sweep_fingerprint
 from sim.sweep.load import read_spec
 
 if TYPE_CHECKING:
+    from sim.calibration.ensemble_draws import PosteriorDraws
+    from sim.robust.spec import UncertaintySpec
     from sim.runs.job import Base
 
-FINGERPRINT_VERSION = "mvsim-robust-v1"
-ROBUST_MODELS = ("sim.robust.synthetic:zdt1",)
+FINGERPRINT_VERSION = "mvsim-robust-v2"  # v2: results in a resumable store
+ROBUST_MODELS = ("sim.robust.synthetic:zdt1", "sim.robust.synthetic:zdt1_timed")
 """Project models a robust file may name without `--allow-model` (known-answer problems)."""
 
 Override = tuple[Keys, Any]
@@ -66,10 +68,16 @@ class LoadedRobust:
     lever_keys: tuple[LeverKeys, ...] = ()
     uncertainty_keys: tuple[Keys, ...] = ()
     baseline: dict[str, Any] = field(default_factory=dict)  # lever -> value in the base scenario
+    posterior: PosteriorDraws | None = None  # the draws of a `type: posterior` uncertainty
 
     @property
     def display(self) -> str:
         return os.path.normpath(str(self.path))
+
+    @property
+    def posterior_uncertainty(self) -> UncertaintySpec | None:
+        """The `type: posterior` uncertainty, if the file has one."""
+        return next((u for u in self.spec.uncertainties if u.type == "posterior"), None)
 
 
 def _resolve(mapping: dict[str, Any], path: str | None, where: str, file: str, probs: list[Problem]) -> Keys:
@@ -158,6 +166,9 @@ def _uncertainties(spec: RobustSpec, mapping: dict[str, Any], file: str, probs: 
     out = []
     for i, u in enumerate(spec.uncertainties):
         where = f"uncertainties[{i}]"
+        if u.type == "posterior":
+            out.append(())
+            continue
         keys = _resolve(mapping, u.path, where, file, probs)
         out.append(keys)
         if not keys:
@@ -234,17 +245,45 @@ def load_robust(path: str | os.PathLike[str], quick: bool = False) -> LoadedRobu
     lever_keys, baseline = _levers(spec, mapping, display, probs)
     unc_keys = _uncertainties(spec, mapping, display, probs)
     _objectives(spec, base, display, probs)
+    draws = _posterior(spec, path, display, base, probs)
     if probs:
         raise ScenarioError(problems=probs)
+    base_hash = loaded.content_hash if draws is None else f"{loaded.content_hash}+posterior:{draws.digest}"
     return LoadedRobust(
         path,
         spec,
-        fingerprint(spec, loaded.content_hash),
+        fingerprint(spec, base_hash),
         base,
         tuple(lever_keys),
         tuple(unc_keys),
         baseline,
+        draws,
     )
+
+
+def _posterior(
+    spec: RobustSpec, path: Path, display: str, base: Base, probs: list[Problem]
+) -> PosteriorDraws | None:
+    """The draws of the `type: posterior` uncertainty, each checked against the base scenario."""
+    at = next((i for i, u in enumerate(spec.uncertainties) if u.type == "posterior"), None)
+    if at is None:
+        return None
+    from sim.calibration.ensemble_draws import load_draws
+    from sim.errors import InputError
+
+    u = spec.uncertainties[at]
+    where = f"uncertainties[{at}].file"
+    if u.file is not None:
+        check_read(path.parent, u.file, (".parquet",), "a posterior file", display, where)
+    try:
+        draws = load_draws(None if u.file is None else path.parent / u.file)
+        routes = {r.name for r in base.spec.routes}
+        for k in draws.ids:
+            draws.parameters(base.spec.parameters, int(k), routes)
+    except InputError as exc:
+        probs.append(Problem(display, where, exc.problems[0].message if exc.problems else str(exc)))
+        return None
+    return draws
 
 
 __all__ = ["ROBUST_MODELS", "LeverKeys", "LoadedRobust", "load_robust"]

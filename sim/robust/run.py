@@ -8,17 +8,19 @@ candidates, best satisficing share on the search ensemble first (at most
 `reevaluation.max_candidates`), and the baseline policy re-run on a fresh, larger ensemble
 (another design seed); (3) metrics over it (sim.robust.metrics), the robust policy (highest
 satisficing share, then lowest regret score) and scenario discovery of its failures
-(sim.robust.discovery). Outputs go to a temporary sibling directory renamed to `out` at the end
-(a previous `out` is replaced only then).
+(sim.robust.discovery). Every run is saved to the store in `out` as it completes
+(sim.robust.store): `resume=True` continues a killed or interrupted search there (replaying the
+search, reading the saved runs) and gives the same results. The tables, plots, report and final
+manifest are then written into `out`, each to a hidden temporary file renamed into place.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
+import secrets
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +31,12 @@ import pandas as pd
 import sim
 from sim.robust import metrics, plots
 from sim.robust.discovery import Discovery, discover
-from sim.robust.evaluate import Candidate, evaluate, make_ensemble, runs_frame
+from sim.robust.evaluate import Candidate, Runner, make_ensemble, runs_frame
 from sim.robust.load import LoadedRobust
 from sim.robust.report import render
 from sim.robust.search import SearchResult, run_search
+from sim.robust.store import RobustStore
+from sim.robust.store import check as check_store
 
 BASELINE_ID = -1
 
@@ -50,6 +54,8 @@ class RobustResult:
     elapsed_s: float
     n_runs: int
     cpu_s: float  # CPU seconds of the runs (all processes)
+    restored_runs: int = 0  # runs read from the store of an earlier (killed) invocation
+    executor: str = "none"
 
 
 def _lever_frame(loaded: LoadedRobust, ids: list[int], cands: list[Candidate]) -> pd.DataFrame:
@@ -76,17 +82,48 @@ def run_robust(
     progress: bool | None = None,
     quick: bool = False,
     log: Any = None,
+    scheduler: str | None = None,
+    resume: bool = False,
 ) -> RobustResult:
-    """Run the robust search of `loaded` and write its outputs to `out` (see the module)."""
+    """Run the robust search of `loaded` into `out` (see the module): on `workers` local processes
+    or the Dask cluster at `scheduler`; `resume` continues the search saved in `out`."""
     log = log if log is not None else sys.stderr
-    spec = loaded.spec
     out = Path(out)
+    check_store(out, loaded, resume)  # a bad --out writes nothing
+    store = RobustStore.open(out, loaded, resume)
+    status = "interrupted"
+    try:
+        runner = Runner(loaded, workers, scheduler, store, progress)
+        result = _run(loaded, out, runner, quick, log, scheduler)
+        status = "complete"
+        return result
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        status = "aborted"
+        raise
+    finally:
+        try:
+            if status != "complete":
+                store.finish(status)
+        finally:
+            store.close()
+
+
+def _run(
+    loaded: LoadedRobust, out: Path, runner: Runner, quick: bool, log: Any, scheduler: str | None
+) -> RobustResult:
+    spec = loaded.spec
+    store = runner.store
+    assert store is not None
     t0 = time.perf_counter()
     names, mx, thr = _arrays(loaded)
     p = spec.search.percentile
+    if store.sweep_store.done_chunks:
+        print(f"resuming: {len(store.sweep_store.done_chunks)} saved chunk(s) of runs in {out}", file=log)
 
-    ens = make_ensemble(spec.uncertainties, spec.scenarios, "search")
-    res = run_search(loaded, ens, workers, progress, log)
+    ens = make_ensemble(spec.uncertainties, spec.scenarios, "search", loaded.posterior)
+    res = run_search(loaded, ens, log=log, runner=runner)
     ids = list(range(len(res.candidates)))
     cand = _lever_frame(loaded, ids, list(res.candidates))
     cand.insert(1, "generation", res.generation + 1)
@@ -103,9 +140,9 @@ def run_robust(
     if loaded.base is not None:
         re_cands.append(None)
         re_ids.append(BASELINE_ID)
-    fresh = make_ensemble(spec.uncertainties, spec.reevaluation, "reevaluation")
+    fresh = make_ensemble(spec.uncertainties, spec.reevaluation, "reevaluation", loaded.posterior)
     print(f"re-evaluation: {len(re_cands)} policies x {fresh.size} fresh scenarios", file=log)
-    re_ev = evaluate(loaded, re_cands, fresh, workers, progress, desc="re-evaluation")
+    re_ev = runner.evaluate(re_cands, fresh, desc="re-evaluation")
     re_vals, re_errs = re_ev.values, re_ev.errors
     robust = _lever_frame(loaded, re_ids, re_cands)
     robust["baseline"] = robust["candidate"] == BASELINE_ID
@@ -122,63 +159,73 @@ def run_robust(
         else None
     )
     disc = (
-        discover(spec, fresh, fails)
+        discover(spec, fresh, fails, loaded.posterior)
         if not np.all(np.isnan(thr))
         else Discovery("none", 0, fresh.size, note="no thresholds: no failures to discover")
     )
     elapsed = time.perf_counter() - t0
     n_runs = int(res.values.shape[0] * ens.size + len(re_cands) * fresh.size)
     cpu_s = float(res.evaluated.cpu_s.sum() + re_ev.cpu_s.sum())
+    n_workers = runner.n_workers or (1 if runner.workers <= 1 else runner.workers)
 
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    _atomic(
+        out / "evaluations.parquet",
+        lambda t: runs_frame(loaded, ids, list(res.candidates), ens, res.evaluated).to_parquet(
+            t, index=False
+        ),
+    )
+    _atomic(
+        out / "reevaluation.parquet",
+        lambda t: runs_frame(loaded, re_ids, re_cands, fresh, re_ev).to_parquet(t, index=False),
+    )
+    _atomic(out / "candidates.parquet", lambda t: cand.to_parquet(t, index=False))
+    _atomic(out / "pareto.parquet", lambda t: cand[cand["pareto"]].to_parquet(t, index=False))
+    _atomic(out / "robustness.csv", lambda t: robust.to_csv(t, index=False))
+    _atomic(out / "convergence.csv", lambda t: res.convergence.to_csv(t, index=False))
+    _atomic(out / "pareto_parallel.png", lambda t: plots.parallel(spec, cand[cand["pareto"]], robust_id, t))
+    _atomic(out / "tradeoff.png", lambda t: plots.tradeoff(spec, cand, t))
+    _atomic(out / "robustness.png", lambda t: plots.robustness(spec, robust, t))
+    _atomic(out / "convergence.png", lambda t: plots.convergence(res.convergence, t))
+    text = render(
+        loaded,
+        robust,
+        row,
+        disc,
+        res.convergence,
+        int(cand["pareto"].sum()),
+        len(ids),
+        (ens.size, fresh.size),
+        elapsed,
+        n_workers,
+        quick,
+        paired,
+    )
+    _atomic(out / "report.md", lambda t: t.write_text(text, encoding="utf-8"))
+    results = _manifest(loaded, robust, row, disc, elapsed, n_runs, n_workers, quick, ens.size, fresh.size)
+    results.update(
+        run_cpu_s=round(cpu_s, 2),
+        cpu_s_per_run=round(cpu_s / max(n_runs, 1), 4),
+        paired_vs_baseline=None if paired is None else list(paired),
+        executor=runner.executor_name if scheduler is None else "dask",
+        restored_runs=store.restored_runs,
+        epsilons=[float(e) for e in res.epsilons],
+    )
+    store.finish("complete", results)
+    return RobustResult(
+        out, res, cand, robust, robust_id, disc, elapsed, n_runs, cpu_s, store.restored_runs,
+        str(results["executor"]),
+    )  # fmt: skip
+
+
+def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
+    """`write(tmp)` to a hidden temporary file next to `path`, then rename it into place."""
+    tmp = path.with_name(f".tmp-{path.stem}-{secrets.token_hex(4)}{path.suffix}")
     try:
-        runs_frame(loaded, ids, list(res.candidates), ens, res.evaluated).to_parquet(
-            tmp / "evaluations.parquet", index=False
-        )
-        runs_frame(loaded, re_ids, re_cands, fresh, re_ev).to_parquet(
-            tmp / "reevaluation.parquet", index=False
-        )
-        cand.to_parquet(tmp / "candidates.parquet", index=False)
-        cand[cand["pareto"]].to_parquet(tmp / "pareto.parquet", index=False)
-        robust.to_csv(tmp / "robustness.csv", index=False)
-        res.convergence.to_csv(tmp / "convergence.csv", index=False)
-        plots.parallel(spec, cand[cand["pareto"]], robust_id, tmp / "pareto_parallel.png")
-        plots.tradeoff(spec, cand, tmp / "tradeoff.png")
-        plots.robustness(spec, robust, tmp / "robustness.png")
-        plots.convergence(res.convergence, tmp / "convergence.png")
-        n_workers = 1 if workers is None or workers <= 1 else int(workers)
-        text = render(
-            loaded,
-            robust,
-            row,
-            disc,
-            res.convergence,
-            int(cand["pareto"].sum()),
-            len(ids),
-            (ens.size, fresh.size),
-            elapsed,
-            n_workers,
-            quick,
-            paired,
-        )
-        (tmp / "report.md").write_text(text, encoding="utf-8")
-        manifest = _manifest(
-            loaded, robust, row, disc, elapsed, n_runs, n_workers, quick, ens.size, fresh.size
-        )
-        manifest["run_cpu_s"] = round(cpu_s, 2)
-        manifest["cpu_s_per_run"] = round(cpu_s / max(n_runs, 1), 4)
-        manifest["paired_vs_baseline"] = None if paired is None else list(paired)
-        (tmp / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
-        )
-        _replace(tmp, out)
+        write(tmp)
+        os.replace(tmp, path)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.unlink(missing_ok=True)
         raise
-    return RobustResult(out, res, cand, robust, robust_id, disc, elapsed, n_runs, cpu_s)
 
 
 def _manifest(
@@ -198,10 +245,6 @@ def _manifest(
     chosen = robust.iloc[row]
     base = robust[robust["baseline"]]
     return {
-        "kind": "mvsim-robust",
-        "name": loaded.spec.name,
-        "file": loaded.display,
-        "fingerprint": loaded.fingerprint,
         "sim_version": sim.__version__,
         "pymoo_version": pymoo.__version__,
         "quick": quick,
@@ -216,23 +259,11 @@ def _manifest(
         "baseline_levers": {k: _py(v) for k, v in loaded.baseline.items()},
         "baseline_satisficing": float(base["satisficing"].iloc[0]) if len(base) else None,
         "discovery": disc.text(),
-        "spec": loaded.spec.model_dump(mode="json"),
     }
 
 
 def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Rename `tmp` to `out`, replacing a previous `out` (moved aside first, removed after)."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 __all__ = ["BASELINE_ID", "RobustResult", "run_robust"]

@@ -10,7 +10,13 @@ for `max` objectives (pymoo minimises). pymoo's random stream is seeded by `sear
 
 Convergence: after each generation the hypervolume (pymoo.indicators.hv.HV) of the
 non-dominated set of every candidate evaluated so far, in fitness space normalised by the
-ideal and nadir points of all evaluated candidates (reference point 1.1 in each coordinate).
+ideal and nadir points of all evaluated candidates (reference point 1.1 in each coordinate),
+and the epsilon progress (sim.robust.epsilon: improvements of an epsilon-box archive fed every
+new candidate in evaluation order; eps per objective from `objectives[].epsilon`, else the first
+generation's spread / 100).
+
+Runs go through a `sim.robust.evaluate.Runner` (pool, Dask, store): on resume the algorithm is
+replayed from its seed and the saved runs read instead of run, so the front is the same.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from sim.robust import metrics
-from sim.robust.evaluate import Candidate, Ensemble, Evaluated, evaluate
+from sim.robust.epsilon import EpsilonArchive, default_epsilons
+from sim.robust.evaluate import Candidate, Ensemble, Evaluated, Runner
 from sim.robust.load import LoadedRobust
 from sim.robust.spec import LeverSpec
 
@@ -111,7 +118,8 @@ class SearchResult:
 
     fitness: np.ndarray  # (C, K)
     pareto: np.ndarray  # candidate indices of the final non-dominated set
-    convergence: pd.DataFrame  # generation, evaluations, runs, hypervolume, front_size
+    convergence: pd.DataFrame  # generation, evaluations, runs, hypervolume, epsilon_progress, front_size
+    epsilons: np.ndarray  # (K,) epsilon-box sizes (fitness units = objective units)
 
 
 def run_search(
@@ -120,8 +128,10 @@ def run_search(
     workers: int | None = 1,
     progress: bool | None = False,
     log: Any = None,
+    runner: Runner | None = None,
 ) -> SearchResult:
-    """Run NSGA-II on `loaded` (sizes from its `search:` block) against the search ensemble."""
+    """Run NSGA-II on `loaded` (sizes from its `search:` block) against the search ensemble
+    (runs on `runner`, default a `Runner` of `workers` processes that saves nothing)."""
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.core.evaluator import Evaluator
     from pymoo.core.problem import Problem
@@ -141,6 +151,10 @@ def run_search(
     fit_rows: list[np.ndarray] = []
     runs_per_gen: list[int] = []
     cpu: list[np.ndarray] = []
+    runner = runner if runner is not None else Runner(loaded, workers, progress=progress)
+    given = [o.epsilon for o in spec.objectives]
+    archive: EpsilonArchive | None = None
+    progress_per_gen: list[int] = []
     for g in range(spec.search.generations):
         pop = algorithm.ask()
         decoded = [decode(spec.levers, x) for x in pop.get("X")]
@@ -150,9 +164,7 @@ def run_search(
             if key not in seen:
                 seen[key] = len(cands) + len(new)
                 new.append(d)
-        ev = evaluate(
-            loaded, new, ensemble, workers, progress, desc=f"generation {g + 1}/{spec.search.generations}"
-        )
+        ev = runner.evaluate(new, ensemble, desc=f"generation {g + 1}/{spec.search.generations}")
         vals = ev.values
         cpu.append(ev.cpu_s)
         cands += [d for d in new if d is not None]
@@ -161,13 +173,22 @@ def run_search(
         errors += ev.errors
         fit_rows.append(fitness(loaded, vals))
         runs_per_gen.append(len(new) * ensemble.size)
+        f_new = np.where(fit_rows[-1] >= FAILED_FITNESS, np.nan, fit_rows[-1])
+        if archive is None and np.isfinite(f_new).all(axis=1).any():
+            auto = default_epsilons(f_new)
+            archive = EpsilonArchive([a if e is None else e for e, a in zip(given, auto, strict=True)])
+        if archive is not None:
+            for row in f_new:
+                archive.add(row)
+        progress_per_gen.append(archive.improvements if archive is not None else 0)
         all_fit = np.concatenate(fit_rows) if fit_rows else np.empty((0, problem.n_obj))
         f_pop = np.array([all_fit[seen[tuple(d[lv.name] for lv in spec.levers)]] for d in decoded])
         Evaluator().eval(StaticProblem(problem, F=f_pop), pop)
         algorithm.tell(infills=pop)
         print(
             f"generation {g + 1}/{spec.search.generations}: {len(new)} new candidate(s), "
-            f"{len(new) * ensemble.size} run(s), {len(cands)} evaluated",
+            f"{len(new) * ensemble.size} run(s), {len(cands)} evaluated, "
+            f"epsilon progress {progress_per_gen[-1]}",
             file=log,
         )
     values = np.concatenate(blocks) if blocks else np.empty((0, ensemble.size, len(spec.objectives)))
@@ -180,11 +201,13 @@ def run_search(
             "evaluations": [int((generation <= g).sum()) for g in range(spec.search.generations)],
             "runs": np.cumsum(runs_per_gen),
             "hypervolume": hv,
+            "epsilon_progress": progress_per_gen,
             "front_size": [len(non_dominated(fit[generation <= g])) for g in range(spec.search.generations)],
         }
     )
     ev_all = Evaluated(values, errors, np.concatenate(cpu) if cpu else np.empty((0, ensemble.size)))
-    return SearchResult(cands, generation, ev_all, fit, non_dominated(fit), conv)
+    eps = archive.eps if archive is not None else np.full(problem.n_obj, np.nan)
+    return SearchResult(cands, generation, ev_all, fit, non_dominated(fit), conv, eps)
 
 
 __all__ = ["SearchResult", "decode", "fitness", "hypervolumes", "non_dominated", "run_search"]

@@ -128,13 +128,24 @@ class LeverSpec(_Strict):
 
 
 class UncertaintySpec(_Strict):
-    """One deep uncertainty: a scenario path sampled over a range or a discrete set."""
+    """One deep uncertainty: a scenario path sampled over a range or a discrete set, or the
+    calibrated posterior (`type: posterior`: a draw of the model parameters per scenario point)."""
 
     name: str
+    type: Literal["parameter", "posterior"] = Field(
+        "parameter",
+        description="'parameter': a scenario path over `range` or `values`; 'posterior': the posterior "
+        "draws of the model parameters (the column holds the draw index).",
+    )
     path: str | None = Field(None, description="Scenario field path (required with a base scenario).")
     range: tuple[float, float] | None = None
     values: list[Any] | None = Field(None, min_length=1, max_length=1_000)
     integer: bool = Field(False, description="Round range samples to integers.")
+    file: str | None = Field(
+        None,
+        description="`type: posterior`: the posterior file (relative to this file; default "
+        "calibration/posterior.parquet).",
+    )
     unit: str = ""
     description: str = ""
 
@@ -142,6 +153,15 @@ class UncertaintySpec(_Strict):
 
     @model_validator(mode="after")
     def _one_of(self) -> UncertaintySpec:
+        if self.type == "posterior":
+            extra = [k for k in ("path", "range", "values") if getattr(self, k) is not None]
+            if extra or self.integer:
+                raise ValueError(
+                    f"a posterior uncertainty takes no {', '.join(extra) or 'integer'} (only `file`)"
+                )
+            return self
+        if self.file is not None:
+            raise ValueError("`file` applies to `type: posterior`")
         if (self.range is None) == (self.values is None):
             raise ValueError("give exactly one of `range: [lower, upper]` or `values: [...]`")
         if self.range is not None and not self.range[0] < self.range[1]:
@@ -183,6 +203,12 @@ class ObjectiveSpec(_Strict):
     direction: Literal["max", "min"]
     threshold: float | None = Field(
         None, description="Satisficing: met when value >= threshold (max) or <= threshold (min)."
+    )
+    epsilon: float | None = Field(
+        None,
+        gt=0,
+        description="Epsilon-box size for epsilon progress, in the objective's unit (default: the "
+        "first generation's spread / 100).",
     )
     unit: str = ""
 
@@ -254,6 +280,11 @@ class RobustSpec(_Strict):
         clash = sorted(set(names + objs) & set(RESERVED_COLUMNS + ROBUST_COLUMNS))
         if clash:
             raise _at("levers", f"names {clash} clash with table columns")
+        posts = [i for i, u in enumerate(self.uncertainties) if u.type == "posterior"]
+        if len(posts) > 1:
+            raise _at("uncertainties", f"expected at most one `type: posterior`, got {len(posts)}")
+        if posts and self.model is not None:
+            raise _at("uncertainties", "posterior draws set the simulator's parameters; a `model` takes none")
         if self.reevaluation.seed == self.scenarios.seed:
             raise _at("reevaluation.seed", "expected a seed other than scenarios.seed (a fresh ensemble)")
         return self

@@ -6,11 +6,14 @@ Levers x, y in [0, 1]; uncertainty u (a shift common to both objectives). For a 
 Pareto set is y = 0, x in [0, 1], and the front is f2 - u = 1 - sqrt(f1 - u) (Zitzler, Deb &
 Thiele 2000). Over an ensemble the member means are F1 = x + ubar, F2 = g(1 - sqrt(x/g)) + ubar,
 so the front of the means is `front_f2(F1, ubar)`. The seed is unused (deterministic).
+`zdt1_timed` is the same problem taking `TIMED_S` of wall time per run, standing in for a
+simulator run's cost (the kill-and-resume test stops a search part-way through).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,6 +25,15 @@ def zdt1(params: Mapping[str, float], seed: int) -> dict[str, float]:
     x, y, u = float(params["x"]), float(params["y"]), float(params.get("u", 0.0))
     g = 1.0 + 9.0 * y
     return {"f1": x + u, "f2": g * (1.0 - math.sqrt(x / g)) + u}
+
+
+TIMED_S = 0.02
+
+
+def zdt1_timed(params: Mapping[str, float], seed: int) -> dict[str, float]:
+    """`zdt1`, sleeping `TIMED_S` seconds first."""
+    time.sleep(TIMED_S)
+    return zdt1(params, seed)
 
 
 def front_f2(f1: np.ndarray, shift: float = 0.0) -> np.ndarray:
@@ -41,4 +53,4 @@ def front_distance(points: np.ndarray, shift: float = 0.0, n: int = 20_001) -> t
     return gd, igd
 
 
-__all__ = ["front_distance", "front_f2", "zdt1"]
+__all__ = ["TIMED_S", "front_distance", "front_f2", "zdt1", "zdt1_timed"]
