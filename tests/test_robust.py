@@ -266,3 +266,116 @@ def test_smoke_cli_end_to_end_same_for_any_worker_count(
     assert f"Candidate **#{manifest['robust_candidate']}**" in report
     assert "baseline policy" in report and "## Where it fails" in report
     assert manifest["discovery"] in report
+
+
+def test_epsilon_progress_is_the_archive_fed_in_evaluation_order(tmp_path: Path) -> None:
+    from sim.robust.epsilon import EpsilonArchive
+
+    _, _, res = _search(zdt_file(tmp_path, population=12, generations=6))
+    prog = res.convergence["epsilon_progress"].to_numpy()
+    a = EpsilonArchive(res.epsilons)
+    expected = []
+    for g in range(6):
+        for row in res.fitness[res.generation == g]:
+            a.add(row)
+        expected.append(a.improvements)
+    assert prog.tolist() == expected
+    assert (np.diff(prog) >= 0).all() and prog[-1] > prog[0]
+    # default eps: the first generation's spread / 100
+    first = res.fitness[res.generation == 0]
+    assert res.epsilons == pytest.approx((first.max(axis=0) - first.min(axis=0)) / 100)
+    # a given epsilon is used as it is
+    data = yaml.safe_load(zdt_file(tmp_path, population=12, generations=2).read_text(encoding="utf-8"))
+    data["objectives"][0]["epsilon"] = 0.05
+    path = tmp_path / "eps.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    _, _, res2 = _search(path)
+    assert res2.epsilons[0] == 0.05
+
+
+def test_committed_robust_schema_is_current(capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.robust.spec import robust_json_schema
+
+    on_disk = json.loads((ROOT / "docs" / "robust.schema.json").read_text(encoding="utf-8"))
+    assert on_disk == robust_json_schema(), "refresh: mvsim schema --robust > docs/robust.schema.json"
+    assert main(["schema", "--robust"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == on_disk
+    assert {"levers", "uncertainties", "objectives"} <= set(printed["properties"])
+    assert set(printed["$defs"]["UncertaintySpec"]["properties"]["type"]["enum"]) == {
+        "parameter",
+        "posterior",
+    }
+
+
+# ----------------------------------------------------------------------------- posterior draws
+def _posterior_file(tmp_path: Path, **extra: object) -> Path:
+    data = yaml.safe_load(SMOKE.read_text(encoding="utf-8"))
+    data["base"] = str((SMOKE.parent / data["base"]).resolve())
+    data["uncertainties"].append({"name": "posterior_draw", "type": "posterior", **extra})
+    path = tmp_path / "posterior.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_posterior_uncertainty_draws_common_to_candidates(tmp_path: Path) -> None:
+    from sim.robust.discovery import inputs
+    from sim.runs.job import run_job
+
+    loaded = load_robust(_posterior_file(tmp_path))
+    plain = load_robust(SMOKE)
+    draws = loaded.posterior
+    assert draws is not None and loaded.fingerprint != plain.fingerprint
+    spec = loaded.spec
+    ens = make_ensemble(spec.uncertainties, spec.scenarios, "search", draws)
+    again = make_ensemble(spec.uncertainties, spec.scenarios, "search", draws)
+    fresh = make_ensemble(spec.uncertainties, spec.reevaluation, "reevaluation", draws)
+    k = ens.values["posterior_draw"]
+    assert k.dtype.kind == "i" and set(k.tolist()) <= set(draws.ids.tolist())
+    assert np.array_equal(k, again.values["posterior_draw"])  # the same draws for every candidate and call
+    assert len(set(fresh.values["posterior_draw"].tolist())) == len(fresh.values["posterior_draw"])  # distinct, 6 of 4000
+    # the other uncertainties are sampled as without the posterior
+    base_ens = make_ensemble(plain.spec.uncertainties, plain.spec.scenarios, "search")
+    for name in base_ens.values:
+        assert np.array_equal(base_ens.values[name], ens.values[name])
+    cands = [{"kz_hedging_weight": 1.5, "kz_enforcement_step": 1.0}, None]
+    ev = evaluate(loaded, cands, ens)
+    assert not np.isnan(ev.values).any()
+    # member 0 of the first candidate is the run with that draw's parameters, levers on top
+    from sim.robust.evaluate import RunContext
+
+    ctx = RunContext(loaded, {"search": ens})
+    assert loaded.base is not None
+    direct = run_job(
+        loaded.base, int(ens.seeds[0]), draw=draws.draw(int(k[0])), overrides=ctx.overrides(cands[0], ens, 0)
+    )
+    from sim.sweep.outcomes import Reducer
+
+    names = [o.name for o in spec.objectives]
+    scalars, _ = Reducer(loaded.base.world, spec.focus, names, []).reduce(direct.output, direct.world)
+    assert ev.values[0, 0].tolist() == [scalars[n] for n in names]
+    without = evaluate(plain, cands, base_ens)
+    assert not np.array_equal(without.values, ev.values)  # the draws change the outcomes
+    # discovery reads the draws' parameters, not the draw index
+    df, kinds = inputs(spec, ens, draws)
+    assert "posterior_draw" not in df and set(draws.names) <= set(df) and kinds["trade_elasticity"] == "float"
+    assert df["trade_elasticity"].tolist() == [draws.values_of(int(d))["trade_elasticity"] for d in k]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "expected"),
+    [
+        ({"path": "hazards[CPC outage].rate_per_year"}, "uncertainties[2]", "takes no path"),
+        ({"file": "nowhere.parquet"}, "uncertainties[2].file", "no posterior file"),
+    ],
+)
+def test_bad_posterior_uncertainty(tmp_path: Path, extra: dict, field: str, expected: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_robust(_posterior_file(tmp_path, **extra))
+    assert field in str(err.value) and expected in str(err.value), str(err.value)
+    data = yaml.safe_load(zdt_file(tmp_path).read_text(encoding="utf-8"))
+    data["uncertainties"].append({"name": "posterior_draw", "type": "posterior"})
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ScenarioError, match="a `model` takes none"):
+        load_robust(path)

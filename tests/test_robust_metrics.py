@@ -110,3 +110,44 @@ def test_prim_density_target_stays_above_the_failure_base_rate() -> None:
     assert density_target(0.6, 0.3) == pytest.approx(0.65)
     # the whole space (density 0.73) does not qualify
     assert density_target(0.6, 0.73) == pytest.approx(0.865)
+
+
+# ----------------------------------------------------------------------------- epsilon progress
+def test_epsilon_archive_counts_new_boxes_by_hand() -> None:
+    """eps = (1, 1); box = floor(f). Hand-worked (docs/robust.md, sim/robust/epsilon.py):
+
+    (2.5, 2.5) box (2, 2), archive empty: added                         -> 1
+    (2.2, 2.7) box (2, 2), neither dominates, farther from the corner   -> kept out, 1
+    (2.1, 2.1) box (2, 2), dominates (2.5, 2.5): replaces it, same box  -> 1
+    (0.5, 3.5) box (0, 3), no box dominance either way: added           -> 2
+    (3.5, 3.5) box (3, 3), box-dominated by (2, 2): rejected            -> 2
+    (1.5, 1.5) box (1, 1), box-dominates (2, 2): added, (2, 2) removed  -> 3
+    (1.9, 0.2) box (1, 0), box-dominates (1, 1): added, (1, 1) removed  -> 4
+    (nan, 0)   not finite: ignored                                      -> 4
+    """
+    from sim.robust.epsilon import EpsilonArchive
+
+    a = EpsilonArchive([1.0, 1.0])
+    seq = [(2.5, 2.5), (2.2, 2.7), (2.1, 2.1), (0.5, 3.5), (3.5, 3.5), (1.5, 1.5), (1.9, 0.2), (math.nan, 0)]
+    got = [a.add(np.array(f)) for f in seq]
+    assert got == [True, False, False, True, False, True, True, False]
+    assert a.improvements == 4
+    assert sorted(map(tuple, a.points)) == [(0.5, 3.5), (1.9, 0.2)]
+    b = EpsilonArchive([1.0, 1.0])
+    b.add(np.array([2.5, 2.5]))
+    b.add(np.array([2.1, 2.1]))
+    assert [tuple(p) for p in b.points] == [(2.1, 2.1)]  # the dominating point replaced it
+    # a coarser box merges what a finer one separates
+    c = EpsilonArchive([10.0, 10.0])
+    assert [c.add(np.array(f)) for f in [(2.5, 2.5), (0.5, 3.5), (1.9, 0.2)]] == [True, False, False]
+
+
+def test_default_epsilons_are_the_spread_over_100() -> None:
+    from sim.robust.epsilon import default_epsilons
+
+    f = np.array([[0.0, 10.0], [2.0, 10.0], [np.nan, 50.0]])  # the NaN row is left out
+    assert default_epsilons(f).tolist() == pytest.approx([0.02, 0.1])  # spread 2; spread 0: |10| / 100
+    with pytest.raises(ValueError, match="positive epsilons"):
+        from sim.robust.epsilon import EpsilonArchive
+
+        EpsilonArchive([0.0, 1.0])

@@ -105,13 +105,20 @@ def robustness(spec: RobustSpec, robust: pd.DataFrame, path: Path) -> None:
 
 
 def convergence(conv: pd.DataFrame, path: Path) -> None:
-    """Hypervolume of the archive's front after each generation."""
-    fig = _figure((5.0, 3.2))
-    ax = fig.subplots()
-    ax.plot(conv["generation"], conv["hypervolume"], marker="o")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("hypervolume (normalised)")
-    ax.set_title("NSGA-II convergence", fontsize=9)
+    """Hypervolume of the archive's front and epsilon progress (cumulative epsilon-box archive
+    improvements, sim.robust.epsilon) after each generation."""
+    fig = _figure((8.0, 3.2))
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(conv["generation"], conv["hypervolume"], marker="o")
+    ax1.set_xlabel("generation")
+    ax1.set_ylabel("hypervolume (normalised)")
+    ax1.set_title("hypervolume of the front so far", fontsize=9)
+    if "epsilon_progress" in conv:
+        ax2.plot(conv["generation"], conv["epsilon_progress"], marker="o", color="C2")
+    ax2.set_xlabel("generation")
+    ax2.set_ylabel("epsilon progress (improvements)")
+    ax2.set_title("epsilon-box archive improvements", fontsize=9)
+    fig.suptitle("NSGA-II convergence", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 

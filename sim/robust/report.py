@@ -101,13 +101,16 @@ def render(
         "",
         "## Convergence",
         "",
-        "| generation | evaluations | runs | hypervolume | front size |",
-        "| --- | --- | --- | --- | --- |",
+        "Hypervolume: of the front of all candidates so far (normalised); epsilon progress: "
+        "improvements of the epsilon-box archive so far (docs/robust.md).",
+        "",
+        "| generation | evaluations | runs | hypervolume | epsilon progress | front size |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for _, r in conv.iterrows():
         lines.append(
             f"| {int(r['generation'])} | {int(r['evaluations'])} | {int(r['runs'])} | "
-            f"{_f(float(r['hypervolume']))} | {int(r['front_size'])} |"
+            f"{_f(float(r['hypervolume']))} | {int(r['epsilon_progress'])} | {int(r['front_size'])} |"
         )
     lines += [
         "",

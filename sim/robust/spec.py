@@ -305,6 +305,13 @@ class RobustSpec(_Strict):
         )
 
 
+def robust_json_schema() -> dict[str, Any]:
+    """JSON Schema of a robust-search file (docs/robust.schema.json; `mvsim schema --robust`)."""
+    schema = RobustSpec.model_json_schema()
+    schema["title"] = "mvsim robust-search file (scenarios/robust/*.yaml)"
+    return schema
+
+
 SPEC_MODELS: dict[str, type[BaseModel]] = {
     "": RobustSpec,
     "levers": LeverSpec,
@@ -328,4 +335,5 @@ __all__ = [
     "RobustSpec",
     "SearchSpec",
     "UncertaintySpec",
+    "robust_json_schema",
 ]
