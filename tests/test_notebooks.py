@@ -13,11 +13,11 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-EXPECTED = [f"{k:02d}" for k in range(1, 6)]
+EXPECTED = [f"{k:02d}" for k in range(1, 7)]
 TIMEOUT_S = 240  # per cell
 
 
-def test_the_five_notebooks_exist():
+def test_the_six_notebooks_exist():
     assert [p.name[:2] for p in NOTEBOOKS] == EXPECTED, [p.name for p in NOTEBOOKS]
 
 
