@@ -163,7 +163,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _uncertainties(spec: RobustSpec, mapping: dict[str, Any], file: str, probs: list[Problem]) -> list[Keys]:
-    out = []
+    out: list[Keys] = []
     for i, u in enumerate(spec.uncertainties):
         where = f"uncertainties[{i}]"
         if u.type == "posterior":
