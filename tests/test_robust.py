@@ -333,7 +333,8 @@ def test_posterior_uncertainty_draws_common_to_candidates(tmp_path: Path) -> Non
     k = ens.values["posterior_draw"]
     assert k.dtype.kind == "i" and set(k.tolist()) <= set(draws.ids.tolist())
     assert np.array_equal(k, again.values["posterior_draw"])  # the same draws for every candidate and call
-    assert len(set(fresh.values["posterior_draw"].tolist())) == len(fresh.values["posterior_draw"])  # distinct, 6 of 4000
+    fk = fresh.values["posterior_draw"]
+    assert len(set(fk.tolist())) == len(fk)  # 6 distinct draws of 4000
     # the other uncertainties are sampled as without the posterior
     base_ens = make_ensemble(plain.spec.uncertainties, plain.spec.scenarios, "search")
     for name in base_ens.values:
