@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from sim.api import load
-from sim.core.coercion import coercion_probability, coercion_risk, route_value_at_risk
+from sim.core.coercion import (
+    ambiguity,
+    coercion_probability,
+    coercion_risk,
+    perceived_probability,
+    route_value_at_risk,
+    sovereignty_change,
+)
 from sim.core.counterfactual import snapshot
 from sim.core.policy import fade, initial_policy
 from sim.core.utility import annuity_years
@@ -178,3 +185,29 @@ def test_security_pull_of_a_one_off_guarantee_is_bounded(scenario_writer, small_
     assert sec[0] > 0
     assert sec[int(hl)] == pytest.approx(sec[0] * 0.5, rel=1e-6)
     assert np.all(np.diff(sec) <= 1e-12)
+
+
+def test_sovereignty_change_worked_by_hand():
+    """h x A x [sum P~0 (V1 - V0) x lasting + (1 - e) sum (P1 - P0) V1], P~ = (1 - e) P + e, e = h/(1+h)."""
+    p0, v0 = np.array([0.5, 0.2]), np.array([10.0, 4.0])
+    # h = 1: e = 1/2, P~0 = (0.75, 0.6). A bypass cuts the first pole's value at risk by 2 USD bn/yr.
+    insure = sovereignty_change(1.0, p0, v0, p0, np.array([8.0, 4.0]), years=0.5)
+    assert insure == pytest.approx(1.0 * 0.75 * -2.0 * 0.5)  # -0.75 USD bn PV
+    # Appeasement lowers the first pole's chance by 0.1: weighed by 1 - e = 1/2.
+    appease = sovereignty_change(1.0, p0, v0, np.array([0.4, 0.2]), v0, years=0.5)
+    assert appease == pytest.approx(1.0 * 0.5 * -0.1 * 10.0 * 0.5)  # -0.25 USD bn PV
+    # An investment in force for 40 % of the horizon counts 40 % of its loss-size change.
+    assert sovereignty_change(1.0, p0, v0, p0, np.array([8.0, 4.0]), 0.5, lasting=0.4) == pytest.approx(
+        0.4 * insure
+    )
+    # No hedging, no term; at h = 3 (e = 3/4) insurance is worth 3 x (0.125 + 0.75) / 0.75 = 3.5 x
+    # what it is at h = 1, appeasement only 3 x (1/4) / (1/2) = 1.5 x.
+    assert sovereignty_change(0.0, p0, v0, p0, np.array([8.0, 4.0]), 0.5) == 0.0
+    assert sovereignty_change(3.0, p0, v0, p0, np.array([8.0, 4.0]), 0.5) == pytest.approx(3.5 * insure)
+    assert sovereignty_change(3.0, p0, v0, np.array([0.4, 0.2]), v0, 0.5) == pytest.approx(1.5 * appease)
+
+
+def test_perceived_chance_is_the_contaminated_learnt_chance():
+    assert ambiguity(0.0) == 0.0 and ambiguity(1.0) == 0.5 and ambiguity(3.0) == 0.75
+    assert perceived_probability(np.array([0.2]), 1.0)[0] == pytest.approx(0.6)
+    assert perceived_probability(np.array([0.2]), 0.0)[0] == pytest.approx(0.2)

@@ -36,15 +36,20 @@ def _scores(scenario_writer, data, hedging: float):
 
 
 def test_sovereignty_term_scales_with_the_hedging_weight(scenario_writer, small_scenario_data):
-    """Linear in the weight; bypass capacity lowers the expected loss, a snub to Russia raises it."""
+    """Bypass capacity lowers the expected loss, a snub to Russia raises it; with the hedger's
+    ambiguity e = h / (1 + h) (sim.core.coercion) the loss-size value grows faster than the weight
+    (h x P~, P~ = (P + h) / (1 + h)) and the chance value slower (h x (1 - e) = h / (1 + h))."""
     (inv0, snub0), (inv1, snub1), (inv2, snub2) = (
         _scores(scenario_writer, small_scenario_data, h) for h in (0.0, 1.0, 2.0)
     )
     assert inv0["sovereignty"] == 0.0 and snub0["sovereignty"] == 0.0
     assert inv1["sovereignty"] < 0.0  # diversification: less value at Russia's mercy
     assert snub1["sovereignty"] > 0.0  # provoking the pole that controls the exports
-    assert inv2["sovereignty"] == pytest.approx(2.0 * inv1["sovereignty"])
-    assert snub2["sovereignty"] == pytest.approx(2.0 * snub1["sovereignty"])
+    # Insurance (a smaller loss if coerced) is worth more than twice as much at twice the weight:
+    assert inv2["sovereignty"] < 2.0 * inv1["sovereignty"] < 0.0
+    # appeasement (a smaller chance of coercion) only (2/3) / (1/2) = 4/3 as much: a snub changes
+    # the chance, not the value at risk.
+    assert snub2["sovereignty"] == pytest.approx(4.0 / 3.0 * snub1["sovereignty"])
     # Everything else is unchanged by the weight.
     for t in ("econ", "security", "alignment", "cost"):
         assert inv2[t] == pytest.approx(inv0[t])

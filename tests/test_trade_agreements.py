@@ -117,5 +117,6 @@ def test_a_hedger_values_an_agreement_with_a_pole_that_does_not_coerce_it(
         terms.append(sc.score(world.index["Kazakhstan"], agreement))
     assert terms[0]["sovereignty"] == 0.0
     assert terms[1]["sovereignty"] < 0.0
-    assert terms[2]["sovereignty"] == pytest.approx(2.0 * terms[1]["sovereignty"])
+    # The agreement lowers the value at risk (insurance): weighed by h x P~, more than linear in h.
+    assert terms[2]["sovereignty"] < 2.0 * terms[1]["sovereignty"]
     assert terms[2]["econ"] == pytest.approx(terms[0]["econ"]) and terms[0]["econ"] > 0.0

@@ -20,7 +20,7 @@ from sim.core import actions as A
 from sim.core import alignment as al
 from sim.core import bargaining as bg
 from sim.core.apply import actor_of, agreement_label, apply_action, field_of, stance, target_of
-from sim.core.coercion import coercion_probability, coercion_risk
+from sim.core.coercion import coercion_probability, coercion_risk, sovereignty_change
 from sim.core.counterfactual import (
     Snapshot,
     counterfactual,
@@ -156,12 +156,13 @@ class Scorer:
     def sovereignty(
         self, base: StatusQuo, i: int, action: A.Action, cf: Snapshot, d_w: float, lasting: float
     ) -> float:
-        """hedging_weight x change in expected loss from coercion (USD bn PV; + is worse).
+        """h x change in the perceived expected loss from coercion (USD bn PV; + is worse).
 
         Split in a value-at-risk change (new routes, contracts: counted once an investment has
         arrived, the `lasting` share of the horizon) and a coercion-chance change (grievance the
-        action causes, counted at once). Value at risk is re-assessed only for actions that change
-        routes or trade costs, and cached per year and route state.
+        action causes, counted at once), weighed by the perceived chance P~ and by 1 - e
+        respectively (`sim.core.coercion`: epsilon-contamination). Value at risk is re-assessed
+        only for actions that change routes or trade costs, and cached per year and route state.
         """
         w, p = self.world, self.world.params
         changes_trade = action.changes_trade
@@ -182,11 +183,9 @@ class Scorer:
                 self.exposure[key] = var
         prob = coercion_probability(w, cf.policy, i)
         years_c = annuity_years(p, 0, p.coercion_duration_months)
-        d_var = float((r0.probability * (var - r0.value_at_risk)).sum()) * years_c
-        d_prob = float(((prob - r0.probability) * var).sum()) * years_c
-        if _lag(action) is not None:
-            d_var *= lasting
-        return float(w.hedging[i] * (d_var + d_prob))
+        share = lasting if _lag(action) is not None else 1.0
+        h = float(w.hedging[i])
+        return sovereignty_change(h, r0.probability, r0.value_at_risk, prob, var, years_c, share)
 
     def score(self, i: int, action: A.Action) -> dict[str, float]:
         """Utility terms (USD bn, present value over the horizon) of actor i taking `action` now.

@@ -2,9 +2,10 @@
 
 A middle state's sovereignty term is
 
-    sovereignty = hedging_weight x sum_q P_q x VaR_q x A(coercion_duration)     (USD bn PV)
+    sovereignty = h x sum_q P~_q x VaR_q x A(coercion_duration)     (USD bn PV)
+    P~_q = (1 - e) x P_q + e,   e = h / (1 + h)                       (perceived chance)
 
-over poles q other than its own, where
+over poles q other than its own, h the actor's hedging weight, where
     VaR_q  value at risk that pole q controls, USD bn/yr: the actor's decision welfare now minus
            its welfare with q's coercive options in force, evaluated by running the economy
            (counterfactual): every route q controls (as transit state or destination) that the
@@ -15,11 +16,21 @@ over poles q other than its own, where
            base + per_grievance x (grievance of q against the actor, decaying at the grievance
            rate) + per_act x (memory of coercive acts by q seen by the actor, decaying with its
            half-life);
-    A(d)   present value in years of d months of loss (`sim.core.utility.annuity_years`).
+    A(d)   present value in years of d months of loss (`sim.core.utility.annuity_years`);
+    e      the hedger's ambiguity about the pole's restraint: epsilon-contamination of the learnt
+           chance with the worst case "q coerces" (Epstein & Wang 1994; Nishimura & Ozaki 2006,
+           "An axiomatic approach to epsilon-contamination", Economic Theory 27). Hedging is the
+           answer of a weaker state to uncertainty about a great power's intentions (Kuik 2016,
+           "How do weaker states hedge?", J. Contemporary China 25(100)); e = h / (1 + h) is an
+           assumption (e = 0 without hedging, 1/2 at h = 1, -> 1 as h grows).
 
 Diversification lowers VaR_q (a contract or new capacity on a route q does not control keeps
-volume moving when q cuts its routes), appeasement lowers P_q (less grievance), and the hedging
-weight scales both. Nothing here draws random numbers.
+volume moving when q cuts its routes) and is weighed by h x P~_q, which rises with h faster
+than h; appeasement lowers P_q (less grievance) and is weighed by h x (1 - e) = h / (1 + h),
+which stays below 1: the more a state hedges, the less it trusts that appeasing the pole will
+keep it from coercing, so hedging buys insurance (self-insurance, Ehrlich & Becker 1972) rather
+than appeasement (self-protection, whose value does not rise with risk aversion: Dionne &
+Eeckhoudt 1985). Nothing here draws random numbers.
 """
 
 from __future__ import annotations
@@ -67,6 +78,39 @@ def integrated_hazard(world: World, policy: Policy, i: int) -> np.ndarray:
     if own >= 0:
         lam[own] = 0.0
     return lam
+
+
+def ambiguity(hedging: float) -> float:
+    """e = h / (1 + h): weight of the worst case "the pole coerces" in a hedger's perceived chance."""
+    return float(hedging / (1.0 + hedging)) if hedging > 0 else 0.0
+
+
+def perceived_probability(probability: np.ndarray, hedging: float) -> np.ndarray:
+    """P~ = (1 - e) P + e: the learnt chance contaminated with the worst case (epsilon-contamination)."""
+    e = ambiguity(hedging)
+    return (1.0 - e) * probability + e
+
+
+def sovereignty_change(
+    hedging: float,
+    probability0: np.ndarray,
+    value_at_risk0: np.ndarray,
+    probability1: np.ndarray,
+    value_at_risk1: np.ndarray,
+    years: float,
+    lasting: float = 1.0,
+) -> float:
+    """Change of a hedger's sovereignty term (USD bn PV; + is worse) from (P0, V0) to (P1, V1).
+
+    h x A x [sum_q P~0_q (V1_q - V0_q) x lasting + (1 - e) x sum_q (P1_q - P0_q) V1_q]: the
+    first-order change of h x sum_q P~_q V_q x A, P~ = (1 - e) P + e. V in USD bn/yr, P per
+    horizon, years = A(coercion_duration) in years; lasting: the share of the horizon a lagged
+    loss-size change (an investment) is in force.
+    """
+    e = ambiguity(hedging)
+    d_var = float((perceived_probability(probability0, hedging) * (value_at_risk1 - value_at_risk0)).sum())
+    d_prob = (1.0 - e) * float(((probability1 - probability0) * value_at_risk1).sum())
+    return float(hedging * (d_var * lasting + d_prob) * years)
 
 
 def coercion_probability(world: World, policy: Policy, i: int) -> np.ndarray:
