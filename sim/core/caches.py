@@ -30,6 +30,9 @@ MEMO_SIZE = 4
 """Entries kept per least-recently-used memo (cost factors are (N, N, G) arrays: a few, since big
 worlds make them large)."""
 
+ALLOCATIONS_MAX = 2048
+"""Component allocations kept (`Caches.allocation`); the memo starts afresh when full."""
+
 DESCRIBED_MAX = 4096
 """Action descriptions kept (`Caches.describe`); the memo starts afresh when full."""
 
@@ -110,6 +113,11 @@ class Caches:
             "sanctioned_share": {},  # sanction measures in force (tuple) -> (N,) share of trade under them
         }
         """Least-recently-used memos (`memo`), by name: key -> read-only array."""
+        self.allocations: dict[tuple[Any, ...], Any] = {}
+        """(component, its allocation inputs as bytes) -> the component's `routes.Allocation`
+        (read-only arrays): counterfactuals re-allocate the same component under the same
+        conditions many times a round (every pole's route cut of every candidate). Emptied when a
+        model starts (`reset_run_memos`): a run's figures never depend on an earlier run's."""
         self.described: dict[Action, str] = {}
         """action (by value: equal actions have equal descriptions) -> `Action.describe()`."""
 
@@ -131,6 +139,20 @@ class Caches:
         while len(memo) > MEMO_SIZE:
             memo.pop(next(iter(memo)))
         return value
+
+    def reset_run_memos(self) -> None:
+        """Empty the memos kept for one run only (`allocations`)."""
+        self.allocations.clear()
+
+    def allocation(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()` for `key` (every input of a component's allocation, by value), memoised."""
+        memo = self.allocations
+        value = memo.get(key)
+        if value is None:
+            if len(memo) >= ALLOCATIONS_MAX:
+                memo.clear()
+            value = memo[key] = compute()
+        return value  # type: ignore[no-any-return]
 
     def describe(self, action: Action) -> str:
         """`action.describe()`, once per distinct action: menu items are scored every round and a
