@@ -85,7 +85,8 @@ class Caches:
         self.signature_sets: dict[int, tuple[np.ndarray, set[int], set[int]]] = {}
         """actor -> (usable routes, the same as a set, its shipments as a set); network only."""
         self.component_cells: dict[int, Any] = {}
-        """route index -> np.ix_ of its component's (shipments, routes) block; network only."""
+        """route index -> (np.ix_ of its component's (shipments, routes) block, that block of
+        ship_allowed, finite netback value per component shipment); network only."""
         self.route_options: dict[tuple[int, int], list[RouteDisruptionAction]] = {}
         """(actor i, pole q) -> q's route cuts against i (sim.core.coercion); network only."""
         self.measure_cells: dict[Any, list[np.ndarray]] = {}
@@ -152,7 +153,7 @@ class Caches:
             if len(memo) >= ALLOCATIONS_MAX:
                 memo.clear()
             value = memo[key] = compute()
-        return value  # type: ignore[no-any-return]
+        return value
 
     def describe(self, action: Action) -> str:
         """`action.describe()`, once per distinct action: menu items are scored every round and a

@@ -12,6 +12,7 @@ only for the actors the decision needs (the decider and its targets).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -191,12 +192,16 @@ def route_cuts(world: World, sq: Snapshot, cuts: list[A.RouteDisruptionAction], 
     return replace(sq, policy=policy, routes=routes, month=month)
 
 
-def _component_cells(world: World, route: int) -> tuple[np.ndarray, np.ndarray]:
-    """np.ix_ index of the (shipments, routes) block of a route's network component (cached)."""
+def _component_cells(world: World, route: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """(np.ix_ index of the (shipments, routes) block of a route's network component, the block of
+    `ship_allowed`, which of its shipments have a finite netback value) (cached: network only)."""
     cache = world.caches.component_cells
     if route not in cache:
         ships, rts = world.caches.route_components[route]
-        cache[route] = np.ix_(ships, rts)
+        cell = np.ix_(ships, rts)
+        allowed, finite = world.ship_allowed[cell], np.isfinite(world.ship_value[ships])
+        allowed.flags.writeable = finite.flags.writeable = False  # shared by every re-allocation
+        cache[route] = (cell, allowed, finite)
     return cache[route]
 
 
@@ -239,12 +244,12 @@ def _reallocate(world: World, base: RouteState, route: int, conditions: _Conditi
     the component's inputs: `Caches.allocation`)."""
     capacity, tariff, offered, cost, terms, recovery = conditions
     ships, rts = world.caches.route_components[route]
-    cell = _component_cells(world, route)
+    cell, allowed, finite = _component_cells(world, route)
     value = base.value
     args = (
         offered[ships],
-        np.where(np.isfinite(world.ship_value[ships]), value[ships], np.inf),
-        world.ship_allowed[cell],
+        np.where(finite, value[ships], np.inf),
+        allowed,
         cost[rts],
         capacity[rts],
         world.params.route_logit_scale,
