@@ -49,21 +49,24 @@ def export(rev: str, into: Path) -> Path:
     return src
 
 
-def time_tree(root: Path, inner: int) -> list[float]:
-    code = _TIMER.format(root=str(root), inner=inner)
+def time_tree(root: Path, inner: int, timer: str = _TIMER) -> list[float]:
+    """Run `timer` (a template with {root} and {inner}; it prints a JSON list last) for the tree at `root`."""
+    code = timer.format(root=str(root), inner=inner)
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def compare_versions(rev: str, repeats: int, inner: int) -> tuple[list[float], list[float]]:
+def compare_versions(
+    rev: str, repeats: int, inner: int, timer: str = _TIMER
+) -> tuple[list[float], list[float]]:
     """(earlier version's run times, this tree's run times) in seconds, alternating rounds."""
     with tempfile.TemporaryDirectory() as tmp:
         old_root = export(rev, Path(tmp))
         new, old = [], []
         for k in range(repeats):
             print(f"  round {k + 1}/{repeats}", file=sys.stderr)
-            old += time_tree(old_root, inner)
-            new += time_tree(ROOT, inner)
+            old += time_tree(old_root, inner, timer)
+            new += time_tree(ROOT, inner, timer)
     return old, new
 
 

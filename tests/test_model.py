@@ -120,9 +120,10 @@ def test_same_seed_is_bit_identical_and_seeds_differ(small_world):
 
 
 def test_world_memos_change_no_result(monkeypatch):
-    """Cost factors, masks, penalties, contract arrays and action descriptions are memoised in the
-    world's caches (sim.core.caches) per set of measures (contracts, action): a run on a world
-    warmed by another seed's run equals a run that recomputes them every time, array for array."""
+    """Cost factors, masks, penalties, contract arrays, component allocations and action
+    descriptions are memoised in the world's caches (sim.core.caches) per set of measures
+    (contracts, action, allocation inputs): a run on a world warmed by another seed's run equals a
+    run that recomputes them every time, array for array."""
     from sim.core import counterfactual as cf_module
     from sim.core import route_economy
     from sim.core.caches import Caches
@@ -137,6 +138,7 @@ def test_world_memos_change_no_result(monkeypatch):
 
     monkeypatch.setattr(Caches, "memo", lambda self, name, key, compute: compute())
     monkeypatch.setattr(Caches, "describe", lambda self, action: action.describe())
+    monkeypatch.setattr(Caches, "allocation", lambda self, key, compute: compute())
     monkeypatch.setattr(route_economy, "contract_terms", contracts_unmemoised)
     monkeypatch.setattr(cf_module, "contract_terms", contracts_unmemoised)
     plain = simulate(load(path)[1], seed=3)

@@ -30,6 +30,9 @@ MEMO_SIZE = 4
 """Entries kept per least-recently-used memo (cost factors are (N, N, G) arrays: a few, since big
 worlds make them large)."""
 
+ALLOCATIONS_MAX = 2048
+"""Component allocations kept (`Caches.allocation`); the memo starts afresh when full."""
+
 DESCRIBED_MAX = 4096
 """Action descriptions kept (`Caches.describe`); the memo starts afresh when full."""
 
@@ -82,7 +85,8 @@ class Caches:
         self.signature_sets: dict[int, tuple[np.ndarray, set[int], set[int]]] = {}
         """actor -> (usable routes, the same as a set, its shipments as a set); network only."""
         self.component_cells: dict[int, Any] = {}
-        """route index -> np.ix_ of its component's (shipments, routes) block; network only."""
+        """route index -> (np.ix_ of its component's (shipments, routes) block, that block of
+        ship_allowed, finite netback value per component shipment); network only."""
         self.route_options: dict[tuple[int, int], list[RouteDisruptionAction]] = {}
         """(actor i, pole q) -> q's route cuts against i (sim.core.coercion); network only."""
         self.measure_cells: dict[Any, list[np.ndarray]] = {}
@@ -110,6 +114,11 @@ class Caches:
             "sanctioned_share": {},  # sanction measures in force (tuple) -> (N,) share of trade under them
         }
         """Least-recently-used memos (`memo`), by name: key -> read-only array."""
+        self.allocations: dict[tuple[Any, ...], Any] = {}
+        """(component, its allocation inputs as bytes) -> the component's `routes.Allocation`
+        (read-only arrays): counterfactuals re-allocate the same component under the same
+        conditions many times a round (every pole's route cut of every candidate). Emptied when a
+        model starts (`reset_run_memos`): a run's figures never depend on an earlier run's."""
         self.described: dict[Action, str] = {}
         """action (by value: equal actions have equal descriptions) -> `Action.describe()`."""
 
@@ -130,6 +139,20 @@ class Caches:
         memo[key] = value
         while len(memo) > MEMO_SIZE:
             memo.pop(next(iter(memo)))
+        return value
+
+    def reset_run_memos(self) -> None:
+        """Empty the memos kept for one run only (`allocations`)."""
+        self.allocations.clear()
+
+    def allocation(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()` for `key` (every input of a component's allocation, by value), memoised."""
+        memo = self.allocations
+        value = memo.get(key)
+        if value is None:
+            if len(memo) >= ALLOCATIONS_MAX:
+                memo.clear()
+            value = memo[key] = compute()
         return value
 
     def describe(self, action: Action) -> str:

@@ -137,6 +137,17 @@ def route_options(world: World, i: int, q: int) -> list[RouteDisruptionAction]:
     return cache[(i, q)]
 
 
+def _exposed(world: World, snap: Snapshot, i: int, q: int) -> bool:
+    """Whether any route pole q controls carries some of actor i's volume in `snap` (if none does,
+    cutting them changes nothing for i: exact)."""
+    ships = world.caches.ships_of[i]
+    opts = route_options(world, i, q)
+    if not len(ships) or not opts:
+        return False
+    carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0
+    return any(carrying[world.route_index[o.route]] for o in opts)
+
+
 def route_value_at_risk(
     world: World,
     snap: Snapshot,
@@ -149,19 +160,18 @@ def route_value_at_risk(
 
     terms0: actor i's welfare components in `snap` if known (the cut changes only route terms).
     """
-    ships = world.caches.ships_of[i]
-    opts = route_options(world, i, q)
-    if not len(ships):
-        return 0.0
-    carrying = snap.routes.allocation.rows(ships).sum(axis=0) > 0
-    # If none of q's routes carries any of i's volume, cutting them changes nothing for i (exact).
-    if not opts or not any(carrying[world.route_index[o.route]] for o in opts):
+    if not _exposed(world, snap, i, q):
         return 0.0
     if terms0 is None:
         terms0 = actor_welfare(world, snap, i)
     if w0 is None:
         w0 = decision_welfare(world, terms0, i)
-    cut = route_cuts(world, snap, opts, snap.month)
+    return _cut_loss(world, snap, i, q, w0, terms0)
+
+
+def _cut_loss(world: World, snap: Snapshot, i: int, q: int, w0: float, terms0: dict[str, float]) -> float:
+    """`route_value_at_risk` once i is known to be exposed to q's routes (`_exposed`)."""
+    cut = route_cuts(world, snap, route_options(world, i, q), snap.month)
     return max(0.0, w0 - decision_welfare(world, actor_welfare(world, cut, i, (snap, terms0)), i))
 
 
@@ -205,6 +215,11 @@ def coercion_risk(
         if q == own:
             continue
         tv = trade_var[q] if trade_var is not None else trade_value_at_risk(world, snap, i, q, w0)
-        var[q] = route_value_at_risk(world, snap, i, q, w0, terms0) + tv
+        rv = 0.0
+        if _exposed(world, snap, i, q):
+            if terms0 is None:  # once for every pole (the cuts change only route terms)
+                terms0 = actor_welfare(world, snap, i)
+            rv = _cut_loss(world, snap, i, q, w0, terms0)
+        var[q] = rv + tv
     years = annuity_years(world.params, 0, world.params.coercion_duration_months)
     return CoercionRisk(prob, var, float((prob * var).sum() * years))

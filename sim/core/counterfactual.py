@@ -12,6 +12,7 @@ only for the actors the decision needs (the decider and its targets).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from sim.core.economy import blocked_flows, diversion_for, sanctions_economy, sp
 from sim.core.policy import Policy
 from sim.core.route_economy import (
     VALUE_SCALE,
+    ContractTerms,
     RouteState,
     add_deliveries,
     buyer_pull,
@@ -180,22 +182,43 @@ def route_cuts(world: World, sq: Snapshot, cuts: list[A.RouteDisruptionAction], 
     for a in cuts:
         apply_action(world, policy, a, month)
     routes, seen = sq.routes, set()
+    conditions = _conditions(world, policy, month)  # one policy for every component
     for a in cuts:
         r = world.route_index[a.route]
         component = int(world.caches.route_components[r][1][0])
         if component not in seen:
             seen.add(component)
-            routes = _reroute(world, policy, routes, r, month, a)
+            routes = _reallocate(world, routes, r, conditions)
     return replace(sq, policy=policy, routes=routes, month=month)
 
 
-def _component_cells(world: World, route: int) -> tuple[np.ndarray, np.ndarray]:
-    """np.ix_ index of the (shipments, routes) block of a route's network component (cached)."""
+def _component_cells(world: World, route: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """(np.ix_ index of the (shipments, routes) block of a route's network component, the block of
+    `ship_allowed`, which of its shipments have a finite netback value) (cached: network only)."""
     cache = world.caches.component_cells
     if route not in cache:
         ships, rts = world.caches.route_components[route]
-        cache[route] = np.ix_(ships, rts)
+        cell = np.ix_(ships, rts)
+        allowed, finite = world.ship_allowed[cell], np.isfinite(world.ship_value[ships])
+        allowed.flags.writeable = finite.flags.writeable = False  # shared by every re-allocation
+        cache[route] = (cell, allowed, finite)
     return cache[route]
+
+
+_Conditions = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ContractTerms | None, np.ndarray]
+"""(capacity, tariff, offered, generalized cost, contract terms, recovery offer) of a policy and month."""
+
+
+def _conditions(
+    world: World, policy: Policy, month: int, added: tuple[int, float] | None = None
+) -> _Conditions:
+    """A policy's route conditions for the month (`added`: (route, capacity) counted as arrived)."""
+    cap, tariff, offered = route_conditions(world, policy, month)
+    if added is not None:
+        cap = cap.copy()
+        cap[added[0]] += added[1]
+    cost = generalized_cost(world, policy, tariff, cap)
+    return cap, tariff, offered, cost, contract_terms(world, policy), recovery_offer(world, policy)
 
 
 def _reroute(
@@ -207,26 +230,40 @@ def _reroute(
     counted only after the lag by the decision horizon): a pending one's capacity is added here,
     an immediate one (lag 0) is already in the policy's `capacity_added`.
     """
-    capacity, tariff, offered = route_conditions(world, policy, month)
     if route is None:  # a volume change: the component of the shipment's first route
         shipment = world.shipments.index(getattr(action, "shipment"))  # noqa: B009 (types without a route have one)
         route = int(np.flatnonzero(world.ship_allowed[shipment])[0])
+    added = None
     if getattr(action, "lag_months", 0) > 0:  # a pending investment, judged as if arrived
-        capacity = capacity.copy()
-        capacity[route] += getattr(action, "capacity_added")  # noqa: B009 (a lagged type adds capacity)
+        added = (route, getattr(action, "capacity_added"))  # noqa: B009 (a lagged type adds capacity)
+    return _reallocate(world, base, route, _conditions(world, policy, month, added))
+
+
+def _reallocate(world: World, base: RouteState, route: int, conditions: _Conditions) -> RouteState:
+    """`base` with the component of `route` re-allocated under `conditions` (memoised per run by
+    the component's inputs: `Caches.allocation`)."""
+    capacity, tariff, offered, cost, terms, recovery = conditions
     ships, rts = world.caches.route_components[route]
-    cell = _component_cells(world, route)
-    terms = contract_terms(world, policy)
+    cell, allowed, finite = _component_cells(world, route)
     value = base.value
-    sub = allocate_with_contracts(
+    args = (
         offered[ships],
-        np.where(np.isfinite(world.ship_value[ships]), value[ships], np.inf),
-        world.ship_allowed[cell],
-        generalized_cost(world, policy, tariff, capacity)[rts],
+        np.where(finite, value[ships], np.inf),
+        allowed,
+        cost[rts],
         capacity[rts],
         world.params.route_logit_scale,
         None if terms is None else terms.committed[cell],
     )
+    key = (
+        int(rts[0]),
+        args[0].tobytes(),
+        args[1].tobytes(),
+        args[3].tobytes(),
+        args[4].tobytes(),
+        None if args[6] is None else args[6].tobytes(),
+    )
+    sub = world.caches.allocation(key, lambda: _frozen(allocate_with_contracts(*args)))
     alloc: Allocation | PatchedAllocation
     if base.allocation.lost.size * len(world.routes) > DENSE_CELLS:
         alloc = PatchedAllocation(base.allocation, ships, rts, sub, terms is not None)
@@ -240,15 +277,15 @@ def _reroute(
             firm = np.zeros_like(shipped) if base.allocation.firm is None else base.allocation.firm.copy()
             firm[cell] = sub.firm if sub.firm is not None else 0.0
         alloc = Allocation(shipped, lost, firm)
-    return RouteState(
-        capacity,
-        tariff,
-        offered,
-        alloc,
-        value,
-        terms,
-        recovery_offer(world, policy),
-    )
+    return RouteState(capacity, tariff, offered, alloc, value, terms, recovery)
+
+
+def _frozen(alloc: Allocation) -> Allocation:
+    """The allocation with read-only arrays (it is shared through the memo)."""
+    for a in (alloc.shipped, alloc.lost, alloc.firm):
+        if a is not None:
+            a.flags.writeable = False
+    return alloc
 
 
 def _route_terms(world: World, snap: Snapshot, i: int) -> tuple[float, float]:

@@ -61,6 +61,7 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
     ):
         super().__init__(rng=rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng))
         self.world = world
+        world.caches.reset_run_memos()  # per-run memos: a run never reads an earlier run's
         self.streams = Streams(self.rng)
         self.policy: Policy = initial_policy(world)
         self.alignment = world.alignment0.copy()

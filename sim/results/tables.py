@@ -17,7 +17,8 @@ annualised rates), volumes are the route unit per year, shares are fractions 0-1
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -81,21 +82,59 @@ def _frame(
     data = dict(data)
     n = len(next(iter(data.values()))) if data else 0  # type: ignore[arg-type]  # columns are sized
     run_id, scenario, seed = ids or ("", "", UNKNOWN_SEED)
+    same = np.zeros(n, dtype=np.intp)
     data |= {
-        "run_id": np.full(n, run_id, dtype=object),
-        "scenario": np.full(n, scenario, dtype=object),
+        "run_id": _coded([run_id], same),
+        "scenario": _coded([scenario], same),
         "seed": np.full(n, seed, dtype=np.int64),
     }
     if "date" in dtypes:
         data["date"] = _dates(data["month"])
     if set(data) != set(dtypes):
         raise RuntimeError(f"{table}: columns {sorted(set(data) ^ set(dtypes))} disagree with TABLE_SCHEMAS")
-    cols = {c: pd.Series(np.asarray(data[c]), dtype=dtypes[c]) for c in dtypes}
+    cols = {c: _series(data[c], dtypes[c]) for c in dtypes}
     return pd.DataFrame(cols, columns=list(dtypes))
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A label column as distinct labels and one code per row (`labels[codes]`): long tables repeat a
+    few labels (months, actors, routes), converted to text once per label instead of once per row."""
+
+    labels: np.ndarray  # (L,) object
+    codes: np.ndarray  # (n,) intp into labels
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, k: int) -> object:
+        return self.labels[self.codes[k]]
+
+    def values(self) -> np.ndarray:
+        """The rows as an object array."""
+        return self.labels[self.codes] if len(self.labels) else np.array([], dtype=object)
+
+
+def _coded(labels: Sequence[object], codes: np.ndarray) -> Coded:
+    return Coded(np.asarray(labels, dtype=object), np.asarray(codes, dtype=np.intp))
+
+
+def _series(values: object, dtype: str) -> pd.Series:
+    """A column as `pd.Series(values, dtype=dtype)`; a `Coded` text column converts its labels once
+    and takes them by code (same values and dtype)."""
+    if isinstance(values, Coded):
+        if dtype == "str" and len(values.labels):
+            return pd.Series(pd.array(values.labels, dtype="str").take(values.codes))
+        values = values.values()
+    return pd.Series(np.asarray(values), dtype=dtype)
+
+
 def _dates(months: object) -> np.ndarray:
-    """'YYYY-MM' strings -> datetime64[ns] first-of-month."""
+    """'YYYY-MM' strings -> datetime64[ns] first-of-month (a `Coded` column: each label parsed once)."""
+    if isinstance(months, Coded):
+        if not len(months.codes):
+            return np.array([], dtype="datetime64[ns]")
+        return _dates(months.labels)[months.codes]
     arr = np.asarray(months, dtype=object)
     if not len(arr):
         return np.array([], dtype="datetime64[ns]")
@@ -105,21 +144,20 @@ def _dates(months: object) -> np.ndarray:
 def with_ids(df: pd.DataFrame, ids: RunIds) -> pd.DataFrame:
     """`df` with its identity columns set to (run_id, scenario, seed)."""
     run_id, scenario, seed = ids
-    n = len(df)
+    same = np.zeros(len(df), dtype=np.intp)
     return df.assign(
-        run_id=pd.Series(np.full(n, run_id, dtype=object), index=df.index, dtype="str"),
-        scenario=pd.Series(np.full(n, scenario, dtype=object), index=df.index, dtype="str"),
-        seed=pd.Series(np.full(n, seed, dtype=np.int64), index=df.index),
+        run_id=_series(_coded([run_id], same), "str").set_axis(df.index),
+        scenario=_series(_coded([scenario], same), "str").set_axis(df.index),
+        seed=pd.Series(np.full(len(df), seed, dtype=np.int64), index=df.index),
     )
 
 
 # ----------------------------------------------------------------------------- tables
-def _long(months: list[str], *names: list[str]) -> list[np.ndarray]:
+def _long(months: list[str], *names: list[str]) -> list[Coded]:
     """Label columns for a C-ordered (T, *dims) array flattened: month first, last dim fastest."""
     shape = (len(months), *(len(n) for n in names))
     grids = np.indices(shape).reshape(len(shape), -1)
-    labels = [np.asarray(months, dtype=object), *(np.asarray(n, dtype=object) for n in names)]
-    return [lab[g] if len(lab) else np.array([], dtype=object) for lab, g in zip(labels, grids, strict=True)]
+    return [_coded(lab, g) for lab, g in zip([months, *names], grids, strict=True)]
 
 
 def actor_month_table(out: RunOutput) -> pd.DataFrame:
@@ -150,10 +188,10 @@ def flows_table(out: RunOutput) -> pd.DataFrame | None:
         return None
     t, e, i, g = np.nonzero(out.flows)
     data = {
-        "month": np.asarray(out.months, dtype=object)[t],
-        "exporter": np.asarray(out.actors, dtype=object)[e],
-        "importer": np.asarray(out.actors, dtype=object)[i],
-        "good": np.asarray(out.goods, dtype=object)[g],
+        "month": _coded(out.months, t),
+        "exporter": _coded(out.actors, e),
+        "importer": _coded(out.actors, i),
+        "good": _coded(out.goods, g),
         "value_usd_bn": out.flows[t, e, i, g],
     }
     return _frame("flows", data, out.poles)
@@ -200,10 +238,10 @@ def shipments_table(out: RunOutput, spec: ScenarioSpec | None = None) -> pd.Data
     r_idx = np.tile(used[:, 1], n_t) if n_pairs else np.array([], dtype=np.intp)
     t_idx = np.repeat(np.arange(n_t), n_pairs)
     data = {
-        "month": np.asarray(out.months, dtype=object)[t_idx],
-        "shipment": np.asarray(out.shipments, dtype=object)[s_idx],
-        "route": np.asarray(out.routes, dtype=object)[r_idx],
-        "unit": np.asarray(out.route_units, dtype=object)[r_idx],
+        "month": _coded(out.months, t_idx),
+        "shipment": _coded(out.shipments, s_idx),
+        "route": _coded(out.routes, r_idx),
+        "unit": _coded(out.route_units, r_idx),
         "shipped_per_year": out.shipment_routes[t_idx, s_idx, r_idx],
     }
     return _frame("shipments", data, out.poles)
