@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from robust_files import zdt_file
 
 from sim.cli import main
 from sim.errors import ScenarioError
@@ -31,28 +32,6 @@ SMOKE = ROOT / "scenarios" / "robust" / "smoke.yaml"
 KAZ = ROOT / "scenarios" / "robust" / "kazakhstan_2030.yaml"
 GD_TOL = 0.01
 IGD_TOL = 0.01
-
-
-def zdt_file(tmp: Path, **search: object) -> Path:
-    data = {
-        "name": "zdt1",
-        "model": "sim.robust.synthetic:zdt1",
-        "levers": [
-            {"name": "x", "type": "real", "range": [0, 1]},
-            {"name": "y", "type": "real", "range": [0, 1]},
-        ],
-        "uncertainties": [{"name": "u", "range": [0.0, 0.2]}],
-        "scenarios": {"n": 4, "seed": 3},
-        "objectives": [
-            {"name": "f1", "direction": "min", "threshold": 0.6},
-            {"name": "f2", "direction": "min", "threshold": 0.6},
-        ],
-        "search": {"population": 40, "generations": 60, "seed": 5, **search},
-        "reevaluation": {"n": 20, "seed": 4},
-    }
-    path = tmp / "zdt1.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def _search(path: Path, workers: int = 1):  # type: ignore[no-untyped-def]

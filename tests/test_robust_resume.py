@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+from robust_files import zdt_file
 
 from sim.cli import main
 from sim.robust import load_robust, run_robust
@@ -36,25 +36,16 @@ TABLES = ("candidates.parquet", "pareto.parquet", "evaluations.parquet", "reeval
 
 
 def timed_file(tmp: Path, seed: int = 5, name: str = "timed") -> Path:
-    data = {
-        "name": name,
-        "model": "sim.robust.synthetic:zdt1_timed",
-        "levers": [
-            {"name": "x", "type": "real", "range": [0, 1]},
-            {"name": "y", "type": "real", "range": [0, 1]},
-        ],
-        "uncertainties": [{"name": "u", "range": [0.0, 0.2]}],
-        "scenarios": {"n": 4, "seed": 3},
-        "objectives": [
-            {"name": "f1", "direction": "min", "threshold": 0.6},
-            {"name": "f2", "direction": "min", "threshold": 0.6},
-        ],
-        "search": {"population": 12, "generations": 6, "seed": seed},
-        "reevaluation": {"n": 8, "seed": 4, "max_candidates": 2},
-    }
-    path = tmp / f"{name}-{seed}.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+    return zdt_file(
+        tmp,
+        model="zdt1_timed",
+        name=name,
+        filename=f"{name}-{seed}.yaml",
+        reevaluation={"n": 8, "seed": 4, "max_candidates": 2},
+        population=12,
+        generations=6,
+        seed=seed,
+    )
 
 
 def _table(out: Path, name: str) -> pd.DataFrame:

@@ -41,6 +41,7 @@ from sim.sweep.store import (
     _now,
     _unlock,
     _versions,
+    check_out_dir,
     chunk_file,
     completed_chunks,
 )
@@ -89,33 +90,26 @@ def check(out_dir: str | os.PathLike[str], loaded: LoadedRobust, resume: bool) -
     search and `resume` is set, None if it is new. InputError if `out_dir` is a file, is not empty
     without holding a robust search, holds another search (the differing fields named), or holds
     this one without `resume`."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"expected a directory, but {out} is a file", field="--out")
-    if (out / MANIFEST).is_file():
-        old = _read_manifest(out)
-        if old.get("fingerprint") != loaded.fingerprint:
-            diffs = _differences(old.get("spec"), loaded.spec.model_dump(mode="json"))
-            diffs = [d for d in diffs if not d.startswith("description")]
-            if not diffs:
-                diffs = ["the base scenario, the posterior draws or the package version"]
-            raise InputError(
-                f"{out} holds a different robust search ({old.get('name')!r} from {old.get('file')}): "
-                f"{'; '.join(diffs[:4])}; --resume continues only the same file and seeds; choose another "
-                "--out",
-                field="--out",
-            )
-        if not resume:
-            raise InputError(
-                f"{out} already holds this robust search (status {old.get('status')}); rerun with --resume "
-                "to finish it (a complete one only rewrites its tables and report), or choose another --out",
-                field="--out",
-            )
-        return old
-    if out.is_dir() and any(not f.name.startswith(".") for f in out.iterdir()):
-        raise InputError(f"{out} is not empty and holds no robust search ({MANIFEST}); choose another --out",
-                         field="--out")  # fmt: skip
-    return None
+
+    def other(old: dict[str, Any]) -> str:
+        diffs = _differences(old.get("spec"), loaded.spec.model_dump(mode="json"))
+        diffs = [d for d in diffs if not d.startswith("description")]
+        if not diffs:
+            diffs = ["the base scenario, the posterior draws or the package version"]
+        return (
+            f"({old.get('name')!r} from {old.get('file')}): {'; '.join(diffs[:4])}; --resume continues only "
+            "the same file and seeds"
+        )
+
+    return check_out_dir(
+        out_dir,
+        loaded.fingerprint,
+        resume,
+        "robust search",
+        _read_manifest,
+        other,
+        " (a complete one only rewrites its tables and report)",
+    )
 
 
 def new_manifest(loaded: LoadedRobust) -> dict[str, Any]:

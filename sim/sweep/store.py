@@ -26,6 +26,7 @@ import os
 import platform
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -167,6 +168,42 @@ def manifest_for(loaded: LoadedSweep) -> dict[str, Any]:
     }
 
 
+def check_out_dir(
+    out_dir: str | os.PathLike[str],
+    fingerprint: str,
+    resume: bool,
+    what: str,
+    read: Callable[[Path], dict[str, Any]],
+    other: Callable[[dict[str, Any]], str],
+    resume_note: str = "",
+) -> dict[str, Any] | None:
+    """Whether `out_dir` can take a store of `what` (a sweep, a robust search) with this fingerprint,
+    without side effects: its manifest (read by `read`) if it holds the same one and `resume` is set,
+    None if it is new. InputError if `out_dir` is a file, is not empty without a manifest, holds
+    another one (`other(old)` says how it differs), or holds this one without `resume`."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"expected a directory, but {out} is a file", field="--out")
+    if (out / MANIFEST).is_file():
+        old = read(out)
+        if old.get("fingerprint") != fingerprint:
+            raise InputError(
+                f"{out} holds a different {what} {other(old)}; choose another --out", field="--out"
+            )
+        if not resume:
+            raise InputError(
+                f"{out} already holds this {what} (status {old.get('status')}); rerun with --resume to "
+                f"finish it{resume_note}, or choose another --out",
+                field="--out",
+            )
+        return old
+    if out.is_dir() and any(not f.name.startswith(".") for f in out.iterdir()):
+        raise InputError(
+            f"{out} is not empty and holds no {what} ({MANIFEST}); choose another --out", field="--out"
+        )
+    return None
+
+
 def load_manifest(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The parsed manifest of a sweep directory (raises InputError if it is not one)."""
     path = Path(out_dir) / MANIFEST
@@ -203,29 +240,16 @@ class SweepStore:
         """Whether `out_dir` can take this sweep (no side effects): its manifest if it holds this sweep
         and `resume` is set, None if it is new. Raises InputError if `out_dir` is a file, is not empty
         without holding a sweep, holds another sweep, or holds this sweep without `resume`."""
-        out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise InputError(f"expected a directory, but {out} is a file", field="--out")
-        if (out / MANIFEST).is_file():
-            old = load_manifest(out)
-            if old.get("fingerprint") != loaded.fingerprint:
-                raise InputError(
-                    f"{out} holds a different sweep ({old.get('name')!r}: other parameters, design, "
-                    "outcomes, base scenario or package version); choose another --out",
-                    field="--out",
-                )
-            if not resume:
-                raise InputError(
-                    f"{out} already holds this sweep (status {old.get('status')}); rerun with --resume to "
-                    "finish it, or choose another --out",
-                    field="--out",
-                )
-            return old
-        if out.is_dir() and any(not f.name.startswith(".") for f in out.iterdir()):
-            raise InputError(
-                f"{out} is not empty and holds no sweep ({MANIFEST}); choose another --out", field="--out"
-            )
-        return None
+        return check_out_dir(
+            out_dir,
+            loaded.fingerprint,
+            resume,
+            "sweep",
+            load_manifest,
+            lambda old: (
+                f"({old.get('name')!r}: other parameters, design, outcomes, base scenario or package version)"
+            ),
+        )
 
     @classmethod
     def open(cls, out_dir: str | os.PathLike[str], loaded: LoadedSweep, resume: bool) -> SweepStore:
