@@ -428,9 +428,11 @@ class Parameters(BaseModel):
         description=(
             "Share of a sender's grievance against a target that one coercive act settles, per unit "
             "of the act's pressure intensity (unitless per intensity, capped at the whole grievance): "
-            "a CPC halt at intensity 0.8 settles 80 %. Why repetition is governed by utility, not a "
-            "clock: once the score is settled, the punishment motive of the next act is gone and only "
-            "its economics, influence and any new grievance count. Assumption: one retaliation per "
+            "a CPC halt at intensity 0.8 settles 80 %; a negotiating demand settles nothing (its "
+            "threat, if carried out, does: sim.core.bargaining). Why repetition is governed by "
+            "utility, not a clock: once the score is settled, the punishment motive of the next act "
+            "is gone and only its economics, influence and any new grievance count. Assumption: one "
+            "retaliation per "
             "offence, the reciprocity norm of repeated games (tit-for-tat: Axelrod, The Evolution of "
             "Cooperation, 1984); not fitted (docs/validation.md)."
         ),

@@ -241,14 +241,17 @@ def test_07_demarche_brings_russian_pressure():
 
 
 def test_08_rosatom_award_aligns_kazakhstan_more_with_russia_than_a_western_award():
-    cmp = paired("08_npp_rosatom.yaml", "08b_npp_western.yaml", "2027-12", reps=8)
+    # 16 paired seeds: since demands are valued by their expected outcome (2026-12-03), a grievance
+    # no longer makes Russia's costless demands attractive, and the award's effect on the count of
+    # Russian pressure months is about -2.4 per seed (s.d. 3.7), 2.7 standard errors at 16 seeds.
+    cmp = paired("08_npp_rosatom.yaml", "08b_npp_western.yaml", "2027-12", reps=16)
     assert cmp.first_difference == "2025-01"
     end = ("2027-12", "2027-12")
-    # By more than twice the standard error over 8 paired seeds (decision noise can reverse one seed).
+    # By more than twice the standard error over the paired seeds (decision noise can reverse one seed).
     for pole, sign in (("Russia", 1.0), ("West", -1.0)):
         shift = sign * window(cmp, "alignment", pole, *end).ravel()
         assert shift.mean() > 2.0 * shift.std(ddof=1) / np.sqrt(len(shift)), pole
-    # Less Russian coercion after a Rosatom award, by more than twice the standard error over the 8
+    # Less Russian coercion after a Rosatom award, by more than twice the standard error over the 16
     # seeds (not in every seed: with no default cooldown and grievance relief, Russia's coercion is
     # drawn round by round, and one seed's draws can match or exceed the other side's).
     fewer = cmp.values("pressure", "Russia").loc["2025-01":].sum().to_numpy()

@@ -199,6 +199,12 @@ class DemandAction(Action):
     def pressure(self) -> float:
         return self.intensity
 
+    @property
+    def negotiates(self) -> bool:
+        """True if something is at stake (concession, counter-offer or threat): the demand opens a
+        negotiation (sim.core.bargaining); False for a bare demand, which is pressure only."""
+        return bool(self.on_concede or self.on_refuse or self.counter)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EnforcementAction(Action):

@@ -215,13 +215,17 @@ class Scorer:
         intensity = pressure_intensity(action)
         who = actor_of(action)
         acting = who is not None and i in w.members(who)  # only one's own acts punish or influence
+        # A negotiating demand punishes only through the threat it may carry out (its expected
+        # outcome, sim.core.bargaining.demand_terms, added below); other coercive acts punish now.
+        negotiates = isinstance(action, A.DemandAction) and action.negotiates
         for j in target_of(w, action) if acting else []:
             if j == i or not w.is_state[j]:
                 continue
             # Punishing whom one holds a grievance against (poles and, retaliating, middle states):
             # valued on the smaller of the two economies (what the episode is about).
             size = min(w.gdp[i], w.gdp[j])
-            punishment += p.punishment_weight * float(self.grievance[i, j]) * intensity * size
+            if not negotiates:
+                punishment += p.punishment_weight * float(self.grievance[i, j]) * intensity * size
             if pole >= 0 and w.pole_of[j] < 0:
                 shift = self.predicted_shift(base, j, pole, cf, intensity, months)
                 influence += p.influence_weight * w.gdp[j] * shift
@@ -229,7 +233,7 @@ class Scorer:
         for r in self.rivals(i):
             d_wr = base.welfare_change(cf, r)
             rivalry += p.rivalry_weight * (-d_wr) * years
-        return {
+        terms = {
             "econ": econ,
             "security": security,
             "alignment": ident,
@@ -239,6 +243,11 @@ class Scorer:
             "sovereignty": sovereignty,
             "cost": cost,
         }
+        if negotiates and acting:
+            assert isinstance(action, A.DemandAction)
+            for k, v in bg.demand_terms(self, i, action).items():
+                terms[k] += v
+        return terms
 
 
 def _rates(w: World) -> al.AlignmentRates:
@@ -323,8 +332,7 @@ class StateAgent(_Decider):
 
     def rationality(self, world: World) -> float:
         """Logit lambda (1/USD bn): `decision_rationality_pole` for poles, `decision_rationality` else."""
-        p = world.params
-        return p.decision_rationality_pole if world.pole_of[self.index] >= 0 else p.decision_rationality
+        return bg.rationality_of(world, self.index)
 
     def __init__(self, model: mesa.Model, index: int, name: str, menu: list[A.MenuItem]):
         super().__init__(model)

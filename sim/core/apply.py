@@ -238,7 +238,7 @@ def _signal(world: World, policy: Policy, action: A.SignalAction, month: int) ->
 @applies(A.DemandAction)
 def _demand(world: World, policy: Policy, action: A.DemandAction, month: int) -> None:
     """A demand with something at stake opens a negotiation (sim.core.bargaining); a bare one is pressure."""
-    if not (action.on_concede or action.on_refuse or action.counter):
+    if not action.negotiates:
         return
     for t in world.members(action.target):
         # A new demand on the same issue replaces the open one (no stacking).
@@ -306,7 +306,8 @@ def apply_action(world: World, policy: Policy, action: A.Action, month: int) -> 
             for t in targets:
                 if t != s:
                     policy.pressure[t, q] = max(policy.pressure[t, q], intensity)
-            _observe_coercion(world, policy, q, s, targets, intensity)
+            settles = not (isinstance(action, A.DemandAction) and action.negotiates)
+            _observe_coercion(world, policy, q, s, targets, intensity, settles)
 
 
 def _observe_coercion(
@@ -316,12 +317,15 @@ def _observe_coercion(
     sender: int,
     targets: list[int],
     intensity: float,
+    settles: bool = True,
 ) -> None:
     """Every state remembers a coercive act by pole q: weight 1 on its targets, a spillover on others.
 
-    The targets hold a grievance against the sender (retaliation motive), and the act settles a
+    The targets hold a grievance against the sender (retaliation motive), and an act that imposes
+    its pressure now (a halt, a repricing, an executed threat, a bare demand; `settles`) settles a
     share `grievance_relief_per_coercion` x intensity of the sender's own grievance against them
-    (sim.params): whatever its form (a halt, a repricing, a demand), one act answers one offence."""
+    (sim.params): one act answers one offence. A negotiating demand settles nothing: its threat,
+    if carried out, does (the sender valued it for that threat, sim.core.bargaining)."""
     if policy.coercion_seen is None or not isinstance(q, int | np.integer):
         return
     seen = np.full(world.n, world.params.coercion_spillover * intensity)
@@ -334,5 +338,6 @@ def _observe_coercion(
     g = policy.own_grievance()
     # The act settles (part of) the sender's own grievance against its targets: retribution done,
     # a repeat has no punishment motive left unless a new offence renews the grievance.
-    g[sender, tg] *= max(0.0, 1.0 - world.params.grievance_relief_per_coercion * intensity)
+    if settles:
+        g[sender, tg] *= max(0.0, 1.0 - world.params.grievance_relief_per_coercion * intensity)
     g[tg, sender] += intensity  # the coerced hold a grievance (retaliation motive)
