@@ -113,8 +113,8 @@ def answer_terms(
     d = od.demand
     if answer == REFUSE:
         terms = _stance_terms(scorer, i, od, -1.0)
-        for k, a in enumerate(d.on_refuse):  # the target bears the threat's loss, weighted by its credibility
-            prob = execution_probability(scorer, od, a)[0] if p_exec is None else p_exec[k]
+        for n, a in enumerate(d.on_refuse):  # the target bears the threat's loss, weighted by its credibility
+            prob = execution_probability(scorer, od, a)[0] if p_exec is None else p_exec[n]
             terms["econ"] += prob * scorer.score(i, a)["econ"]
         return terms
     actions, sign = (d.on_concede, 1.0) if answer == CONCEDE else (d.counter, 0.5)
