@@ -250,7 +250,7 @@ def _reallocate(world: World, base: RouteState, route: int, conditions: _Conditi
         offered[ships],
         np.where(finite, value[ships], np.inf),
         allowed,
-        cost[rts],
+        cost[rts] if cost.ndim == 1 else cost[cell],
         capacity[rts],
         world.params.route_logit_scale,
         None if terms is None else terms.committed[cell],
@@ -277,7 +277,7 @@ def _reallocate(world: World, base: RouteState, route: int, conditions: _Conditi
             firm = np.zeros_like(shipped) if base.allocation.firm is None else base.allocation.firm.copy()
             firm[cell] = sub.firm if sub.firm is not None else 0.0
         alloc = Allocation(shipped, lost, firm)
-    return RouteState(capacity, tariff, offered, alloc, value, terms, recovery)
+    return RouteState(capacity, tariff, offered, alloc, value, terms, recovery, base.tariff_share)
 
 
 def _frozen(alloc: Allocation) -> Allocation:

@@ -26,6 +26,7 @@ from sim.core.route_economy import (  # re-exported: the economy of a month incl
     route_carried_flows,
     route_money,
     route_state,
+    shipment_cost,
 )
 from sim.core.routes import allocate
 from sim.core.sanctions import (
@@ -356,17 +357,23 @@ def _base_year_flows(world: World) -> np.ndarray:
     value = world.caches.ship_value_finite.copy()
     has = world.ship_good >= 0
     value[has] /= world.paths.price_ref[world.ship_good[has]]
+    days_cost = world.route_days * world.params.value_of_time_usd_per_unit_day
     alloc = allocate(
         world.ship_volume0,
         np.where(np.isfinite(world.ship_value), value, np.inf),
         world.ship_allowed,
-        world.route_tariff0
-        + world.route_risk0
-        + world.route_days * world.params.value_of_time_usd_per_unit_day,
+        shipment_cost(world, world.route_tariff0 + world.route_risk0 + days_cost, world.route_tariff0),
         capacity,
         world.params.route_logit_scale,
     )
-    rs = RouteState(capacity, world.route_tariff0.copy(), world.ship_volume0.copy(), alloc, value)
+    rs = RouteState(
+        capacity,
+        world.route_tariff0.copy(),
+        world.ship_volume0.copy(),
+        alloc,
+        value,
+        tariff_share=world.ship_tariff_share,
+    )
     ones = np.ones((world.n, len(world.goods)))
     return world.gravity_flows + route_carried_flows(world, rs, np.ones(world.shape), ones, ones)
 

@@ -82,6 +82,7 @@ class RouteState:
     value: np.ndarray  # (S,) netback value USD/unit this month (0 where none)
     contracts: ContractTerms | None = None
     recovery: np.ndarray | None = None  # (S,) part of `offered` that is deferred volume, unit/yr
+    tariff_share: np.ndarray | None = None  # (S, R) share of the route tariff each shipment pays (None: 1)
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived (route_money)
 
 
@@ -175,9 +176,13 @@ def coerced(world: World, policy: Policy) -> np.ndarray:
 def generalized_cost(
     world: World, policy: Policy, tariff: np.ndarray, capacity: np.ndarray | None = None
 ) -> np.ndarray:
-    """Generalized cost per route (R,), USD/unit: tariff + fixed risk premium + transit days (with
-    congestion delay, `routes.congested_days`, when capacity is given) x value of time + the
-    political risk premium of its transit states (sim.core.routes.political_risk)."""
+    """Generalized cost, USD/unit: tariff + fixed risk premium + transit days (with congestion
+    delay, `routes.congested_days`, when capacity is given) x value of time + the political risk
+    premium of its transit states (sim.core.routes.political_risk).
+
+    Per route (R,); per shipment and route (S, R) when shipments pay shares of the tariff
+    (`World.ship_tariff_share`): their tariff and political premium scale by the share, the
+    fixed premium and transit time do not (a row of share 1 equals the per-route cost exactly)."""
     p = world.params
     days = world.route_days
     if capacity is not None and policy.route_load is not None:
@@ -185,16 +190,35 @@ def generalized_cost(
             days, policy.route_load, capacity, p.congestion_delay_alpha, p.congestion_delay_power
         )
     cost = tariff + world.route_risk0 + days * p.value_of_time_usd_per_unit_day
-    if not policy.measures and (policy.coercion_seen is None or not policy.coercion_seen.any()):
+    charged = tariff
+    if policy.measures or (policy.coercion_seen is not None and policy.coercion_seen.any()):
+        premium = political_risk(
+            tariff,
+            world.route_transit,
+            sanctioned_share(world, policy),
+            coerced(world, policy),
+            p.transit_risk_per_sanctioned_share,
+            p.transit_risk_per_coercion,
+        )
+        cost, charged = cost + premium, tariff + premium
+    return shipment_cost(world, cost, charged)
+
+
+def shipment_cost(world: World, cost: np.ndarray, charged: np.ndarray) -> np.ndarray:
+    """Route costs (R,) as paid by each shipment (S, R) when shipments pay tariff shares: the
+    tariff-proportional part `charged` (R,) scaled by the share; (R,) unchanged otherwise."""
+    share = world.ship_tariff_share
+    if share is None:
         return cost
-    return cost + political_risk(
-        tariff,
-        world.route_transit,
-        sanctioned_share(world, policy),
-        coerced(world, policy),
-        p.transit_risk_per_sanctioned_share,
-        p.transit_risk_per_coercion,
-    )
+    return cost[None, :] + (share - 1.0) * charged[None, :]
+
+
+def shipment_tariff(rs: RouteState, ships: Any = slice(None), routes: Any = slice(None)) -> np.ndarray:
+    """Tariff each shipment pays on each route, USD/unit: (len(ships), len(routes)), broadcastable."""
+    tariff = rs.tariff[None, routes]
+    if rs.tariff_share is None:
+        return tariff
+    return tariff * rs.tariff_share[ships][:, routes]
 
 
 def route_state(world: World, policy: Policy, month: int) -> RouteState:
@@ -210,7 +234,9 @@ def route_state(world: World, policy: Policy, month: int) -> RouteState:
         world.params.route_logit_scale,
         None if terms is None else terms.committed,
     )
-    return RouteState(capacity, tariff, offered, alloc, value, terms, recovery_offer(world, policy))
+    return RouteState(
+        capacity, tariff, offered, alloc, value, terms, recovery_offer(world, policy), world.ship_tariff_share
+    )
 
 
 def update_backlog(world: World, policy: Policy, rs: RouteState) -> np.ndarray:
@@ -358,8 +384,9 @@ def route_money(rs: RouteState) -> tuple[np.ndarray, np.ndarray]:
     """
     if "money" not in rs.cache:
         shipped, firm = rs.allocation.shipped, rs.allocation.firm
-        gross = shipped * (rs.value[:, None] - rs.tariff[None, :])
-        paid = shipped * rs.tariff[None, :]
+        tariff = shipment_tariff(rs)
+        gross = shipped * (rs.value[:, None] - tariff)
+        paid = shipped * tariff
         if rs.contracts is not None and firm is not None:
             delta = _contract_delta(rs, firm, slice(None), slice(None))
             gross, paid = gross - delta, paid + delta
@@ -379,7 +406,7 @@ def _contract_delta(rs: RouteState, firm: np.ndarray, ships: Any, routes: Any) -
     tariff = terms.tariff[ships, routes]
     feasible = terms.committed[ships, routes] * rs.cache["room"][None, routes]
     unpaid = np.maximum(terms.take_or_pay[ships, routes] * feasible - firm, 0.0)
-    return firm * (tariff - rs.tariff[None, routes]) + unpaid * tariff
+    return firm * (tariff - shipment_tariff(rs, ships, routes)) + unpaid * tariff
 
 
 def _dense(rs: RouteState) -> bool:
@@ -394,7 +421,7 @@ def shipment_revenue(rs: RouteState, ships: np.ndarray) -> np.ndarray:
     """
     if _dense(rs):
         return route_money(rs)[0][ships]
-    gross = rs.allocation.rows(ships) * (rs.value[ships, None] - rs.tariff[None, :])
+    gross = rs.allocation.rows(ships) * (rs.value[ships, None] - shipment_tariff(rs, ships))
     if rs.contracts is not None:
         gross = gross - _contract_delta(rs, rs.allocation.firm_rows(ships), ships, slice(None))
     return gross.sum(axis=1) * VALUE_SCALE
@@ -404,7 +431,7 @@ def tariff_paid(rs: RouteState, routes: np.ndarray) -> np.ndarray:
     """Tariff paid (USD bn/yr) on the given routes: the columns of `route_money`, same arithmetic."""
     if _dense(rs):
         return route_money(rs)[1][routes]
-    paid = rs.allocation.cols(routes) * rs.tariff[None, routes]
+    paid = rs.allocation.cols(routes) * shipment_tariff(rs, routes=routes)
     if rs.contracts is not None:
         paid = paid + _contract_delta(rs, rs.allocation.firm_cols(routes), slice(None), routes)
     return paid.sum(axis=0) * VALUE_SCALE

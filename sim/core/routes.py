@@ -227,7 +227,7 @@ def allocate(
         offered: q[s] >= 0, volume each shipment offers (unit/yr).
         value: netback value per unit of each shipment (USD/unit); +inf for none.
         allowed: bool [s, r], routes a shipment may use.
-        cost: generalized cost per route (USD/unit).
+        cost: generalized cost per route (R,), or per shipment and route (S, R), USD/unit.
         capacity: residual capacity per route (unit/yr), >= 0.
         mu: logit scale (1 / (USD/unit)).
     """
@@ -235,14 +235,15 @@ def allocate(
     shipped = np.zeros((n_s, n_r))
     remaining = np.asarray(offered, dtype=float).copy()
     cap = np.asarray(capacity, dtype=float).copy()
-    open_ = allowed & (cost[None, :] < value[:, None]) & (cap[None, :] > _EPS)
+    cost_sr = cost if cost.ndim == 2 else cost[None, :]
+    open_ = allowed & (cost_sr < value[:, None]) & (cap[None, :] > _EPS)
     # Relative utilities: subtract each row's minimum cost for numerical stability.
-    util = -mu * cost
+    util = -mu * cost_sr
     for _ in range(n_r + 1):
         active = (remaining > _EPS) & open_.any(axis=1)
         if not active.any():
             break
-        masked = np.where(open_, util[None, :], -np.inf)
+        masked = np.where(open_, util, -np.inf)
         row_max = masked.max(axis=1, keepdims=True)
         row_max[~np.isfinite(row_max)] = 0.0
         # exp of closed routes' (possibly huge) utilities is never taken: no overflow warnings

@@ -79,6 +79,7 @@ class World:
     ship_allowed: np.ndarray  # (S, R) bool
     paths: EconomyPaths  # monthly spending, price and volume factors
     dual_use: np.ndarray  # (G,) bool: high-priority / sanctioned category
+    ship_tariff_share: np.ndarray | None = None  # (S, R) share of the route tariff paid; None: 1 for all
     events: tuple[Event, ...] = ()  # in file order
     hazards: tuple[Hazard, ...] = ()
     decisions: Decisions = field(default_factory=Decisions)

@@ -158,6 +158,7 @@ def build_world(spec: ScenarioSpec, base_flows: np.ndarray, params: Parameters |
         ship_growth=np.array([s.growth_per_year for s in spec.shipments], dtype=float),
         ship_value=ship_value,
         ship_allowed=ship_allowed,
+        ship_tariff_share=_tariff_shares(spec),
         dual_use=np.array([g.dual_use for g in spec.goods], dtype=bool),
         events=tuple(
             Event(month_index(e.date) - start, compile_action(e.action), e.name) for e in spec.events
@@ -245,3 +246,15 @@ def build_paths(spec: ScenarioSpec, n_months: int) -> EconomyPaths:
     return EconomyPaths(
         spend=spend, price=price, price_trade=price_trade, volume=volume, gdp_index=gdp, price_ref=price_ref
     )
+
+
+def _tariff_shares(spec: ScenarioSpec) -> np.ndarray | None:
+    """Each shipment's share of each route's tariff (S, R), or None when every shipment pays them whole."""
+    if not any(s.tariff_share for s in spec.shipments):
+        return None
+    ridx = {r.name: k for k, r in enumerate(spec.routes)}
+    shares = np.ones((len(spec.shipments), len(spec.routes)))
+    for k, s in enumerate(spec.shipments):
+        for route, share in s.tariff_share.items():
+            shares[k, ridx[route]] = share
+    return shares

@@ -240,6 +240,13 @@ class _Checker:
             self.good((*loc, "good"), s.good)
             for j, r in enumerate(s.routes):
                 self.route((*loc, "routes", j), r)
+            for r in s.tariff_share:
+                if r not in s.routes:
+                    self.add(
+                        (*loc, "tariff_share", r),
+                        f"route {r!r} is not one of the shipment's routes; "
+                        f"expected one of {', '.join(s.routes)}",
+                    )
             known = [self.routes[r] for r in s.routes if r in self.routes]
             units = {r.unit for r in known}
             if len(units) > 1:

@@ -268,6 +268,15 @@ class ShipmentSpec(Strict):
     growth_per_year: float = Field(
         0.0, ge=-0.5, le=0.5, description="Annual growth of the offered volume (fraction)."
     )
+    tariff_share: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict,
+        description=(
+            "Share of a named route's tariff (USD/unit) this shipment pays (routes not named: 1): a "
+            "shorter or bulk haul on a corridor whose tariff is quoted for through containers. The "
+            "political risk premium, a surcharge on the tariff, scales with it; the fixed risk premium "
+            "and transit time do not."
+        ),
+    )
     routes: list[str] = Field(min_length=1)
     source: str | None = None
     as_of: Month | None = Field(None, description=AS_OF_DOC)
