@@ -284,6 +284,18 @@ class Parameters(BaseModel):
             "backlash dominates when dependence is low (articles 002, 003)."
         ),
     )
+    alignment_threat_weight: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description=(
+            "Weight of the threat force (sim.core.alignment): how a hedger's expected coercion loss "
+            "from a pole, h/(1+h) x rise of the coercion chance over its quiet-world base x value "
+            "at risk (USD bn/yr over GDP), counts against the pole next to the income it brings. "
+            "Dimensionless. Assumption: 1 = the same currency as the gain force (an expected loss "
+            "is a loss of income); 0 switches the term off (the placebo of docs/validation.md)."
+        ),
+    )
     signal_rate: float = Field(
         0.5,
         ge=0,
@@ -468,9 +480,10 @@ class Parameters(BaseModel):
         ge=0,
         le=100,
         description=(
-            "How much a hedging actor resists being pulled to one pole: its gain, security, "
-            "pressure and signal forces are divided by 1 + damping x hedging_weight (the anchor "
-            "force is not). Dimensionless. Assumption: at hedging 1 pulls act at half strength."
+            "How much a hedging actor resists being pulled to one pole: the positive (toward a "
+            "pole) parts of its gain, security, pressure and signal forces are divided by "
+            "1 + damping x hedging_weight; pushes away from a pole, the anchor and the threat "
+            "force are not. Dimensionless. Assumption: at hedging 1 pulls act at half strength."
         ),
     )
     security_half_life_months: float = Field(

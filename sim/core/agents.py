@@ -100,6 +100,10 @@ class Scorer:
         self._bases: dict[str, StatusQuo] = {"current": StatusQuo(world, sq, self.exposure)}
         self._rivals: dict[int, list[int]] = {}
 
+    def value_at_risk(self, i: int) -> np.ndarray:
+        """Actor i's value at risk per pole in this round's status quo, USD bn/yr (cached per round)."""
+        return self._bases["current"].risk(i).value_at_risk
+
     @property
     def grievance(self) -> np.ndarray:
         """Grievance (N, N) in the status quo, read live (answers during the round add to it)."""
@@ -130,7 +134,7 @@ class Scorer:
 
         The alignment layer's own forces: the welfare change the action brings j
         (gain force, sustained over the action's effective months) plus the one-off
-        pressure impulse (compliance minus backlash), damped by j's hedging; anchor pull ignored.
+        pressure impulse (compliance minus backlash), pulls damped by j's hedging; anchor pull ignored.
         """
         w, p = self.world, self.world.params
         d_wj = base.welfare_change(cf, j)
@@ -141,7 +145,7 @@ class Scorer:
         force += al.pressure_force(
             press, base.dependence(j)[None, :], w.sovereignty[[j]], _rates(w), w.compliance[[j]]
         )[0]
-        force /= 1.0 + p.alignment_hedging_damping * w.hedging[j]
+        force = al.damp_pulls(force, w.hedging[j], p.alignment_hedging_damping)
         return float(al.exponentiated_step(self.alignment[j], force)[pole] - self.alignment[j, pole])
 
     def rivals(self, i: int) -> list[int]:

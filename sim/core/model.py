@@ -26,8 +26,9 @@ import numpy as np
 from sim.core import alignment as al
 from sim.core import bargaining as bg
 from sim.core.actions import Action, Event, secondary_intensity
-from sim.core.agents import BlocAgent, Decision, Scorer, StateAgent, _rates
+from sim.core.agents import BlocAgent, Decision, Scorer, StateAgent, _rates, hedges
 from sim.core.apply import actor_of, apply_action
+from sim.core.coercion import coercion_probability
 from sim.core.counterfactual import snapshot
 from sim.core.economy import Outcome, dependence, evaluate, income_by_pole
 from sim.core.policy import OpenDemand, Policy, advance, fade, initial_policy, note_blocked
@@ -36,6 +37,7 @@ from sim.core.route_economy import update_backlog
 from sim.core.sanctions import SecondaryMeasure, detection_chance
 from sim.core.streams import Streams
 from sim.core.trade import alignment_distance
+from sim.core.utility import annuity_years, horizon_years
 from sim.core.world import World
 
 
@@ -94,6 +96,10 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
         self.datacollector = _datacollector(world.poles) if collect else None
         # deciders' coercion exposure (value at risk), re-assessed yearly
         self._exposure: dict[tuple[Any, ...], Any] = {}
+        # hedgers' value at risk per pole (USD bn/yr) as assessed in their last decision round: the
+        # threat force (sim.core.alignment) reads it; zero until a hedger's first round
+        self._threat_var = np.zeros((world.n, len(world.poles)))
+        self._hedgers = [i for i in range(world.n) if hedges(world, i)]
         self._detection_names: dict[SecondaryMeasure, str] = {}  # measure -> its detection stream's name
 
     # ------------------------------------------------------------------ helpers
@@ -137,6 +143,9 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
             d = agent.decide(scorer, rationality, self.streams.uniform("decision", agent.name))
             if d is not None:
                 decisions.append(d)
+        for agent in deciders:
+            if isinstance(agent, StateAgent) and agent.index in self._hedgers:
+                self._threat_var[agent.index] = scorer.value_at_risk(agent.index)
         # Simultaneous moves: all choices were made on the same snapshot, then applied.
         for d in decisions:
             self.recorder.log_decision(self.month, d)
@@ -210,16 +219,39 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
             al.pressure_force(self.policy.pressure, dep, w.sovereignty, rates, w.compliance),
             p.signal_rate * self.policy.signals,
             rates,
+            self._threat(),
         )
-        # A hedging actor resists being pulled to one pole: every force but the anchor is damped.
-        damp = 1.0 / (1.0 + p.alignment_hedging_damping * w.hedging)[:, None]
+        # A hedger resists being pulled to a pole: positive pulls are damped (not anchor or threat).
         for k in ("gain", "security", "pressure", "signal"):
-            forces[k] = forces[k] * damp
+            forces[k] = al.damp_pulls(forces[k], w.hedging, p.alignment_hedging_damping)
         total = np.asarray(sum(forces.values()))
         total[~w.is_state] = 0.0
         self.alignment = al.exponentiated_step(self.alignment, total)
         fade(self.policy, p)  # one-off security changes and the memory of coercion fade
         return forces
+
+    def _threat(self) -> np.ndarray | None:
+        """The hedgers' threat force (N, P) this month, or None when no hedger has assessed its risk yet."""
+        w, p = self.world, self.world.params
+        if p.alignment_threat_weight <= 0 or not self._threat_var.any():
+            return None
+        prob = np.zeros_like(self._threat_var)
+        base = np.zeros_like(self._threat_var)
+        quiet = 1.0 - math.exp(-p.coercion_hazard_base_per_month * p.decision_horizon_months)
+        for i in self._hedgers:
+            prob[i] = coercion_probability(w, self.policy, i)
+            base[i] = np.where(prob[i] > 0, quiet, 0.0)  # the own pole's chance is 0
+        flow = annuity_years(p, 0, p.coercion_duration_months) / horizon_years(p)
+        return al.threat_force(
+            prob,
+            base,
+            self._threat_var,
+            w.gdp,
+            w.hedging,
+            p.alignment_gain_rate,
+            p.alignment_threat_weight,
+            flow,
+        )
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:

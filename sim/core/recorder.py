@@ -36,7 +36,7 @@ ACTOR_METRICS = (
     "enforcement",
     "multivector_index",
 )
-ALIGNMENT_FORCES = ("gain", "security", "pressure", "signal", "anchor")
+ALIGNMENT_FORCES = ("gain", "security", "pressure", "signal", "threat", "anchor")
 
 
 @dataclass

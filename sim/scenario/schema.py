@@ -107,7 +107,9 @@ class ActorSpec(Strict):
         description=(
             "The multi-vector trait: weight on the expected loss from coercion by each pole (USD bn per USD "
             "bn, sim/core/coercion.py), so diversification and not provoking the pole that controls one's "
-            "exports have value; also damps alignment pulls by 1 + alignment_hedging_damping x weight."
+            "exports have value; also damps alignment pulls (not pushes) by 1 + alignment_hedging_damping x "
+            "weight and drives alignment away from poles it has come to expect coercion from "
+            "(threat force, docs/model.md)."
         ),
     )
     security_dependence: dict[str, float] = Field(
