@@ -270,6 +270,27 @@ ROWS: tuple[Row, ...] = (
         replications=20,
         note="2023-2030, with 10-90 % bands",
     ),
+    Row(
+        "12",
+        "12_cpc_contingency_plan.yaml",
+        "01b_cpc_halt_6m.yaml",
+        "2026-12",
+        ("2024-08", "2026-12"),
+        (
+            m("trans-Caspian", "exports_by_route", "Trans-Caspian oil", "Mt/yr"),
+            m("lost", "exports_by_route", "lost (Mt)", "Mt/yr"),
+            m(
+                "trans-Caspian during the halt's last month",
+                "exports_by_route",
+                "Trans-Caspian oil",
+                "Mt/yr",
+                window=("2024-12", "2024-12"),
+            ),
+            m("outlays", "indicators", "outlays_usd_bn", "USD bn", "total"),
+            m("net welfare", "indicators", "net_welfare_usd_bn", "USD bn/yr"),
+        ),
+        note="Aug 2024-2026, the plan against no plan during 01b's six-month halt",
+    ),
 )
 
 

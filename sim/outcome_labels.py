@@ -37,6 +37,7 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "lost_exports_usd_bn": ("Route exports lost (no capacity)", "USD bn/yr"),
     "deferred_exports_usd_bn": ("Route exports deferred", "USD bn/yr"),
     "penalty_realised_usd_bn": ("Secondary penalties realised", "USD bn"),
+    "outlays_usd_bn": ("One-off outlays of actions taken (investments, agreements)", "USD bn"),
     "enforcement": ("Enforcement against re-exports", "0-1"),
     "multivector_index": ("Multi-vector index", "0-1"),
     "leakage_share": ("Sanctions leakage share", "0-1"),

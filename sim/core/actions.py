@@ -318,6 +318,20 @@ class Hazard:
 
 
 @dataclass(frozen=True, slots=True)
+class Contingency:
+    """A trigger rule: when route `route` (index) has had capacity in force below `share` of its
+    built capacity for `months` consecutive months, `action` is taken, once per episode, at most
+    `max_times` in a run."""
+
+    name: str
+    route: int
+    share: float
+    months: int
+    action: Action
+    max_times: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class MenuItem:
     """A candidate action in a decider's menu; availability as month indices (inclusive, None: always)."""
 

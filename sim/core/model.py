@@ -100,16 +100,53 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
         # threat force (sim.core.alignment) reads it; zero until a hedger's first round
         self._threat_var = np.zeros((world.n, len(world.poles)))
         self._hedgers = [i for i in range(world.n) if hedges(world, i)]
+        self._outlays = np.zeros(world.n)  # this month's one-off costs of actions taken, USD bn
+        # trigger rules: consecutive months each watched route has been short; armed until it fires
+        self._months_short = [0] * len(world.contingencies)
+        self._armed = [True] * len(world.contingencies)
+        self._fired = [0] * len(world.contingencies)
         self._detection_names: dict[SecondaryMeasure, str] = {}  # measure -> its detection stream's name
 
     # ------------------------------------------------------------------ helpers
     def _apply(self, action: Action, kind: str, name: str, detail: dict[str, Any] | None = None) -> None:
         apply_action(self.world, self.policy, action, self.month)
+        self._book_outlay(action)
         self.recorder.log_action(self.month, kind, name, action, detail or {})
+
+    def _book_outlay(self, action: Action) -> None:
+        """Book an action's one-off cost (`cost_usd_bn`, USD bn) to its actor this month; a bloc's
+        cost is shared by its members in proportion to GDP. The decision's cost term prices the
+        same outlay; recording it lets outcomes count what the policy spent."""
+        cost = float(getattr(action, "cost_usd_bn", 0.0) or 0.0)
+        who = actor_of(action)
+        if cost <= 0.0 or who is None:
+            return
+        members = list(self.world.members(who))
+        gdp = self.world.gdp[members]
+        self._outlays[members] += cost * (gdp / gdp.sum() if gdp.sum() > 0 else 1.0 / len(members))
 
     def _fire_events(self) -> None:
         for ev in self.events.get(self.month, []):
             self._apply(ev.action, "event", ev.action.type)
+
+    def _check_contingencies(self, out: Outcome) -> None:
+        """Trigger rules, after the month's economy: a rule fires when its route's capacity in force
+        has been below its share of the built capacity for its months in a row, once per episode and
+        at most `max_times` in the run."""
+        w = self.world
+        for k, c in enumerate(w.contingencies):
+            built = w.route_capacity0[c.route] + self.policy.capacity_added[c.route]
+            short = built > 0 and out.routes.capacity[c.route] < c.share * built
+            if not short:
+                self._months_short[k], self._armed[k] = 0, True
+                continue
+            self._months_short[k] += 1
+            if self._armed[k] and self._months_short[k] >= c.months and self._fired[k] < c.max_times:
+                self._armed[k] = False
+                self._fired[k] += 1
+                months = self._months_short[k]
+                note = f"rule: {w.routes[c.route]} below {c.share:g} of its capacity for {months} months"
+                self._apply(dataclasses.replace(c.action, note=note), "rule", c.name)
 
     def _fire_hazards(self) -> None:
         for h in self.world.hazards:
@@ -266,9 +303,11 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
         lost_for_good = update_backlog(self.world, self.policy, out.routes)
         note_blocked(self.world, self.policy, out.blocked)
         self._detect_secondary(out)
+        self._check_contingencies(out)
         dep = dependence(self.world, out.flows, out.routes)
         forces = self._update_alignment(out, dep)
-        self.recorder.record(self.month, out, dep, self.alignment, self.policy, forces)
+        self.recorder.record(self.month, out, dep, self.alignment, self.policy, forces, self._outlays)
+        self._outlays = np.zeros(self.world.n)
         self.recorder.record_volumes(self.month, out, self.policy.backlog.copy(), lost_for_good)
         self._hat = out.hat
         self.policy.route_load = out.routes.allocation.route_volume  # congestion priced next month

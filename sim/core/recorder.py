@@ -33,9 +33,13 @@ ACTOR_METRICS = (
     "lost_exports_usd_bn",
     "deferred_exports_usd_bn",
     "penalty_realised_usd_bn",
+    "outlays_usd_bn",
     "enforcement",
     "multivector_index",
 )
+OUTLAY_RATE_PER_USD_BN = 12.0
+"""Net welfare counts a one-off outlay of 1 USD bn in a month as 12 USD bn/yr off that month's rate
+(months per year), so a period's total falls by exactly the outlay."""
 ALIGNMENT_FORCES = ("gain", "security", "pressure", "signal", "threat", "anchor")
 
 
@@ -106,6 +110,7 @@ class Recorder:
         alignment: np.ndarray,
         policy: Policy,
         forces: dict[str, np.ndarray],
+        outlays: np.ndarray | None = None,
     ) -> None:
         w, m = self.w, self.metrics
         m["exports_usd_bn"][month] = out.flows.sum(axis=(1, 2))
@@ -122,6 +127,8 @@ class Recorder:
         unshipped_v = out.routes.allocation.lost * value * VALUE_SCALE
         m["deferred_exports_usd_bn"][month] = np.bincount(w.ship_shipper, weights=unshipped_v, minlength=w.n)
         m["penalty_realised_usd_bn"][month] = policy.penalties.sum(axis=1)
+        if outlays is not None:
+            m["outlays_usd_bn"][month] = outlays
         m["enforcement"][month] = policy.enforcement
         m["multivector_index"][month] = multivector_index(dep)
         self.alignment[month] = alignment

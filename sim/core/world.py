@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.core.actions import Bloc, Decisions, Event, Hazard
+from sim.core.actions import Bloc, Contingency, Decisions, Event, Hazard
 from sim.core.caches import Caches
 from sim.core.paths import EconomyPaths, month_index, month_labels
 from sim.params import Parameters
@@ -82,6 +82,7 @@ class World:
     ship_tariff_share: np.ndarray | None = None  # (S, R) share of the route tariff paid; None: 1 for all
     events: tuple[Event, ...] = ()  # in file order
     hazards: tuple[Hazard, ...] = ()
+    contingencies: tuple[Contingency, ...] = ()  # enabled trigger rules, in file order
     decisions: Decisions = field(default_factory=Decisions)
     blocs: tuple[Bloc, ...] = ()
     caches: Caches = field(init=False, repr=False, compare=False)  # lookup tables and memos

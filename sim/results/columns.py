@@ -57,6 +57,11 @@ _METRIC_DOCS: dict[str, tuple[str, str]] = {
         "Value of route shipments that found no capacity this month but are deferred (shipped later).",
     ),
     "penalty_realised_usd_bn": ("USD bn", "Secondary-sanction penalties realised this month (one-off)."),
+    "outlays_usd_bn": (
+        "USD bn",
+        "One-off costs of the actions this actor took this month (cost_usd_bn of investments, "
+        "agreements, contracts; a bloc's shared by GDP). Net welfare subtracts 12 x this.",
+    ),
     "enforcement": ("0-1", "Enforcement level against re-exports of sanctioned goods."),
     "multivector_index": ("0-1", "Evenness of dependence across poles: (1 - HHI) / (1 - 1/P); 1 = even."),
 }

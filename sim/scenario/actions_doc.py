@@ -11,6 +11,7 @@ constraints; tests/test_actions_doc.py runs a counterfactual made of them. Refre
 
 from __future__ import annotations
 
+import inspect
 import json
 import types
 from typing import Any, Literal, Union, get_args, get_origin
@@ -86,6 +87,8 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("shipments[]", S.ShipmentSpec, "shipments"),
     ("events[]", S.EventSpec, "events"),
     ("hazards[]", S.HazardSpec, "hazards"),
+    ("contingencies[]", S.ContingencySpec, "contingencies"),
+    ("contingencies[].when", S.ContingencyTrigger, "contingency_when"),
     ("decisions", S.DecisionSpec, "decisions"),
     ("decisions.menus.<actor>[]", S.MenuItem, "menus"),
     ("paths", S.PathsSpec, "paths"),
@@ -128,6 +131,21 @@ SECTION_EXAMPLES: dict[str, Any] = {
                 "capacity_factor": 0.5,
                 "duration_months": 1,
             },
+        }
+    ],
+    "contingencies": [
+        {
+            "name": "charter Trans-Caspian tankers on a CPC outage",
+            "when": {"route": "CPC", "capacity_share_below": 0.5, "for_months": 2},
+            "action": {
+                "type": "route_investment",
+                "actor": "Kazakhstan",
+                "route": "Trans-Caspian oil",
+                "capacity_added": 2.0,
+                "lag_months": 3,
+                "cost_usd_bn": 0.4,
+            },
+            "reason": "assumption: an emergency charter plan",
         }
     ],
     "decisions": {"every_months": 3, "start": "2024-01"},
@@ -324,14 +342,15 @@ def actions_markdown() -> str:
     ]
     for cls in action_types():
         kind = type_name(cls)
-        summary = ACTION_SUMMARY.get(kind) or _cell((cls.__doc__ or "").strip()) or f"The `{kind}` action."
+        doc = _cell(inspect.cleandoc(cls.__doc__ or ""))
+        summary = ACTION_SUMMARY.get(kind) or doc or f"The `{kind}` action."
         lines += [f"### {kind}", "", summary, ""]
         lines += field_table(cls, skip=("type", "note", "source"))
         event = [{"date": "2024-07", "action": action_example(cls)}]
         lines += ["", "Example (an event):", "", *_yaml(event), ""]
     lines += ["## Sections", ""]
     for title, model, key in SECTIONS:
-        lines += [f"### {title}", "", _cell((model.__doc__ or "").strip()), ""]
+        lines += [f"### {title}", "", _cell(inspect.cleandoc(model.__doc__ or "")), ""]
         lines += field_table(model)
         example = SECTION_EXAMPLES.get(key)
         if example is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.actions import Action, Bloc, Decisions, Event, Hazard, MenuItem, action_from_dict
+from sim.core.actions import Action, Bloc, Contingency, Decisions, Event, Hazard, MenuItem, action_from_dict
 from sim.core.paths import EconomyPaths, gdp_index_levels, interpolate_levels, month_years
 from sim.core.world import World, month_index, month_labels
 from sim.params import Parameters
@@ -166,6 +166,18 @@ def build_world(spec: ScenarioSpec, base_flows: np.ndarray, params: Parameters |
         hazards=tuple(
             Hazard(h.name, h.rate_per_year, compile_action(h.action), at(h.active_from) or 0)
             for h in spec.hazards
+        ),
+        contingencies=tuple(
+            Contingency(
+                c.name,
+                ridx[c.when.route],
+                c.when.capacity_share_below,
+                c.when.for_months,
+                compile_action(c.action),
+                c.max_times,
+            )
+            for c in spec.contingencies
+            if c.enabled
         ),
         decisions=Decisions(
             enabled=dec.enabled,

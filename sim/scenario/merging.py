@@ -27,7 +27,7 @@ from sim.scenario.reading import (
 )
 from sim.scenario.references import unknown_name
 
-NAMED_LISTS = ("actors", "blocs", "goods", "routes", "shipments", "hazards")
+NAMED_LISTS = ("actors", "blocs", "goods", "routes", "shipments", "hazards", "contingencies")
 APPENDED_LISTS = ("events",)
 MAX_EXTENDS_DEPTH = 32  # files in one `extends` chain (the library uses 4)
 

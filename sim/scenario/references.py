@@ -136,6 +136,7 @@ class _Checker:
         self.unique(("routes",), [r.name for r in spec.routes], "route")
         self.unique(("shipments",), [s.name for s in spec.shipments], "shipment")
         self.unique(("hazards",), [h.name for h in spec.hazards], "hazard")
+        self.unique(("contingencies",), [c.name for c in spec.contingencies], "contingency")
         for i, b in enumerate(spec.blocs):
             if b.name in self.actors:
                 self.add(
@@ -162,6 +163,9 @@ class _Checker:
             if hz.active_from is not None:
                 self.month(("hazards", i, "active_from"), hz.active_from)
             self.action(("hazards", i, "action"), hz.action)
+        for i, c in enumerate(spec.contingencies):
+            self.route(("contingencies", i, "when", "route"), c.when.route)
+            self.action(("contingencies", i, "action"), c.action)
         for name in spec.parameters.route_risk_premium_usd_per_unit:
             self.keys.add(("parameters", "route_risk_premium_usd_per_unit", name))
             self.route(("parameters", "route_risk_premium_usd_per_unit", name), name)

@@ -315,6 +315,44 @@ class HazardSpec(Strict):
     )
 
 
+class ContingencyTrigger(Strict):
+    """When a rule fires: a route's capacity in force stays below a share of its built capacity."""
+
+    route: str = Field(description="The route watched (a name in routes).")
+    capacity_share_below: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Fires while capacity in force / built capacity is below this share (0-1].",
+    )
+    for_months: int = Field(ge=1, le=120, description="Consecutive months below the share before it fires.")
+
+
+class ContingencySpec(Strict):
+    """A pre-committed trigger rule of an actor ("if CPC is down for N months, charter X Mt/yr of
+    Trans-Caspian tankers"): its action is taken at the end of the month the trigger is met, once
+    per episode (the rule re-arms when the route is back above the share), at most `max_times`.
+    No decision, no draw: the rule is the actor's plan, so its `reason` says whose plan it is and
+    why."""
+
+    name: str
+    enabled: bool = Field(True, description="false: the rule is kept in the file but never fires (a lever).")
+    when: ContingencyTrigger
+    action: Action
+    max_times: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description=(
+            "Times the rule may fire in a run: 1 = a plan carried out once (a charter, a build that "
+            "stays); more for a response repeated each outage (a temporary measure)."
+        ),
+    )
+    reason: str = Field(
+        min_length=1, description="Why the actor has this plan (source or 'assumption: why')."
+    )
+
+
 class MenuItem(Strict):
     """A candidate action in an actor's decision menu.
 
@@ -435,6 +473,12 @@ class ScenarioSpec(Strict):
     shipments: list[ShipmentSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
     hazards: list[HazardSpec] = Field(default_factory=list)
+    contingencies: list[ContingencySpec] = Field(
+        default_factory=list,
+        description=(
+            "Trigger rules: an action taken when a route stays short for N months (a plan, not a decision)."
+        ),
+    )
     decisions: DecisionSpec = Field(default_factory=DecisionSpec)
 
     _months = field_validator("start", "end", mode="before")(classmethod(lambda cls, v: _check_month(v)))

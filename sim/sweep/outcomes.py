@@ -17,7 +17,8 @@ is a mean annual figure.
                             e.g. kz_reexports_usd_bn, kz_exports_usd_bn, kz_lost_exports_usd_bn,
                             kz_enforcement, kz_multivector_index, kz_welfare_import_cost_usd_bn
     kz_welfare_usd_bn       total economic welfare (exports + route revenue + transit fees + re-export
-                            margin - import cost + transfers - expected penalty), USD bn/yr
+                            margin - import cost + transfers - expected penalty - 12 x one-off
+                            outlays of the month: investments, agreements), USD bn/yr
     kz_trade_<partner>      exports + imports between the focus actor and an actor (or the actors
                             embodying a pole), USD bn/yr (records bilateral flows for the run)
     alignment_<pole>        the focus actor's alignment with a pole, 0-1
@@ -43,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.economy import WELFARE_TERMS
-from sim.core.recorder import ACTOR_METRICS, RunOutput
+from sim.core.recorder import ACTOR_METRICS, OUTLAY_RATE_PER_USD_BN, RunOutput
 from sim.core.world import World
 
 FOCUS_PREFIX = "kz_"
@@ -145,7 +146,7 @@ def _welfare(out: RunOutput, world: World, focus: int) -> np.ndarray:
     for term in WELFARE_TERMS:
         sign = -1.0 if term in ("import_cost", "expected_penalty") else 1.0
         total += sign * out.metrics[f"welfare_{term}_usd_bn"][:, focus]
-    return total
+    return total - OUTLAY_RATE_PER_USD_BN * out.metrics["outlays_usd_bn"][:, focus]
 
 
 def _trade(partner: str, by_pole: bool) -> SeriesFn:

@@ -34,6 +34,7 @@ LABELS: dict[str, str] = {
     "reexports_intercepted_usd_bn": "re-exports intercepted",
     "lost_exports_usd_bn": "lost exports (no capacity)",
     "deferred_exports_usd_bn": "deferred exports",
+    "outlays_usd_bn": "outlays (investments, agreements)",
     "penalty_realised_usd_bn": "secondary penalties realised",
     "enforcement": "enforcement against re-exports",
     "multivector_index": "multi-vector index",
