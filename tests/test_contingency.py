@@ -99,13 +99,44 @@ def test_a_rule_on_an_unknown_route_is_refused(scenario_writer, small_scenario_d
     assert "contingencies" in str(err.value) and "Nowhere" in str(err.value)
 
 
+def test_a_rule_action_takes_effect_from_the_next_month(scenario_writer, small_scenario_data):
+    """Fired at the end of 2022-06 (the second short month): a lag of 2 months counts from 2022-07,
+    so the capacity arrives in 2022-09; a one-month disruption is in force in 2022-07 only."""
+    lagged = dict(RULE, action=dict(RULE["action"], lag_months=2))
+    world, out = _run(scenario_writer, small_scenario_data, [_outage("2022-05", 4)], [lagged])
+    kcp, months = world.route_index["KCP"], list(out.months)
+    assert out.route_capacity[months.index("2022-08"), kcp] == pytest.approx(20.0)
+    assert out.route_capacity[months.index("2022-09"), kcp] == pytest.approx(30.0)
+    brief = dict(
+        RULE,
+        action={"type": "route_disruption", "route": "KCP", "capacity_factor": 0.5, "duration_months": 1},
+    )
+    _, out = _run(scenario_writer, small_scenario_data, [_outage("2022-05", 4)], [brief])
+    kcp_cap = out.route_capacity[:, kcp]
+    assert [months[m] for m in np.flatnonzero(kcp_cap < 20.0 - 1e-9)] == ["2022-07"]
+
+
 def test_net_welfare_subtracts_outlays_at_twelve_times_the_month(scenario_writer, small_scenario_data):
-    from sim.core.recorder import OUTLAY_RATE_PER_USD_BN
+    """The sweep outcome and the results layer's net welfare agree, and each equals the welfare
+    terms (import cost and expected penalty subtracted) less 12 x the month's outlays."""
+    from sim.core.economy import WELFARE_TERMS
+    from sim.results.summary import net_welfare
+    from sim.results.tables import to_tables
     from sim.sweep.outcomes import _welfare
 
-    world, out = _run(scenario_writer, small_scenario_data, [_outage("2022-05", 4)], [RULE])
+    data = dict(small_scenario_data, hazards=[], decisions={"enabled": False})
+    data["events"], data["contingencies"] = [_outage("2022-05", 4)], [RULE]
+    loaded, world = load(scenario_writer(data, filename="rule.yaml"))
+    out = simulate(world, 1, record_flows=False)
     kz = world.index["Kazakhstan"]
-    gross = _welfare(out, world, kz) + OUTLAY_RATE_PER_USD_BN * out.metrics["outlays_usd_bn"][:, kz]
-    drop = gross - _welfare(out, world, kz)
-    assert drop.sum() / 12.0 == pytest.approx(0.3)  # the period total falls by exactly the outlay
-    assert np.count_nonzero(drop) == 1
+    terms = sum(
+        (-1.0 if t in ("import_cost", "expected_penalty") else 1.0)
+        * out.metrics[f"welfare_{t}_usd_bn"][:, kz]
+        for t in WELFARE_TERMS
+    )
+    expected = terms - 12.0 * out.metrics["outlays_usd_bn"][:, kz]
+    np.testing.assert_allclose(_welfare(out, world, kz), expected)
+    tables = to_tables(out, loaded.spec)
+    np.testing.assert_allclose(net_welfare(tables, "Kazakhstan").to_numpy(), expected)
+    assert (terms - expected).sum() / 12.0 == pytest.approx(0.3)  # one 0.3 USD bn outlay, in one month
+    assert np.count_nonzero(terms - expected) == 1

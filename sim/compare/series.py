@@ -93,8 +93,10 @@ def run_series(tables: dict[str, pd.DataFrame], focus: str) -> pd.DataFrame:
             ind[col] = net_welfare(tables, focus)
         elif col == "leakage_share":
             ind[col] = tables["run_month"].set_index("month")["leakage_share"].fillna(0.0)
-        else:
+        elif col in mine:
             ind[col] = mine[col]
+        else:  # a run saved before the column existed (outlays_usd_bn: none recorded)
+            ind[col] = 0.0
     add("indicators", ind, _UNITS)
 
     if "flows" in tables:

@@ -108,15 +108,25 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
         self._detection_names: dict[SecondaryMeasure, str] = {}  # measure -> its detection stream's name
 
     # ------------------------------------------------------------------ helpers
-    def _apply(self, action: Action, kind: str, name: str, detail: dict[str, Any] | None = None) -> None:
-        apply_action(self.world, self.policy, action, self.month)
+    def _apply(
+        self,
+        action: Action,
+        kind: str,
+        name: str,
+        detail: dict[str, Any] | None = None,
+        start: int | None = None,
+    ) -> None:
+        """Put an action into force from month index `start` (default: this month), book its
+        outlay and log it."""
+        apply_action(self.world, self.policy, action, self.month if start is None else start)
         self._book_outlay(action)
         self.recorder.log_action(self.month, kind, name, action, detail or {})
 
     def _book_outlay(self, action: Action) -> None:
         """Book an action's one-off cost (`cost_usd_bn`, USD bn) to its actor this month; a bloc's
-        cost is shared by its members in proportion to GDP. The decision's cost term prices the
-        same outlay; recording it lets outcomes count what the policy spent."""
+        cost is shared by its members in proportion to GDP. A state's decision prices the same
+        outlay in its cost term (in a bloc vote each member weighs the full cost, not its share: a
+        known difference); recording it lets outcomes count what the policy spent."""
         cost = float(getattr(action, "cost_usd_bn", 0.0) or 0.0)
         who = actor_of(action)
         if cost <= 0.0 or who is None:
@@ -146,7 +156,11 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
                 self._fired[k] += 1
                 months = self._months_short[k]
                 note = f"rule: {w.routes[c.route]} below {c.share:g} of its capacity for {months} months"
-                self._apply(dataclasses.replace(c.action, note=note), "rule", c.name)
+                if c.action.note:
+                    note = f"{c.action.note}; {note}"
+                # taken at the end of this month, after its economy: in force from the next month
+                # (its lag and duration counted from there); rules act in file order
+                self._apply(dataclasses.replace(c.action, note=note), "rule", c.name, start=self.month + 1)
 
     def _fire_hazards(self) -> None:
         for h in self.world.hazards:

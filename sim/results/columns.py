@@ -170,7 +170,12 @@ TABLE_SCHEMAS: dict[str, list[Column]] = {
     "events": [
         _MONTH_ONLY,
         _DATE,
-        ("kind", "text", "event (scripted), hazard (stochastic), decision or penalty (secondary sanction)."),
+        (
+            "kind",
+            "text",
+            "event (scripted), hazard (stochastic), decision, rule (a trigger rule fired), threat or "
+            "threat_withheld (a refused demand's threat), or penalty (secondary sanction).",
+        ),
         ("name", "text", "Hazard or menu item name; the action type for scripted events."),
         ("type", "text", "Action type (sanction, route_disruption, demand, ...)."),
         ("actor", "name", "Acting actor or bloc (the decider for decisions); empty for accidents."),

@@ -37,6 +37,8 @@ KIND_STYLE: dict[str, tuple[str, str]] = {  # kind -> (marker, colour)
     "hazard": ("X", "tab:orange"),
     "decision": ("^", "tab:green"),
     "penalty": ("s", "tab:red"),
+    "rule": ("D", "tab:purple"),
+    "threat": ("v", "tab:brown"),
 }
 
 

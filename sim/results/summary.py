@@ -61,16 +61,16 @@ __all__ = [
 ]
 
 
-def net_welfare(tables: Mapping[str, pd.DataFrame], actor: str) -> pd.Series:
+def net_welfare(tables: Mapping[str, pd.DataFrame], actor: str, outlays: bool = True) -> pd.Series:
     """Month -> net economic welfare of `actor` (USD bn/yr): the sum of WELFARE_TERMS, with
     import_cost and expected_penalty subtracted, less the month's one-off outlays (investments,
-    agreements) as an annual rate (x 12, `OUTLAY_RATE_PER_USD_BN`)."""
+    agreements) as an annual rate (x 12, `OUTLAY_RATE_PER_USD_BN`); `outlays=False` leaves them in."""
     rows = tables["actor_month"].loc[lambda d: d["actor"] == actor].set_index("month")
     total = pd.Series(0.0, index=rows.index)
     for t in WELFARE_TERMS:
         sign = -1.0 if t in SUBTRACTED_WELFARE else 1.0
         total = total + sign * rows[f"welfare_{t}_usd_bn"]
-    if "outlays_usd_bn" in rows:
+    if outlays and "outlays_usd_bn" in rows:
         total = total - OUTLAY_RATE_PER_USD_BN * rows["outlays_usd_bn"]
     return total
 
@@ -149,7 +149,7 @@ def consequential_actions(
     mine = events[_involves(events, focus)] if len(events) else events
     decisions = tables["decisions"]
     chosen = decisions[decisions["chosen"]].set_index(["month", "actor", "candidate"])
-    delta = net_welfare(tables, focus).diff().fillna(0.0)
+    delta = net_welfare(tables, focus, outlays=False).diff().fillna(0.0)  # an outlay is not a consequence
     shift = alignment_shift(tables, focus)
     gdp = None
     if "actor_info" in tables:

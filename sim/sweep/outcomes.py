@@ -241,7 +241,8 @@ def resolve_quantity(name: str, world: World, focus: str) -> Quantity:
     if name.startswith(FOCUS_PREFIX):
         metric = name.removeprefix(FOCUS_PREFIX)
         if metric in ACTOR_METRICS:
-            unit = "USD bn/yr" if metric.endswith("_usd_bn") else "0-1"
+            one_off = metric in ("outlays_usd_bn", "penalty_realised_usd_bn")  # per month, not a rate
+            unit = ("USD bn per month" if one_off else "USD bn/yr") if metric.endswith("_usd_bn") else "0-1"
             return Quantity(name, unit, False, _metric(metric))
     for prefix, attr in (("alignment_", "alignment"), ("dependence_", "dependence")):
         if name.startswith(prefix):

@@ -32,7 +32,7 @@ NAMED_FIELDS: dict[str, str] = {
     "against": "poles",
 }
 SKIPPED = ("type", "note", "source")
-NAMED_LISTS = ("actors", "routes", "shipments", "goods", "hazards", "blocs")
+NAMED_LISTS = ("actors", "routes", "shipments", "goods", "hazards", "blocs", "contingencies")
 
 
 @dataclass(frozen=True)
