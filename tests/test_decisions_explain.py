@@ -40,3 +40,43 @@ def test_explain_suggests_the_close_name_of_a_mistyped_actor(run_dir, capsys):
     code = main(["explain", str(run_dir), "--actor", "Kazakstan", "--month", "2022-04"])
     err = capsys.readouterr().err
     assert code == 2 and "did you mean 'Kazakhstan'?" in err and "Traceback" not in err, err
+
+
+def test_explain_names_the_trigger_rules_that_fired_since_the_round(
+    tmp_path, scenario_writer, small_scenario_data
+):
+    """A rule is a plan, not a decision: explain lists it under the round with what triggered it."""
+    data = small_scenario_data
+    data["end"] = "2022-09"
+    data["hazards"] = []
+    data["events"] = [
+        {
+            "date": "2022-04",
+            "action": {
+                "type": "route_disruption",
+                "route": "CPC",
+                "capacity_factor": 0.2,
+                "duration_months": 3,
+            },
+        }
+    ]
+    data["contingencies"] = [
+        {
+            "name": "charter tankers",
+            "when": {"route": "CPC", "for_months": 2},
+            "action": {
+                "type": "route_investment",
+                "actor": "Kazakhstan",
+                "route": "KCP",
+                "capacity_added": 5.0,
+                "lag_months": 0,
+                "cost_usd_bn": 0.1,
+            },
+            "reason": "assumption: test",
+        }
+    ]
+    run_dir = run_scenario(scenario_writer(data), seed=3, out_dir=tmp_path / "runs", plots=False).run_dir
+    text = explain(run_dir, "Kazakhstan", "2022-05")
+    assert "2022-05: rule 'charter tankers' fired (a plan, not a decision)" in text
+    assert "CPC below 0.5 of its capacity for 2 months" in text
+    assert "rule" not in explain(run_dir, "Kazakhstan", "2022-04")  # it had not fired yet

@@ -80,7 +80,24 @@ def explain(run_dir: Path, actor: str, month: str) -> str:
         lines.append(f"{mark}{r['candidate']:<{width - 1}}" + "".join(f" {v:>11.3f}" for v in vals))
     lines.append("(* chosen; sovereignty and cost are subtracted)")
     lines.append(reason(chosen, cands))
+    lines += _rules(Path(run_dir), actor, at, month)
     return "\n".join(lines)
+
+
+def _rules(run_dir: Path, actor: str, since: str, month: str) -> list[str]:
+    """The actor's trigger rules that fired from the round's month to `month` (plans, not decisions:
+    no utility, the events table's note says what triggered them)."""
+    import pyarrow.parquet as pq
+
+    path = run_dir / "events.parquet"
+    if not path.exists():
+        return []
+    fired = [
+        r
+        for r in pq.read_table(path).to_pylist()
+        if r["kind"] == "rule" and r["actor"] == actor and since <= str(r["month"]) <= month
+    ]
+    return [f"{r['month']}: rule {r['name']!r} fired (a plan, not a decision): {r['note']}" for r in fired]
 
 
 def run(args: argparse.Namespace) -> int:
