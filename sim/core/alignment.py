@@ -94,7 +94,7 @@ def damp_pulls(force: np.ndarray, hedging: np.ndarray | float, damping: float) -
 
 def threat_force(
     probability: np.ndarray,
-    probability_base: np.ndarray,
+    probability_base: np.ndarray | float,
     value_at_risk: np.ndarray,
     gdp: np.ndarray,
     hedging: np.ndarray,
@@ -104,8 +104,9 @@ def threat_force(
 ) -> np.ndarray:
     """Force away from poles a hedger has come to expect coercion from, (N, P) per month.
 
-    probability, probability_base: (N, P) chance each pole coerces within the horizon, learnt and
-    quiet-world; value_at_risk: (N, P) USD bn/yr; gdp: (N,) USD bn/yr; hedging: (N,) weights h;
+    probability, probability_base: chance each pole coerces within the horizon, learnt (N, P) and
+    quiet-world ((N, P) or one number); value_at_risk: (N, P) USD bn/yr; gdp: (N,) USD bn/yr;
+    hedging: (N,) weights h;
     flow_per_loss: A(d) / A(H), the flow (per year of the horizon) equivalent to an episode's loss.
     -gain_rate x weight x h / (1 + h) x max(P - P_base, 0) x VaR x A(d) / A(H) / GDP (module docstring).
     """

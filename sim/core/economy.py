@@ -54,6 +54,8 @@ WELFARE_TERMS = (
     "expected_penalty",
 )
 """Components of economic welfare per actor, USD bn/yr (import_cost and expected_penalty subtract)."""
+SUBTRACTED_WELFARE = frozenset({"import_cost", "expected_penalty"})
+"""Welfare terms that enter net welfare with a minus sign."""
 
 
 def diversion_params(world: World) -> DiversionParams:

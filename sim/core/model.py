@@ -100,6 +100,11 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
         # threat force (sim.core.alignment) reads it; zero until a hedger's first round
         self._threat_var = np.zeros((world.n, len(world.poles)))
         self._hedgers = [i for i in range(world.n) if hedges(world, i)]
+        p = world.params
+        # the quiet-world coercion chance over the horizon (base hazard only; hedgers have no own
+        # pole, so it is the same for every pole) and A(d) / A(H), the flow of one episode's loss
+        self._quiet_chance = 1.0 - math.exp(-p.coercion_hazard_base_per_month * p.decision_horizon_months)
+        self._flow_per_loss = annuity_years(p, 0, p.coercion_duration_months) / horizon_years(p)
         self._outlays = np.zeros(world.n)  # this month's one-off costs of actions taken, USD bn
         # trigger rules: consecutive months each watched route has been short; armed until it fires
         self._months_short = [0] * len(world.contingencies)
@@ -287,21 +292,17 @@ class MultiVectorModel(mesa.Model):  # type: ignore[misc]  # mesa ships no type 
         if p.alignment_threat_weight <= 0 or not self._threat_var.any():
             return None
         prob = np.zeros_like(self._threat_var)
-        base = np.zeros_like(self._threat_var)
-        quiet = 1.0 - math.exp(-p.coercion_hazard_base_per_month * p.decision_horizon_months)
         for i in self._hedgers:
             prob[i] = coercion_probability(w, self.policy, i)
-            base[i] = np.where(prob[i] > 0, quiet, 0.0)  # the own pole's chance is 0
-        flow = annuity_years(p, 0, p.coercion_duration_months) / horizon_years(p)
         return al.threat_force(
             prob,
-            base,
+            self._quiet_chance,
             self._threat_var,
             w.gdp,
             w.hedging,
             p.alignment_gain_rate,
             p.alignment_threat_weight,
-            flow,
+            self._flow_per_loss,
         )
 
     # ------------------------------------------------------------------ step

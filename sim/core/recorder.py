@@ -110,7 +110,7 @@ class Recorder:
         alignment: np.ndarray,
         policy: Policy,
         forces: dict[str, np.ndarray],
-        outlays: np.ndarray | None = None,
+        outlays: np.ndarray,
     ) -> None:
         w, m = self.w, self.metrics
         m["exports_usd_bn"][month] = out.flows.sum(axis=(1, 2))
@@ -127,8 +127,7 @@ class Recorder:
         unshipped_v = out.routes.allocation.lost * value * VALUE_SCALE
         m["deferred_exports_usd_bn"][month] = np.bincount(w.ship_shipper, weights=unshipped_v, minlength=w.n)
         m["penalty_realised_usd_bn"][month] = policy.penalties.sum(axis=1)
-        if outlays is not None:
-            m["outlays_usd_bn"][month] = outlays
+        m["outlays_usd_bn"][month] = outlays
         m["enforcement"][month] = policy.enforcement
         m["multivector_index"][month] = multivector_index(dep)
         self.alignment[month] = alignment

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.decisions import TERMS
-from sim.core.economy import WELFARE_TERMS
+from sim.core.economy import SUBTRACTED_WELFARE, WELFARE_TERMS
 from sim.core.recorder import OUTLAY_RATE_PER_USD_BN
 from sim.outcome_labels import short_label
 from sim.results.tables import (
@@ -32,8 +32,6 @@ from sim.results.tables import (
 if TYPE_CHECKING:
     from sim.scenario.schema import ScenarioSpec
 
-SUBTRACTED_WELFARE = frozenset({"import_cost", "expected_penalty"})
-"""Welfare terms that enter net welfare with a minus sign (see sim.core.economy.WELFARE_TERMS)."""
 SUBTRACTED_TERMS = frozenset({"sovereignty", "cost"})
 """Utility terms that enter utility with a minus sign (see sim.core.decisions.TERMS)."""
 TOP_ACTIONS = 5

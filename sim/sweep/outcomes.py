@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.economy import WELFARE_TERMS
+from sim.core.economy import SUBTRACTED_WELFARE, WELFARE_TERMS
 from sim.core.recorder import ACTOR_METRICS, OUTLAY_RATE_PER_USD_BN, RunOutput
 from sim.core.world import World
 
@@ -144,7 +144,7 @@ def _metric(metric: str) -> SeriesFn:
 def _welfare(out: RunOutput, world: World, focus: int) -> np.ndarray:
     total = np.zeros(len(out.months))
     for term in WELFARE_TERMS:
-        sign = -1.0 if term in ("import_cost", "expected_penalty") else 1.0
+        sign = -1.0 if term in SUBTRACTED_WELFARE else 1.0
         total += sign * out.metrics[f"welfare_{term}_usd_bn"][:, focus]
     return total - OUTLAY_RATE_PER_USD_BN * out.metrics["outlays_usd_bn"][:, focus]
 
