@@ -329,16 +329,17 @@ class Parameters(BaseModel):
         ),
     )
     punishment_weight: float = Field(
-        0.03,
+        0.017,
         ge=0,
         le=100,
         description=(
             "Exchange rate of the punishment motive: USD bn a sender values coercing a target it "
             "holds a grievance against, per unit of grievance x pressure intensity, per USD bn of "
-            "the smaller of the two GDPs (reputation for resolve). Assumption, set with the 2022 "
-            "episode itself (in-sample, docs/validation.md): the SPIEF snub (grievance 0.15) answered "
-            "with a CPC halt (intensity 0.8) is worth 0.7 USD bn to Russia, more than the halt costs it "
-            "(~0.46 USD bn of its own CPC crude and tariffs), so the halt after SPIEF, seed 002, follows."
+            "the smaller of the two GDPs (reputation for resolve). Calibrated (2026-12-04): the "
+            "geometric posterior mean of the grid ABC on the 2022 record (a CPC halt after SPIEF, "
+            "1-2 stoppages in 2022, the enforcement step, the autumn grain tariffs, no gas union; "
+            "calibration/decision_report.md), 80 % interval 0.01-0.03, weakly identified (posterior "
+            "s.d. 0.69 x the prior's). Was 0.03, set by hand with the SPIEF episode."
         ),
     )
     rivalry_weight: float = Field(
@@ -382,14 +383,14 @@ class Parameters(BaseModel):
     )
     # --- decisions in one currency; hedging against coercion (issue 9) -------------
     decision_rationality_pole: float = Field(
-        4.0,
+        5.7,
         gt=0,
         le=1000,
         description=(
             "lambda of the logit choice for poles and blocs (1 / USD bn of present value). "
-            "Assumption: as middle states (a 0.25 USD bn advantage makes an option e times likelier): "
-            "in the 2022 menus Russia's options differ by 0.1-1 USD bn, and a lower lambda makes a CPC "
-            "halt nearly as likely without a grievance as with one (docs/validation.md)."
+            "Not identified by the 2022 record (grid ABC, calibration/decision_report.md: posterior "
+            "s.d. ~1.0 x the prior's over 2-16): the value is the prior's geometric centre, i.e. an "
+            "assumption: a 0.18 USD bn advantage makes an option e times likelier. Was 4."
         ),
     )
     decision_discount_rate: float = Field(

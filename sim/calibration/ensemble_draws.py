@@ -88,7 +88,10 @@ class PosteriorDraws:
     def parameters(self, base: Parameters, k: int, routes: Collection[str] | None = None) -> Parameters:
         """`base` with draw k's values set (validated). With `routes` (the scenario's route names),
         route-keyed values of other routes (a risk premium of a route the scenario lacks) are left out."""
-        return draw_parameters(base, self.values_of(k), routes)
+        from sim.runs.job import is_scenario_input
+
+        values = {n: v for n, v in self.values_of(k).items() if not is_scenario_input(n)}
+        return draw_parameters(base, values, routes)
 
     def draw(self, k: int) -> Draw:
         """Draw index k for the run path (`sim.runs.job.run_job(..., draw=)`)."""

@@ -81,6 +81,24 @@ def _unit(field: str) -> str:
     return desc.split(". ")[0].strip()
 
 
+def _decision_fit(path: Path) -> dict[str, str]:
+    """Status lines of the decision parameters fitted by `mvsim calibrate --decisions` (their
+    defaults are that fit's point estimates: tests/test_decision_abc.py), from decision_abc.json."""
+    import json
+
+    if not path.is_file():
+        return {}
+    fit = json.loads(path.read_text())
+    out = {}
+    for name, ok in fit.get("identified", {}).items():
+        if name in Parameters.model_fields:
+            out[name] = (
+                "calibrated: posterior mean of the grid ABC on the 2022 record (decision_report.md), "
+                + ("identified" if ok else "not identified: the prior's centre")
+            )
+    return out
+
+
 def parameter_file(cal: Calibrator, result: FitResult, rows: list[Row], version: str) -> dict:
     """The parameter file's content as a mapping (see module docstring)."""
     fitted = [r for r in rows if r.figure.fitted]
@@ -106,6 +124,7 @@ def parameter_file(cal: Calibrator, result: FitResult, rows: list[Row], version:
                 "pinned_by": list(fp.pins),
                 "status": "fitted",
             }
+    decided = _decision_fit(cal.setup_path.parent / "decision_abc.json")
     for name in Parameters.model_fields:
         if name == "route_risk_premium_usd_per_unit":
             entries[name] = risk
@@ -115,7 +134,9 @@ def parameter_file(cal: Calibrator, result: FitResult, rows: list[Row], version:
                 "bounds": None,
                 "unit": _unit(name),
                 "pinned_by": [],
-                "status": "assumption: documented default, not identified by any published figure",
+                "status": decided.get(
+                    name, "assumption: documented default, not identified by any published figure"
+                ),
             }
     return {
         "version": version,

@@ -17,12 +17,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, default=50, help="number of seeds, 1..N (default 50)")
     p.add_argument("--first-seed", type=int, default=1, help="first seed (default 1)")
     p.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
-    p.add_argument(
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
         "--posterior",
         nargs="?",
         const=True,
         default=None,
         help="draw parameters from a posterior file (default calibration/posterior.parquet)",
+    )
+    g.add_argument(
+        "--decision-draws",
+        action="store_true",
+        help="draw the decision parameters and the SPIEF statement's strength from their 2022 fit "
+        "(calibration/decision_posterior.parquet, `mvsim calibrate --decisions`); two seeds per draw",
     )
     p.add_argument(
         "--out", type=Path, default=Path("results/backtest/backtest.md"), help="Markdown file to write"
@@ -36,7 +43,12 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise InputError(f"expected a positive number of seeds, got {args.seeds}", field="--seeds")
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    _, text = backtest(seeds, workers=args.workers, posterior=args.posterior)
+    posterior = args.posterior
+    if args.decision_draws:
+        from sim.paths import CALIBRATION_DIR
+
+        posterior = CALIBRATION_DIR / "decision_posterior.parquet"
+    _, text = backtest(seeds, workers=args.workers, posterior=posterior)
     print(text, end="")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(args.out.suffix + ".tmp")

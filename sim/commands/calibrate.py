@@ -58,6 +58,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="draws of the importance-sampling pool (each adds as many simulations; default 2)",
     )
     g.add_argument("--workers", type=int, default=2, help="simulation processes (default 2)")
+    d = p.add_argument_group("decision parameters (grid ABC on the 2022 back-test record, issue 19)")
+    d.add_argument(
+        "--decisions",
+        action="store_true",
+        help="fit the decision parameters to the 2022 record; write calibration/decision_report.md, "
+        "decision_abc.json and decision_posterior.parquet (about 7 minutes on 2 workers)",
+    )
+    d.add_argument("--abc-seeds", type=int, default=40, help="back-test seeds per grid point (default 40)")
     g.add_argument(
         "--write-params",
         choices=["median"],
@@ -71,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.posterior:
         return _posterior(args)
+    if args.decisions:
+        return _decisions(args)
 
     if args.check:
         problems = check(args.setup, args.figures, args.out)
@@ -148,3 +158,27 @@ def _posterior(args: argparse.Namespace) -> int:
     for f in s.files:
         print(f"wrote {f}")
     return 0 if passed == len(s.names) else 1
+
+
+def _decisions(args: argparse.Namespace) -> int:
+    from sim.calibration.decision_abc import write_fit
+    from sim.errors import InputError
+
+    if args.abc_seeds < 5:
+        raise InputError(f"expected --abc-seeds >= 5, got {args.abc_seeds}", field="--abc-seeds")
+    if args.workers < 1:
+        raise InputError(f"expected --workers >= 1, got {args.workers}", field="--workers")
+    res, files, seconds = write_fit(
+        Path(args.out).parent, args.abc_seeds, workers=args.workers, progress=not args.quiet
+    )
+    passed = sum(0.85 <= c <= 0.95 for c in res.coverage90.values())
+    print(
+        f"decision ABC: {len(res.points)} grid points x {res.runs_per_point} seeds, coverage check "
+        f"{passed}/{len(res.coverage90)} pass, {seconds:.0f} s; mode "
+        + ", ".join(f"{k} = {v:g}" for k, v in res.map_point().items())
+    )
+    for name, c in res.coverage90.items():
+        print(f"  {name:50s} coverage {c:.2f}" + ("" if res.identified[name] else "  (not identified)"))
+    for f in files:
+        print(f"wrote {f}")
+    return 0 if passed == len(res.coverage90) else 1

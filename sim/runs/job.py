@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 from sim.core.model import run_world
 from sim.core.world import World
 from sim.scenario.compile import build_world
-from sim.scenario.overrides import Keys, draw_parameters, override_spec, with_parameters
+from sim.scenario.overrides import (
+    Keys,
+    PathError,
+    draw_parameters,
+    override_spec,
+    resolve_path,
+    with_parameters,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,8 +50,32 @@ class Draw:
 
     def parameters(self, spec: ScenarioSpec) -> Parameters:
         """The scenario's parameters with this draw's values (route-keyed values of routes the
-        scenario lacks are left out)."""
-        return draw_parameters(spec.parameters, self.values, {r.name for r in spec.routes})
+        scenario lacks are left out; scenario inputs are `overrides`)."""
+        values = {k: v for k, v in self.values.items() if not is_scenario_input(k)}
+        return draw_parameters(spec.parameters, values, {r.name for r in spec.routes})
+
+    def overrides(self, mapping: Mapping[str, Any]) -> list[tuple[Keys, Any]]:
+        """The draw's scenario inputs (`events[<name>].action.strength`) as path overrides of
+        `mapping`; an input whose event the scenario lacks (a placebo that removed it) is left out,
+        as route-keyed parameters of absent routes are."""
+        out: list[tuple[Keys, Any]] = []
+        for path, v in self.values.items():
+            if is_scenario_input(path):
+                try:
+                    out.append((resolve_path(mapping, path), v))
+                except PathError:
+                    continue
+        return out
+
+
+SCENARIO_INPUTS = ("events[",)
+"""Prefixes of posterior columns that are scenario inputs (a scripted event's size, fitted by
+`sim.calibration.decision_abc`), set by path override rather than in `Parameters`."""
+
+
+def is_scenario_input(path: str) -> bool:
+    """A posterior column that is a scenario input, not a model parameter."""
+    return path.startswith(SCENARIO_INPUTS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,11 +139,12 @@ def prepare(
 ) -> tuple[ScenarioSpec, World]:
     """The scenario and world of a run: `parameters` (or the draw's) replace the base's, then path
     `overrides` are set and the scenario re-validated (`sim.scenario.overrides`)."""
+    overrides = list(overrides)
     if draw is not None:
         if parameters is not None:
             raise ValueError("a run takes a posterior draw or parameters, not both")
         parameters = draw.parameters(base.spec)
-    overrides = list(overrides)
+        overrides += draw.overrides(base.mapping)
     if overrides:
         spec = override_spec(base.mapping, overrides, parameters=parameters)
     elif parameters is not None:
@@ -148,4 +180,4 @@ def with_spec(loaded: LoadedScenario, spec: ScenarioSpec) -> LoadedScenario:
     return dataclasses.replace(loaded, spec=spec)
 
 
-__all__ = ["Base", "Draw", "Run", "prepare", "run_job", "with_spec"]
+__all__ = ["SCENARIO_INPUTS", "Base", "Draw", "Run", "is_scenario_input", "prepare", "run_job", "with_spec"]

@@ -343,5 +343,8 @@ def backtest(
     """Run the back-test and its placebos over `seeds`; (results, Markdown table)."""
     runs = run_all(seeds, workers=workers, posterior=posterior)
     results = [score(ep, runs) for ep in EPISODES]
-    note = f"{len(seeds)} seeds {seeds[0]}-{seeds[-1]}" + (", posterior draws" if posterior else "")
+    note = f"{len(seeds)} seeds {seeds[0]}-{seeds[-1]}"
+    if posterior:
+        name = "calibration/posterior.parquet" if posterior is True else Path(posterior).name
+        note += f", posterior draws from {name} (two seeds per draw)"
     return results, markdown(results, stoppages(runs), halt_gaps(runs[MAIN]), note)
