@@ -264,7 +264,8 @@ def sd_ratio(mass: np.ndarray) -> float:
     """Posterior s.d. over prior s.d. of the grid index (flat prior over len(mass) values)."""
     i = np.arange(len(mass), dtype=float)
     mean = float(mass @ i)
-    post = float(np.sqrt(max(mass @ (i - mean) ** 2, 0.0)))
+    var = float(mass @ (i - mean) ** 2)
+    post = float(np.sqrt(max(var, 0.0)))
     prior = float(np.sqrt((len(mass) ** 2 - 1) / 12.0))
     return post / prior if prior > 0 else 1.0
 
