@@ -172,7 +172,6 @@ class GridJob:
     base: Base
     points: list[dict[str, float]]
     seeds: list[int]
-    _cache: dict = field(default_factory=dict, repr=False)
 
     def setup(self) -> None:
         pass
