@@ -9,6 +9,7 @@ tidy tables.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from sim.core.actions import Action
 from sim.core.agents import Decision
 from sim.core.apply import actor_of, target_of
 from sim.core.decisions import TERMS, multivector_index
-from sim.core.economy import WELFARE_TERMS, Outcome
+from sim.core.economy import SUBTRACTED_WELFARE, WELFARE_TERMS, Outcome
 from sim.core.policy import Policy
 from sim.core.route_economy import VALUE_SCALE
 from sim.core.sanctions import leakage_shares
@@ -40,6 +41,21 @@ ACTOR_METRICS = (
 OUTLAY_RATE_PER_USD_BN = 12.0
 """Net welfare counts a one-off outlay of 1 USD bn in a month as 12 USD bn/yr off that month's rate
 (months per year), so a period's total falls by exactly the outlay."""
+
+
+def net_welfare_of(column: Callable[[str], Any], outlays: bool = True) -> Any:
+    """Net economic welfare, USD bn/yr, from an actor's metric columns (`column(name)`: a numpy
+    series or a pandas Series): the WELFARE_TERMS, import_cost and expected_penalty subtracted,
+    less 12 x the month's one-off outlays (`OUTLAY_RATE_PER_USD_BN`) unless `outlays` is False."""
+    total: Any = 0.0
+    for t in WELFARE_TERMS:
+        sign = -1.0 if t in SUBTRACTED_WELFARE else 1.0
+        total = total + sign * column(f"welfare_{t}_usd_bn")
+    if outlays:
+        total = total - OUTLAY_RATE_PER_USD_BN * column("outlays_usd_bn")
+    return total
+
+
 ALIGNMENT_FORCES = ("gain", "security", "pressure", "signal", "threat", "anchor")
 
 

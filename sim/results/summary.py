@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.decisions import TERMS
-from sim.core.economy import SUBTRACTED_WELFARE, WELFARE_TERMS
-from sim.core.recorder import OUTLAY_RATE_PER_USD_BN
+from sim.core.recorder import net_welfare_of
 from sim.outcome_labels import short_label
 from sim.results.tables import (
     DEFAULT_FOCUS,
@@ -64,12 +63,7 @@ def net_welfare(tables: Mapping[str, pd.DataFrame], actor: str, outlays: bool = 
     import_cost and expected_penalty subtracted, less the month's one-off outlays (investments,
     agreements) as an annual rate (x 12, `OUTLAY_RATE_PER_USD_BN`); `outlays=False` leaves them in."""
     rows = tables["actor_month"].loc[lambda d: d["actor"] == actor].set_index("month")
-    total = pd.Series(0.0, index=rows.index)
-    for t in WELFARE_TERMS:
-        sign = -1.0 if t in SUBTRACTED_WELFARE else 1.0
-        total = total + sign * rows[f"welfare_{t}_usd_bn"]
-    if outlays and "outlays_usd_bn" in rows:
-        total = total - OUTLAY_RATE_PER_USD_BN * rows["outlays_usd_bn"]
+    total: pd.Series = net_welfare_of(rows.__getitem__, outlays and "outlays_usd_bn" in rows)
     return total
 
 

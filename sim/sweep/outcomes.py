@@ -43,8 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.core.economy import SUBTRACTED_WELFARE, WELFARE_TERMS
-from sim.core.recorder import ACTOR_METRICS, OUTLAY_RATE_PER_USD_BN, RunOutput
+from sim.core.recorder import ACTOR_METRICS, RunOutput, net_welfare_of
 from sim.core.world import World
 
 FOCUS_PREFIX = "kz_"
@@ -142,11 +141,8 @@ def _metric(metric: str) -> SeriesFn:
 
 
 def _welfare(out: RunOutput, world: World, focus: int) -> np.ndarray:
-    total = np.zeros(len(out.months))
-    for term in WELFARE_TERMS:
-        sign = -1.0 if term in SUBTRACTED_WELFARE else 1.0
-        total += sign * out.metrics[f"welfare_{term}_usd_bn"][:, focus]
-    return total - OUTLAY_RATE_PER_USD_BN * out.metrics["outlays_usd_bn"][:, focus]
+    series: np.ndarray = net_welfare_of(lambda name: out.metrics[name][:, focus])
+    return series
 
 
 def _trade(partner: str, by_pole: bool) -> SeriesFn:
