@@ -111,7 +111,12 @@ STATISTICS: tuple[tuple[str, str], ...] = (
         "grain_autumn_2022",
         "prohibitive grain transit tariffs for Russian operators, autumn 2022 (003_b51254633a2919c3.txt)",
     ),
-    ("no_gas_union_2022", "the gas union of Nov 2022 stayed 'only on paper' (000_7bc22094be235bed.txt)"),
+    (
+        "no_gas_union_2022",
+        "no concession to the gas union proposed in Nov 2022 (000_7bc22094be235bed.txt, published 2023: "
+        "'only on paper'; read for the 2022 state only, as the baseline's gas-union event is; it shares its "
+        "cause with the 2023 check, which is therefore not fully independent of the fit)",
+    ),
 )
 OBSERVED: dict[str, int] = {
     "halt_after_spief": 1,
