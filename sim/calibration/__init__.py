@@ -162,6 +162,7 @@ def calibrate_posterior(
         WIDEN,
         PosteriorConfig,
         _calibrator,
+        _digest,
         bar,
         fit_posterior,
         noise,
@@ -192,7 +193,7 @@ def calibrate_posterior(
         config,
         result.samples[pick],
         cache,
-        f"ppc{len(pick)}",
+        f"ppc{len(pick)}_{_digest(result.samples[pick])}",  # keyed by the draws: new weights, new runs
         bar("predictive simulations") if progress else None,
     )
     predicted = values + noise(cal, len(pick), seed, 2)
