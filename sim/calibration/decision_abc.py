@@ -56,7 +56,7 @@ LIKELIHOOD_FLOOR_RUNS = 0.5
 SBC_SEED0 = 100_001
 """First seed of the coverage check's pseudo-records (disjoint from the grid's seeds 1..n)."""
 SBC_PER_POINT = 2
-"""Pseudo-records per grid point in the coverage check (280 in all: binomial sd ~0.018 at 90 %)."""
+"""Pseudo-records per grid point in the coverage check (840 in all: binomial sd ~0.010 at 90 %)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,14 @@ GRID: tuple[Axis, ...] = (
         (2.0, 4.0, 8.0, 16.0),
         "1/USD bn. Log-spaced from 2 (options 0.5 USD bn apart are chosen 2.7:1) to 16 (0.06 USD "
         "bn apart, 2.7:1: nearly deterministic for Russia's 0.1-1 USD bn options).",
+    ),
+    Axis(
+        "decision_rationality",
+        (4.0, 16.0, 64.0),
+        "1/USD bn, Kazakhstan and the other middle states. Log-spaced from the earlier assumed 4 (options "
+        "0.25 USD bn PV apart are chosen 2.7:1, issue 9) to 64 (16 million USD apart, 2.7:1: nearly "
+        "deterministic for Kazakhstan's 0.03-0.5 USD bn options). The record's Kazakh acts (the "
+        "enforcement step, the autumn grain tariffs, no gas-union concession) inform it.",
     ),
     Axis(
         SPIEF_PATH,

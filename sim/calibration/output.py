@@ -154,6 +154,7 @@ def parameter_file(cal: Calibrator, result: FitResult, rows: list[Row], version:
             "targets_hit": f"{sum(r.hit for r in fitted)}/{len(fitted)}",
             "jacobian_rank": result.rank,
             "condition_number": float(f"{result.condition:.4g}"),
+            "best_start": result.start_index,  # 0: the documented start; k: the k-th random start
         },
         "parameters": {k: entries[k] for k in Parameters.model_fields},
         "model_values": {
