@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -134,3 +135,35 @@ def test_calibrate_regenerates_the_shipped_file_within_tolerance(tmp_path):
         )
     assert (work / "report.md").exists() and (work / "fit.png").exists()
     assert summary.result.rank >= 1
+
+
+class _TwoMinima:
+    """A stand-in Calibrator with an analytic residual: a global minimum at x = 2 (cost 0) and a
+    local one near x = -1 (cost ~0.4), where the documented start (-1.5) leads."""
+
+    def __init__(self) -> None:
+        self.free = [SimpleNamespace(start=-1.5, path="x")]
+        self.lower, self.upper = np.array([-3.0]), np.array([3.0])
+        self.targets = [SimpleNamespace(value=0.0, tolerance=1.0)] * 2
+        self.evaluations = 0
+
+    def residuals(self, x: np.ndarray, targets: np.ndarray | None) -> np.ndarray:
+        self.evaluations += 1
+        v = float(x[0])
+        return np.array([(v + 1.0) * (v - 2.0), 0.3 * (v - 2.0)])
+
+
+def test_only_start_reproduces_the_winning_start_of_a_multi_start_fit():
+    """The shipped file records the winner (`fit.best_start`); running only that start gives the same
+    fit, which is how test_calibrate_regenerates_the_shipped_file_within_tolerance stays cheap."""
+    full_cal, one_cal = _TwoMinima(), _TwoMinima()
+    full = fit(full_cal, starts=6, profiles=0, seed=3)  # type: ignore[arg-type]
+    assert full.start_index > 0 and full.cost < 1e-12  # a random start found the global minimum
+    one = fit(one_cal, starts=6, profiles=0, seed=3, only_start=full.start_index)  # type: ignore[arg-type]
+    assert one.start_index == full.start_index
+    np.testing.assert_array_equal(one.x, full.x)
+    assert one.cost == full.cost and one_cal.evaluations < full_cal.evaluations  # one start only
+    documented = fit(_TwoMinima(), starts=6, profiles=0, seed=3, only_start=0)  # type: ignore[arg-type]
+    assert documented.start_index == 0 and documented.cost > 0.3  # stuck in the local minimum
+    with pytest.raises(ValueError, match="outside the 6 start candidates"):
+        fit(_TwoMinima(), starts=6, profiles=0, seed=3, only_start=6)  # type: ignore[arg-type]
