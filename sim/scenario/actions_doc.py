@@ -64,7 +64,9 @@ ACTION_SUMMARY: dict[str, str] = {
     "the goods may be detected, and then it pays the penalty and feels the sender's pressure.",
     "route_disruption": "Cuts a route's capacity to `capacity_factor` for `duration_months` (a transit "
     "state's halt, or an accident without `actor`).",
-    "route_reprice": "Multiplies a route's tariff (temporarily or for good).",
+    "route_reprice": "Multiplies a route's tariff (temporarily or for good). An actor's new order on a "
+    "route replaces its order in force there (issued twice, 1.5 stays 1.5); orders of different actors, "
+    "and reprices without an actor, multiply. A decider's menu leaves out the order it has in force.",
     "route_investment": "Adds capacity to a route after a lag, at a one-off cost to the investor.",
     "inducement": "Aid or investment from sender to target, spread over the duration.",
     "security_guarantee": "Raises (or, negative, withdraws) the sender's security guarantee to the target.",
