@@ -63,7 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--decisions",
         action="store_true",
         help="fit the decision parameters to the 2022 record; write calibration/decision_report.md, "
-        "decision_abc.json and decision_posterior.parquet (about 24 minutes on 2 workers)",
+        "decision_abc.json and decision_posterior.parquet (about 20-25 minutes on 2 workers)",
     )
     d.add_argument("--abc-seeds", type=int, default=40, help="back-test seeds per grid point (default 40)")
     g.add_argument(
