@@ -225,16 +225,13 @@ def fit(
     first = np.array([f.start for f in cal.free]) if x0 is None else np.asarray(x0, float)
     rng = np.random.default_rng(seed)
     candidates = [first] + [rng.uniform(cal.lower, cal.upper) for _ in range(starts - 1)]
-    if only_start is not None:
-        if not 0 <= only_start < len(candidates):
-            raise ValueError(f"only_start {only_start} outside the {len(candidates)} start candidates")
-        order = [only_start]
-    else:
-        order = list(range(len(candidates)))
+    if only_start is not None and not 0 <= only_start < len(candidates):
+        raise ValueError(f"only_start {only_start} outside the {len(candidates)} start candidates")
+    order = range(len(candidates)) if only_start is None else [only_start]
     width = cal.upper - cal.lower
     t0 = time.perf_counter()
     cal.evaluations = 0
-    best: tuple[Any, np.ndarray, int] | None = None  # (scipy OptimizeResult, start, its index)
+    best: tuple[Any, int] | None = None  # (scipy OptimizeResult, index of its start)
 
     def fun(x: np.ndarray) -> np.ndarray:
         r = cal.residuals(x, targets)
@@ -243,10 +240,9 @@ def fit(
         return r
 
     for k in order:
-        start = candidates[k]
         res = least_squares(
             fun,
-            start,
+            candidates[k],
             bounds=(cal.lower, cal.upper),
             x_scale=width,
             diff_step=1e-3,
@@ -257,9 +253,10 @@ def fit(
             gtol=1e-10,
         )
         if best is None or res.cost < best[0].cost - 1e-12:
-            best = (res, start, k)
+            best = (res, k)
     assert best is not None, "no start candidates"
-    res, start, start_index = best
+    res, start_index = best
+    start = candidates[start_index]
     jac = res.jac * width[None, :]
     sv = np.linalg.svd(jac, compute_uv=False)
     rank = int((sv > 1e-3 * sv.max()).sum()) if sv.size and sv.max() > 0 else 0

@@ -19,7 +19,15 @@ import numpy as np
 from sim.core import actions as A
 from sim.core import alignment as al
 from sim.core import bargaining as bg
-from sim.core.apply import actor_of, agreement_label, apply_action, field_of, stance, target_of
+from sim.core.apply import (
+    actor_of,
+    agreement_label,
+    apply_action,
+    field_of,
+    reprice_issuer,
+    stance,
+    target_of,
+)
 from sim.core.coercion import coercion_probability, coercion_risk, sovereignty_change
 from sim.core.counterfactual import (
     Snapshot,
@@ -292,10 +300,8 @@ def _reprice_noop(world: World, sq: Snapshot, action: A.RouteRepriceAction, i: i
     """The same tariff order of this actor on this route is in force: issuing it again changes no
     tariff now (`apply._reprice` replaces, not compounds), only its expiry, which the equilibrium
     valuation cannot price; the order is decided again once it has expired."""
-    if action.actor is None:
-        return False
-    route, sender = world.route_index[action.route], world.index[action.actor]
-    return any(
+    route, sender = reprice_issuer(world, action)
+    return sender >= 0 and any(
         d.route == route and d.sender == sender and abs(d.factor - action.tariff_factor) < 1e-12
         for d in sq.policy.reprices
     )

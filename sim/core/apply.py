@@ -161,14 +161,19 @@ def _disruption(world: World, policy: Policy, action: A.RouteDisruptionAction, m
     )
 
 
+def reprice_issuer(world: World, action: A.RouteRepriceAction) -> tuple[int, int]:
+    """(route index, issuing actor's index or -1 for an unattributed reprice) of a tariff order: the
+    key under which an order in force is replaced (`_reprice`) or found (`agents._reprice_noop`)."""
+    return world.route_index[action.route], (world.index[action.actor] if action.actor is not None else -1)
+
+
 @applies(A.RouteRepriceAction)
 def _reprice(world: World, policy: Policy, action: A.RouteRepriceAction, month: int) -> None:
     """A tariff order on a route. An actor's new order on a route replaces its order in force there
     (a tariff order sets the tariff; issued again it does not compound: 1.5 twice is 1.5, not 2.25);
     orders of different actors, and unattributed (scripted market) reprices, multiply."""
     until = None if action.duration_months is None else month + action.duration_months
-    route = world.route_index[action.route]
-    sender = world.index[action.actor] if action.actor is not None else -1
+    route, sender = reprice_issuer(world, action)
     if sender >= 0:
         policy.reprices = [d for d in policy.reprices if not (d.route == route and d.sender == sender)]
     policy.reprices.append(Timed(until=until, route=route, factor=action.tariff_factor, sender=sender))
